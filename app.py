@@ -1,0 +1,15 @@
+"""SafeSlot's Chalice app: middleware and blueprints, nothing else."""
+
+from chalice import Chalice
+
+from chalicelib.api import http
+from chalicelib.api.system import system
+
+app = Chalice(app_name="safeslot")
+app.debug = False  # Chalice would return tracebacks; errors are logged with a correlation id instead
+app.api.cors = False  # CORS comes from the allowlist in chalicelib/api/http.py, never `*`
+
+http.install(app)
+app.register_blueprint(system)
+http.not_found_routes(app)
+http.add_preflight_routes(app)

@@ -1,0 +1,156 @@
+"""The HTTP middleware every request passes through.
+
+It gives every response the same error shape, a correlation id, the security headers and the CORS
+headers of the origin allowlist; it turns domain errors into their status and code (errors.py) and
+anything unexpected into a 500 that says nothing but the correlation id.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from chalice.app import Chalice, Request, Response
+
+from chalicelib.config import settings
+from chalicelib.errors import (
+    DomainError,
+    InternalError,
+    MethodNotAllowed,
+    NotFound,
+    UnsupportedMediaType,
+    status_and_code,
+)
+from chalicelib.logs import logger
+
+CORRELATION_HEADER = "X-Correlation-Id"
+SECURITY_HEADERS = {
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains; preload",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+HTML_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+# Responses that may be cached by browsers and proxies: only public, non-personal documents.
+CACHEABLE_ROUTES = {"/v1/health", "/v1/openapi.json"}
+CORS_ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Manage-Token"
+# Chalice answers a few errors itself (wrong method, media type); they get our shape too.
+_CHALICE_ERRORS = {"MethodNotAllowedError": MethodNotAllowed, "UnsupportedMediaType": UnsupportedMediaType}
+
+Handler = Callable[[Request], Response]
+
+
+def install(app: Chalice) -> None:
+    """Register the middleware and route Chalice's own error logging through our logger."""
+    app.log = logger  # type: ignore[assignment]
+    app.register_middleware(http_middleware, "http")
+
+
+def http_middleware(request: Request, get_response: Handler) -> Response:
+    correlation_id = (request.context or {}).get("requestId") or uuid.uuid4().hex
+    logger.set_correlation_id(correlation_id)
+    try:
+        response = _from_chalice_error(get_response(request), correlation_id)
+    except DomainError as error:
+        response = error_response(error, correlation_id)
+    except Exception:
+        logger.exception("unhandled error")
+        response = error_response(InternalError(), correlation_id)
+    _add_headers(response, request, correlation_id)
+    _log_access(request, response)
+    return response
+
+
+def error_response(error: DomainError, correlation_id: str) -> Response:
+    status, code = status_and_code(error)
+    body: dict[str, Any] = {"code": code, "message": error.message}
+    if error.details.get("field"):
+        body["field"] = error.details["field"]
+    if status >= 500:
+        body["correlation_id"] = correlation_id
+    headers: dict[str, str | list[str]] = {}
+    if "retry_after" in error.details:
+        headers["Retry-After"] = str(int(error.details["retry_after"]))
+    return Response(body={"error": body}, status_code=status, headers=headers)
+
+
+def _from_chalice_error(response: Response, correlation_id: str) -> Response:
+    """Rewrite the bodies Chalice makes itself ({"Code", "Message"}) into our error shape."""
+    if response.status_code < 400 or not isinstance(response.body, dict) or "Code" not in response.body:
+        return response
+    error_type = _CHALICE_ERRORS.get(response.body["Code"], InternalError)
+    rewritten = error_response(error_type(), correlation_id)
+    rewritten.headers.update({k: v for k, v in response.headers.items() if k == "Allow"})
+    return rewritten
+
+
+def _add_headers(response: Response, request: Request, correlation_id: str) -> None:
+    headers = response.headers
+    headers.update(SECURITY_HEADERS)
+    headers[CORRELATION_HEADER] = correlation_id
+    is_html = str(headers.get("Content-Type", "")).startswith("text/html")
+    headers["Content-Security-Policy"] = HTML_CSP if is_html else API_CSP
+    if (request.context or {}).get("resourcePath") not in CACHEABLE_ROUTES or response.status_code >= 400:
+        headers["Cache-Control"] = "no-store"
+    _add_cors(headers, request)
+
+
+def _add_cors(headers: dict[str, Any], request: Request) -> None:
+    """Echo the Origin only when it is on the allowlist; never `*`."""
+    origin = request.headers.get("origin")
+    headers["Vary"] = "Origin"
+    if origin and origin in settings().allowed_origins:
+        headers["Access-Control-Allow-Origin"] = origin
+        headers["Access-Control-Allow-Headers"] = CORS_ALLOWED_HEADERS
+        headers["Access-Control-Expose-Headers"] = f"{CORRELATION_HEADER}, Retry-After"
+        headers["Access-Control-Max-Age"] = "600"
+
+
+def _log_access(request: Request, response: Response) -> None:
+    logger.info(
+        "request",
+        extra={
+            "route": (request.context or {}).get("resourcePath"),
+            "method": request.method,
+            "status_code": response.status_code,
+        },
+    )
+
+
+def preflight(app: Chalice) -> Handler:
+    """The OPTIONS handler registered on every path: the allowed methods of that path."""
+    def answer() -> Response:
+        path = app.current_request.context.get("resourcePath", "") if app.current_request else ""
+        methods = ", ".join(sorted(app.routes.get(path, {})))
+        return Response(body="", status_code=204, headers={"Access-Control-Allow-Methods": methods})
+    return answer  # type: ignore[return-value]
+
+
+def add_preflight_routes(app: Chalice) -> None:
+    """Give every path an OPTIONS route so that CORS preflights reach the allowlist check."""
+    handler = preflight(app)
+    for path, methods in list(app.routes.items()):
+        if "OPTIONS" not in methods:
+            app.route(path, methods=["OPTIONS"], name="preflight" + re.sub(r"\W", "_", path))(handler)
+
+
+def not_found_routes(app: Chalice, max_depth: int = 8) -> None:
+    """Catch-all routes so that an unknown path gets our 404 body (Chalice has no greedy routes).
+
+    Concrete routes win: Chalice and API Gateway both try literal segments first.
+    """
+    def not_found(**_segments: str) -> Response:
+        raise NotFound()
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    for depth in range(1, max_depth + 1):
+        path = "".join(f"/{{p{i}}}" for i in range(depth))
+        app.route(path, methods=methods, name=f"not_found_{depth}")(not_found)

@@ -1,0 +1,55 @@
+"""Settings read once from the environment.
+
+Every stage (local, test, prod) sets the same variables; `.chalice/config.json` holds them for
+deployed stages and `make run` / the test suite set them for the local ones.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+APP_NAME = "safeslot"
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    table_prefix: str
+    key_arn: str
+    index_key_blob: str
+    allowed_origins: tuple[str, ...]
+    backup_bucket: str
+    replica_bucket: str
+    replica_region: str
+    endpoint_url: str | None
+
+    def table_name(self, name: str) -> str:
+        """Full DynamoDB table name for a logical table, e.g. `orgs` -> `safeslot-local-orgs`."""
+        return f"{self.table_prefix}{name}"
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage in ("local", "test")
+
+
+@functools.cache
+def settings() -> Settings:
+    """The process-wide settings; `settings.cache_clear()` re-reads them (tests)."""
+    stage = os.environ.get("SAFESLOT_STAGE", "local")
+    prefix = os.environ.get("SAFESLOT_TABLE_PREFIX", f"{APP_NAME}-{stage}-")
+    origins = os.environ.get("SAFESLOT_ALLOWED_ORIGINS", "")
+    return Settings(
+        stage=stage,
+        region=os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION", "us-east-1"),
+        table_prefix=prefix,
+        key_arn=os.environ.get("SAFESLOT_KEY_ARN", ""),
+        index_key_blob=os.environ.get("SAFESLOT_INDEX_KEY_BLOB", ""),
+        allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+        backup_bucket=os.environ.get("SAFESLOT_BACKUP_BUCKET", f"{prefix}backups"),
+        replica_bucket=os.environ.get("SAFESLOT_REPLICA_BUCKET", f"{prefix}backups-replica"),
+        replica_region=os.environ.get("SAFESLOT_REPLICA_REGION", "us-west-2"),
+        endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
+    )

@@ -1,0 +1,1 @@
+"""Envelope encryption of sensitive fields and blind indexes for lookups on them."""

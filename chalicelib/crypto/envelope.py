@@ -1,0 +1,147 @@
+"""Seal a dict of sensitive fields into one AWS Encryption SDK message, and open it again.
+
+Architecture decision 1: one committing, unsigned message per item under the customer KMS key,
+through a caching materials manager. The encryption context names app, org, table and purpose and
+nothing else (it is plaintext in the message header and in CloudTrail, and the cache is keyed on it);
+the row binding travels inside the message and is checked on open.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aws_encryption_sdk
+import botocore.exceptions
+import botocore.session
+from aws_encryption_sdk import CommitmentPolicy
+from aws_encryption_sdk.caches.local import LocalCryptoMaterialsCache
+from aws_encryption_sdk.exceptions import AWSEncryptionSDKClientError
+from aws_encryption_sdk.identifiers import Algorithm
+from aws_encryption_sdk.key_providers.kms import StrictAwsKmsMasterKeyProvider
+from aws_encryption_sdk.materials_managers.base import CryptoMaterialsManager
+from aws_encryption_sdk.materials_managers.caching import CachingCryptoMaterialsManager
+from aws_encryption_sdk.materials_managers.default import DefaultCryptoMaterialsManager
+
+from chalicelib import aws
+from chalicelib.config import APP_NAME, settings
+from chalicelib.errors import EncryptionUnavailable, SealedDataInvalid
+
+ALGORITHM = Algorithm.AES_256_GCM_HKDF_SHA512_COMMIT_KEY
+CACHE_CAPACITY = 1000
+CACHE_MAX_AGE_SECONDS = 300.0
+CACHE_MAX_MESSAGES = 10_000
+# KMS error codes that mean "the ciphertext is wrong", as opposed to "KMS cannot serve us now".
+_BAD_CIPHERTEXT_CODES = {"InvalidCiphertextException", "IncorrectKeyException"}
+
+
+@dataclass(frozen=True)
+class SealContext:
+    """Where a sealed value belongs: the encryption context, minus anything per item or personal."""
+
+    org_id: str
+    table: str
+    purpose: str
+
+    def encryption_context(self) -> dict[str, str]:
+        return {"app": APP_NAME, "org": self.org_id, "table": self.table, "purpose": self.purpose}
+
+
+class Sealer:
+    """Seals and opens field dicts with one KMS key. Not thread-safe: use `sealer()` per thread."""
+
+    def __init__(
+        self,
+        key_arn: str,
+        session: botocore.session.Session | None = None,
+        cache: bool = True,
+    ) -> None:
+        if not key_arn:
+            raise EncryptionUnavailable("No encryption key is configured.")
+        provider = StrictAwsKmsMasterKeyProvider(
+            key_ids=[key_arn], botocore_session=session or aws.botocore_session()
+        )
+        self._materials: CryptoMaterialsManager = DefaultCryptoMaterialsManager(provider)
+        if cache:
+            self._materials = CachingCryptoMaterialsManager(
+                master_key_provider=provider,
+                cache=LocalCryptoMaterialsCache(capacity=CACHE_CAPACITY),
+                max_age=CACHE_MAX_AGE_SECONDS,
+                max_messages_encrypted=CACHE_MAX_MESSAGES,
+            )
+        self._client = aws_encryption_sdk.EncryptionSDKClient(
+            commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
+            max_encrypted_data_keys=1,
+        )
+
+    def seal(self, fields: Mapping[str, Any], context: SealContext, row_key: str) -> bytes:
+        """Encrypt `fields` (JSON-able) for the row `row_key`; raises EncryptionUnavailable."""
+        plaintext = json.dumps({"row": row_key, "fields": dict(fields)}, separators=(",", ":"))
+        try:
+            ciphertext, _header = self._client.encrypt(
+                source=plaintext.encode(),
+                materials_manager=self._materials,
+                encryption_context=context.encryption_context(),
+                algorithm=ALGORITHM,
+            )
+        except (AWSEncryptionSDKClientError, botocore.exceptions.BotoCoreError,
+                botocore.exceptions.ClientError) as error:
+            raise EncryptionUnavailable() from error
+        return bytes(ciphertext)
+
+    def open(self, blob: bytes, context: SealContext, row_key: str) -> dict[str, Any]:
+        """Decrypt a sealed value and check that it belongs to `context` and `row_key`."""
+        try:
+            plaintext, header = self._client.decrypt(source=blob, materials_manager=self._materials)
+        except (AWSEncryptionSDKClientError, botocore.exceptions.BotoCoreError,
+                botocore.exceptions.ClientError) as error:
+            raise _classify_open_failure(error) from error
+        # With master key providers the SDK does not check the context on decrypt: we do.
+        if dict(header.encryption_context) != context.encryption_context():
+            raise SealedDataInvalid()
+        if not header.algorithm.is_committing():
+            raise SealedDataInvalid()
+        payload = json.loads(plaintext)
+        if payload.get("row") != row_key:
+            raise SealedDataInvalid()
+        fields: dict[str, Any] = payload["fields"]
+        return fields
+
+
+def _classify_open_failure(error: BaseException) -> Exception:
+    """KMS down or refusing -> EncryptionUnavailable; anything wrong with the message -> SealedDataInvalid."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, botocore.exceptions.BotoCoreError):
+            return EncryptionUnavailable()
+        if isinstance(cause, botocore.exceptions.ClientError):
+            code = cause.response.get("Error", {}).get("Code", "")
+            return SealedDataInvalid() if code in _BAD_CIPHERTEXT_CODES else EncryptionUnavailable()
+        cause = cause.__cause__ or cause.__context__
+    return SealedDataInvalid()
+
+
+class _PerThreadSealers(threading.local):
+    generation = -1
+    sealer: Sealer | None = None
+
+
+_sealers = _PerThreadSealers()
+_generation = 0
+
+
+def sealer() -> Sealer:
+    """This thread's Sealer for the configured key (key providers must not be shared across threads)."""
+    if _sealers.sealer is None or _sealers.generation != _generation:
+        _sealers.sealer = Sealer(settings().key_arn)
+        _sealers.generation = _generation
+    return _sealers.sealer
+
+
+def reset_sealers() -> None:
+    """Make every thread build a new Sealer on next use (tests, key rotation in configuration)."""
+    global _generation
+    _generation += 1

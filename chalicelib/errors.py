@@ -1,0 +1,106 @@
+"""Domain exceptions and the one table that maps them to HTTP.
+
+Services raise these; the HTTP layer turns them into `{"error": {"code", "message"}}` bodies.
+Messages are written for the caller and never carry personal data or secrets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import ChaliceUnhandledError
+
+
+class DomainError(ChaliceUnhandledError):
+    """Base of every error a caller may see. `message` is safe to return as is.
+
+    It derives from ChaliceUnhandledError only so that Chalice lets it reach our middleware
+    instead of turning it into its own 500 response.
+    """
+
+    message = "The request could not be completed."
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.details = details
+
+
+class InvalidJson(DomainError):
+    message = "The request body is not valid JSON."
+
+
+class PayloadTooLarge(DomainError):
+    message = "The request body is larger than 64 KiB."
+
+
+class ValidationFailed(DomainError):
+    message = "The request does not match its schema."
+
+
+class Unauthenticated(DomainError):
+    message = "Authentication is required."
+
+
+class Forbidden(DomainError):
+    message = "You are not allowed to do this."
+
+
+class NotFound(DomainError):
+    message = "No such resource."
+
+
+class MethodNotAllowed(DomainError):
+    message = "This method is not allowed on this resource."
+
+
+class UnsupportedMediaType(DomainError):
+    message = "Send the request body as application/json."
+
+
+class Conflict(DomainError):
+    message = "The resource changed or already exists."
+
+
+class RateLimited(DomainError):
+    message = "Too many requests; retry later."
+
+
+class EncryptionUnavailable(DomainError):
+    message = "Encryption is unavailable; nothing was changed. Retry later."
+
+
+class SealedDataInvalid(DomainError):
+    """A sealed value failed its integrity checks: tampered, moved to another row, or a weak suite."""
+
+    message = "Stored data failed an integrity check."
+
+
+class InternalError(DomainError):
+    message = "An internal error occurred."
+
+
+# exception class -> (HTTP status, stable error code)
+ERROR_TABLE: dict[type[DomainError], tuple[int, str]] = {
+    InvalidJson: (400, "invalid_json"),
+    Unauthenticated: (401, "unauthenticated"),
+    Forbidden: (403, "forbidden"),
+    NotFound: (404, "not_found"),
+    MethodNotAllowed: (405, "method_not_allowed"),
+    Conflict: (409, "conflict"),
+    PayloadTooLarge: (413, "payload_too_large"),
+    UnsupportedMediaType: (415, "unsupported_media_type"),
+    ValidationFailed: (422, "validation_failed"),
+    RateLimited: (429, "rate_limited"),
+    InternalError: (500, "internal_error"),
+    SealedDataInvalid: (500, "data_integrity_error"),
+    EncryptionUnavailable: (503, "encryption_unavailable"),
+}
+
+
+def status_and_code(error: DomainError) -> tuple[int, str]:
+    """Look up an error's status and code, walking up its classes (subclasses inherit a mapping)."""
+    for cls in type(error).__mro__:
+        if cls in ERROR_TABLE:
+            return ERROR_TABLE[cls]
+    return ERROR_TABLE[InternalError]

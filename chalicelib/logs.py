@@ -1,0 +1,53 @@
+"""Structured JSON logs with a correlation id, redacted before they are written (ASVS 16.2.5).
+
+Redaction works on keys (any key naming a secret or personal field) and on text (bearer tokens,
+e-mail addresses, long opaque strings), so a careless `logger.info(..., extra=...)` cannot leak.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+REDACTED = "[redacted]"
+SENSITIVE_KEY_PARTS = (
+    "password", "token", "secret", "code", "otp", "authorization", "cookie", "sealed",
+    "email", "phone", "notes", "name", "credential", "key",
+)
+# Keys the logger itself writes; they are not user data.
+_SAFE_KEYS = {"error_code", "status_code", "level", "location", "message", "timestamp", "service",
+              "correlation_id", "exception_name", "xray_trace_id", "sampling_rate", "exception",
+              "stack_trace"}
+_SENSITIVE_TEXT = re.compile(
+    r"(?i)bearer\s+\S+"  # Authorization header values
+    r"|[^\s@\"']+@[^\s@\"']+\.[^\s@\"']+"  # e-mail addresses
+    r"|\b[A-Za-z0-9_\-+/=]{32,}\b"  # opaque tokens, keys, ciphertexts
+)
+
+
+def redact_text(text: str) -> str:
+    return _SENSITIVE_TEXT.sub(REDACTED, text)
+
+
+def redact(value: Any, key: str = "") -> Any:
+    """A copy of `value` with sensitive keys and sensitive-looking text replaced."""
+    if key and key not in _SAFE_KEYS and any(part in key.lower() for part in SENSITIVE_KEY_PARTS):
+        return REDACTED
+    if isinstance(value, dict):
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact(v) for v in value]
+    if isinstance(value, str):
+        return redact_text(value)
+    return value
+
+
+class RedactingFormatter(LambdaPowertoolsFormatter):
+    def serialize(self, log: Any) -> str:
+        return super().serialize(redact(dict(log)))
+
+
+logger = Logger(service="safeslot", logger_formatter=RedactingFormatter())

@@ -1,0 +1,38 @@
+"""Customers of an organization: everything personal is sealed; e-mail is found by blind index."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+
+from chalicelib.models.base import SealedModel, table_meta
+
+
+class CustomerByEmail(GlobalSecondaryIndex["Customer"]):
+    """(org, blind index of the e-mail) -> customer; the index never sees the address itself."""
+
+    class Meta:
+        index_name = "by-email"
+        projection = AllProjection()
+
+    org_id = UnicodeAttribute(hash_key=True)
+    email_index = UnicodeAttribute(range_key=True)
+
+
+class Customer(SealedModel):
+    TABLE = "customers"
+    SEALED_FIELDS = frozenset({"name", "email", "phone", "notes"})
+    Meta = table_meta(TABLE)
+
+    org_id = UnicodeAttribute(hash_key=True)
+    customer_id = UnicodeAttribute(range_key=True)
+    email_index = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    by_email = CustomerByEmail()
+
+    @property
+    def tenant(self) -> str:
+        return self.org_id
+
+    def row_key(self) -> str:
+        return f"{self.org_id}/{self.customer_id}"

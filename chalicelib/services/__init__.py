@@ -1,0 +1,1 @@
+"""The domain: plain values in, domain errors out; no HTTP here."""

@@ -1,0 +1,50 @@
+"""Creating and finding organizations (tenants)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib import clock
+from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.models.base import transaction
+from chalicelib.models.organization import Organization, OrgSlug
+from chalicelib.services import audit
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+
+
+def create_org(slug: str, name: str, timezone: str = "UTC", actor: str = "operator") -> Organization:
+    """Create an org with a unique slug (slug claim and org in one transaction) and audit it."""
+    if not SLUG_PATTERN.match(slug):
+        raise ValidationFailed("Slug must be 1-40 lowercase letters, digits or dashes.", field="slug")
+    _check_timezone(timezone)
+    org = Organization(uuid.uuid4().hex, slug=slug, name=name, timezone=timezone,
+                       created_at=clock.now())
+    try:
+        with transaction() as tx:
+            tx.save(OrgSlug(slug, org_id=org.org_id), condition=OrgSlug.slug.does_not_exist())
+            tx.save(org, condition=Organization.org_id.does_not_exist())
+    except TransactWriteError as error:
+        raise Conflict("That slug is taken.", field="slug") from error
+    audit.record(org.org_id, actor, "org.created", subjects={"org_id": org.org_id})
+    return org
+
+
+def org_by_slug(slug: str) -> Organization:
+    """The org whose public slug is `slug`; NotFound otherwise."""
+    try:
+        claim = OrgSlug.get(slug)
+        return Organization.get(claim.org_id)
+    except (OrgSlug.DoesNotExist, Organization.DoesNotExist) as error:
+        raise NotFound("No such organization.") from error
+
+
+def _check_timezone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValidationFailed("Unknown IANA time zone.", field="timezone") from error

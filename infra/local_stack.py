@@ -1,0 +1,65 @@
+"""Create SafeSlot's resources on a moto backend (the local stack, and every test).
+
+Returns the environment a SafeSlot process needs to use them: key ARN and wrapped index key.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import boto3
+import botocore.exceptions
+
+from chalicelib.crypto.blind_index import INDEX_KEY_CONTEXT
+from infra.resources import KEY_DESCRIPTION, BucketSpec, buckets, tables
+
+
+def create_key() -> str:
+    """A symmetric KMS key; returns its ARN."""
+    kms = boto3.client("kms")
+    return str(kms.create_key(Description=KEY_DESCRIPTION)["KeyMetadata"]["Arn"])
+
+
+def wrapped_index_key(key_arn: str) -> str:
+    """A fresh 256-bit blind-index key, wrapped by KMS, base64: the value of SAFESLOT_INDEX_KEY_BLOB."""
+    answer = boto3.client("kms").generate_data_key(
+        KeyId=key_arn, KeySpec="AES_256", EncryptionContext=INDEX_KEY_CONTEXT
+    )
+    return base64.b64encode(answer["CiphertextBlob"]).decode()
+
+
+def create_tables() -> None:
+    for model in tables():
+        if not model.exists():
+            model.create_table(wait=True)
+
+
+def create_bucket(spec: BucketSpec, key_arn: str) -> None:
+    s3 = boto3.client("s3", region_name=spec.region)
+    options: dict[str, Any] = {"Bucket": spec.name}
+    if spec.region != "us-east-1":
+        options["CreateBucketConfiguration"] = {"LocationConstraint": spec.region}
+    try:
+        s3.create_bucket(**options)
+    except botocore.exceptions.ClientError as error:
+        if error.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
+            raise
+    s3.put_bucket_versioning(Bucket=spec.name, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_encryption(
+        Bucket=spec.name,
+        ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {
+            "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn}}]},
+    )
+    s3.put_public_access_block(Bucket=spec.name, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+
+
+def create_all() -> dict[str, str]:
+    """Key, tables and buckets; returns the SAFESLOT_* variables that point at them."""
+    key_arn = create_key()
+    create_tables()
+    for spec in buckets():
+        create_bucket(spec, key_arn)
+    return {"SAFESLOT_KEY_ARN": key_arn, "SAFESLOT_INDEX_KEY_BLOB": wrapped_index_key(key_arn)}

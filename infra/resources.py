@@ -1,0 +1,37 @@
+"""What SafeSlot owns in AWS, declared once: the CDK stack and the local stack both read this.
+
+Tables come from the PynamoDB models themselves (keys, indexes); buckets and the key are named here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pynamodb.models import Model
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    name: str
+    region: str
+    purpose: str
+
+
+def tables() -> tuple[type[Model], ...]:
+    """Every table, as its model (import is deferred: models read settings at import)."""
+    from chalicelib.models import ALL_MODELS
+
+    return ALL_MODELS
+
+
+def buckets() -> tuple[BucketSpec, ...]:
+    from chalicelib.config import settings
+
+    config = settings()
+    return (
+        BucketSpec(config.backup_bucket, config.region, "primary backups"),
+        BucketSpec(config.replica_bucket, config.replica_region, "backup replica in a second region"),
+    )
+
+
+KEY_DESCRIPTION = "SafeSlot data key: envelope encryption of client data and blind-index key wrap"

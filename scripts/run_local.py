@@ -1,0 +1,109 @@
+"""`make run`: moto's server as the local AWS, SafeSlot's resources and demo org, and `chalice local`.
+
+Ctrl-C or SIGTERM stops every process this started. Each run starts from an empty local AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_DIR = ROOT / ".local"
+HOST = "127.0.0.1"
+AWS_PORT = int(os.environ.get("SAFESLOT_AWS_PORT", "5000"))
+API_PORT = int(os.environ.get("SAFESLOT_API_PORT", "8000"))
+AWS_URL = f"http://{HOST}:{AWS_PORT}"
+API_URL = f"http://{HOST}:{API_PORT}"
+
+LOCAL_ENV = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ENDPOINT_URL": AWS_URL,
+    "SAFESLOT_STAGE": "local",
+}
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex((HOST, port)) == 0
+
+
+def wait_for_port(port: int, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not port_in_use(port):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"nothing answered on {HOST}:{port} after {seconds:.0f}s")
+        time.sleep(0.1)
+
+
+def start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 (our own venv's tools)
+
+
+def provision(env: dict[str, str]) -> dict[str, str]:
+    """Create key, tables and buckets and the demo org on the local AWS; returns the env to serve with."""
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    from infra import local_stack
+
+    env = {**env, **local_stack.create_all()}
+    os.environ.update(env)
+    from chalicelib.config import settings
+    from scripts.demo_seed import seed_demo
+
+    settings.cache_clear()
+    credentials = seed_demo(API_URL)
+    LOCAL_DIR.mkdir(exist_ok=True)
+    target = LOCAL_DIR / "demo-credentials.json"
+    target.write_text(json.dumps(credentials, indent=2) + "\n")
+    target.chmod(0o600)
+    return env
+
+
+def main() -> None:
+    for port in (AWS_PORT, API_PORT):
+        if port_in_use(port):
+            raise SystemExit(f"port {port} is busy: is another `make run` still running? "
+                             "Set SAFESLOT_AWS_PORT / SAFESLOT_API_PORT to use others.")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | LOCAL_ENV
+    children: list[subprocess.Popen[bytes]] = []
+
+    def stop(signum: int = signal.SIGTERM, _frame: FrameType | None = None) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        raise SystemExit(0 if signum in (signal.SIGINT, signal.SIGTERM) else 1)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    bin_dir = Path(sys.executable).parent
+    children.append(start([str(bin_dir / "moto_server"), "-H", HOST, "-p", str(AWS_PORT)], env))
+    wait_for_port(AWS_PORT)
+    env = provision(env)
+    children.append(start([str(bin_dir / "chalice"), "local", "--no-autoreload", "--stage", "local",
+                           "--host", HOST, "--port", str(API_PORT)], env))
+    wait_for_port(API_PORT)
+    print(f"\nSafeSlot is up.\n  API          {API_URL}/v1/health\n  API docs     {API_URL}/v1/openapi.json"
+          f"\n  local AWS    {AWS_URL} (moto)\n  demo login   {LOCAL_DIR / 'demo-credentials.json'}"
+          "\nCtrl-C stops everything.\n", flush=True)
+    while all(child.poll() is None for child in children):
+        time.sleep(0.5)
+    stop(signal.SIGCHLD)
+
+
+if __name__ == "__main__":
+    main()

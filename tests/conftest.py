@@ -1,0 +1,62 @@
+"""One place that makes every test's world: fake credentials, moto, the tables, a KMS key, a client.
+
+The environment is set before anything from chalicelib is imported: PynamoDB reads table names then.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
+    del os.environ[_name]  # mock_aws does not intercept calls sent to a server
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_SESSION_TOKEN="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    SAFESLOT_STAGE="test",
+    SAFESLOT_TABLE_PREFIX="safeslot-test-",
+    SAFESLOT_ALLOWED_ORIGINS="https://clinic.example",
+    POWERTOOLS_LOG_LEVEL="INFO",
+)
+
+from collections.abc import Iterator  # noqa: E402
+
+import pytest  # noqa: E402
+from chalice.test import Client  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from chalicelib import aws, clock  # noqa: E402
+from chalicelib.config import settings  # noqa: E402
+from chalicelib.crypto.blind_index import reset_index_keys  # noqa: E402
+from chalicelib.crypto.envelope import reset_sealers  # noqa: E402
+from infra import local_stack  # noqa: E402
+
+
+def _forget_cached_state() -> None:
+    settings.cache_clear()
+    aws.reset()
+    reset_sealers()
+    reset_index_keys()
+    clock.reset()
+
+
+@pytest.fixture
+def aws_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """moto with SafeSlot's key, tables and buckets; yields the SAFESLOT_* variables set."""
+    with mock_aws():
+        _forget_cached_state()
+        created = local_stack.create_all()
+        for name, value in created.items():
+            monkeypatch.setenv(name, value)
+        _forget_cached_state()
+        yield created
+    _forget_cached_state()
+
+
+@pytest.fixture
+def client(aws_stack: dict[str, str]) -> Iterator[Client]:
+    from app import app
+
+    with Client(app, stage_name="test") as test_client:
+        yield test_client
