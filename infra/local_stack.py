@@ -6,6 +6,9 @@ Returns the environment a SafeSlot process needs to use them: key ARN and wrappe
 from __future__ import annotations
 
 import base64
+import contextlib
+import os
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -63,3 +66,34 @@ def create_all() -> dict[str, str]:
     for spec in buckets():
         create_bucket(spec, key_arn)
     return {"SAFESLOT_KEY_ARN": key_arn, "SAFESLOT_INDEX_KEY_BLOB": wrapped_index_key(key_arn)}
+
+
+@contextlib.contextmanager
+def mocked_stack() -> Iterator[dict[str, str]]:
+    """An in-process moto with SafeSlot's resources and the environment pointing at them (tests, bench)."""
+    from moto import mock_aws
+
+    from chalicelib import aws, clock
+    from chalicelib.config import settings
+    from chalicelib.crypto.blind_index import reset_index_keys
+    from chalicelib.crypto.envelope import reset_sealers
+
+    def forget_cached_state() -> None:
+        settings.cache_clear()
+        aws.reset()
+        reset_sealers()
+        reset_index_keys()
+        clock.reset()
+
+    saved = dict(os.environ)
+    with mock_aws():
+        forget_cached_state()
+        created = create_all()
+        os.environ.update(created)
+        forget_cached_state()
+        try:
+            yield created
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+            forget_cached_state()

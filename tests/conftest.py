@@ -24,34 +24,15 @@ from collections.abc import Iterator  # noqa: E402
 
 import pytest  # noqa: E402
 from chalice.test import Client  # noqa: E402
-from moto import mock_aws  # noqa: E402
 
-from chalicelib import aws, clock  # noqa: E402
-from chalicelib.config import settings  # noqa: E402
-from chalicelib.crypto.blind_index import reset_index_keys  # noqa: E402
-from chalicelib.crypto.envelope import reset_sealers  # noqa: E402
 from infra import local_stack  # noqa: E402
 
 
-def _forget_cached_state() -> None:
-    settings.cache_clear()
-    aws.reset()
-    reset_sealers()
-    reset_index_keys()
-    clock.reset()
-
-
 @pytest.fixture
-def aws_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+def aws_stack() -> Iterator[dict[str, str]]:
     """moto with SafeSlot's key, tables and buckets; yields the SAFESLOT_* variables set."""
-    with mock_aws():
-        _forget_cached_state()
-        created = local_stack.create_all()
-        for name, value in created.items():
-            monkeypatch.setenv(name, value)
-        _forget_cached_state()
+    with local_stack.mocked_stack() as created:
         yield created
-    _forget_cached_state()
 
 
 @pytest.fixture

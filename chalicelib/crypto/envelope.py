@@ -20,6 +20,7 @@ import botocore.session
 from aws_encryption_sdk import CommitmentPolicy
 from aws_encryption_sdk.caches.local import LocalCryptoMaterialsCache
 from aws_encryption_sdk.exceptions import AWSEncryptionSDKClientError
+from cryptography.exceptions import InvalidTag
 from aws_encryption_sdk.identifiers import Algorithm
 from aws_encryption_sdk.key_providers.kms import StrictAwsKmsMasterKeyProvider
 from aws_encryption_sdk.materials_managers.base import CryptoMaterialsManager
@@ -36,6 +37,7 @@ CACHE_MAX_AGE_SECONDS = 300.0
 CACHE_MAX_MESSAGES = 10_000
 # KMS error codes that mean "the ciphertext is wrong", as opposed to "KMS cannot serve us now".
 _BAD_CIPHERTEXT_CODES = {"InvalidCiphertextException", "IncorrectKeyException"}
+_SDK_FAILURES = (AWSEncryptionSDKClientError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,7 @@ class Sealer:
                 encryption_context=context.encryption_context(),
                 algorithm=ALGORITHM,
             )
-        except (AWSEncryptionSDKClientError, botocore.exceptions.BotoCoreError,
-                botocore.exceptions.ClientError) as error:
+        except _SDK_FAILURES as error:
             raise EncryptionUnavailable() from error
         return bytes(ciphertext)
 
@@ -96,8 +97,7 @@ class Sealer:
         """Decrypt a sealed value and check that it belongs to `context` and `row_key`."""
         try:
             plaintext, header = self._client.decrypt(source=blob, materials_manager=self._materials)
-        except (AWSEncryptionSDKClientError, botocore.exceptions.BotoCoreError,
-                botocore.exceptions.ClientError) as error:
+        except (*_SDK_FAILURES, InvalidTag, ValueError) as error:
             raise _classify_open_failure(error) from error
         # With master key providers the SDK does not check the context on decrypt: we do.
         if dict(header.encryption_context) != context.encryption_context():

@@ -1,0 +1,35 @@
+"""`make bench`: one JSON document of measured costs, each a ratio or a count against a baseline.
+
+Counts (KMS calls per operation) do not drift between machines; times are given with a baseline
+measured in the same run so that their ratio means something on any machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.update(
+    AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
+    SAFESLOT_STAGE="test", SAFESLOT_TABLE_PREFIX="safeslot-bench-",
+)
+for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
+    del os.environ[name]
+
+
+def main() -> None:
+    from bench import cold_start, envelope
+
+    report = {
+        "envelope": envelope.measure(),
+        "cold_start": cold_start.measure(),
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
