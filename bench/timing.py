@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 def microseconds_per_call(action: Callable[[int], object], count: int) -> float:

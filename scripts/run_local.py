@@ -45,8 +45,10 @@ def wait_for_port(port: int, seconds: float = 20.0) -> None:
         time.sleep(0.1)
 
 
-def start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 (our own venv's tools)
+def start(command: list[str], env: dict[str, str], log_name: str | None = None) -> subprocess.Popen[bytes]:
+    """Start one of our venv's tools; with `log_name`, its output goes to .local/<log_name>."""
+    output = open(LOCAL_DIR / log_name, "ab") if log_name else None  # noqa: SIM115 (lives with the child)
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)  # noqa: S603
 
 
 def provision(env: dict[str, str]) -> dict[str, str]:
@@ -62,7 +64,6 @@ def provision(env: dict[str, str]) -> dict[str, str]:
 
     settings.cache_clear()
     credentials = seed_demo(API_URL)
-    LOCAL_DIR.mkdir(exist_ok=True)
     target = LOCAL_DIR / "demo-credentials.json"
     target.write_text(json.dumps(credentials, indent=2) + "\n")
     target.chmod(0o600)
@@ -91,7 +92,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     bin_dir = Path(sys.executable).parent
-    children.append(start([str(bin_dir / "moto_server"), "-H", HOST, "-p", str(AWS_PORT)], env))
+    LOCAL_DIR.mkdir(exist_ok=True)
+    children.append(start([str(bin_dir / "moto_server"), "-H", HOST, "-p", str(AWS_PORT)], env, "moto.log"))
     wait_for_port(AWS_PORT)
     env = provision(env)
     children.append(start([str(bin_dir / "chalice"), "local", "--no-autoreload", "--stage", "local",

@@ -20,12 +20,12 @@ import botocore.session
 from aws_encryption_sdk import CommitmentPolicy
 from aws_encryption_sdk.caches.local import LocalCryptoMaterialsCache
 from aws_encryption_sdk.exceptions import AWSEncryptionSDKClientError
-from cryptography.exceptions import InvalidTag
 from aws_encryption_sdk.identifiers import Algorithm
 from aws_encryption_sdk.key_providers.kms import StrictAwsKmsMasterKeyProvider
 from aws_encryption_sdk.materials_managers.base import CryptoMaterialsManager
 from aws_encryption_sdk.materials_managers.caching import CachingCryptoMaterialsManager
 from aws_encryption_sdk.materials_managers.default import DefaultCryptoMaterialsManager
+from cryptography.exceptions import InvalidTag
 
 from chalicelib import aws
 from chalicelib.config import APP_NAME, settings

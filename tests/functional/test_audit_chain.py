@@ -34,7 +34,7 @@ def test_events_carry_who_what_when_where_and_outcome(aws_stack):
     assert stored.at.endswith("Z")
 
 
-def test_concurrent_appends_leave_one_linear_chain(aws_stack):
+def test_concurrent_appends_leave_one_linear_chain(aws_stack, atomic_dynamodb):
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(lambda _: append_events("org1", 5), range(8)))
 
