@@ -77,12 +77,14 @@ def mocked_stack() -> Iterator[dict[str, str]]:
     from chalicelib.config import settings
     from chalicelib.crypto.blind_index import reset_index_keys
     from chalicelib.crypto.envelope import reset_sealers
+    from chalicelib.models.base import reset_connections
 
     def forget_cached_state() -> None:
         settings.cache_clear()
         aws.reset()
         reset_sealers()
         reset_index_keys()
+        reset_connections()
         clock.reset()
 
     saved = dict(os.environ)

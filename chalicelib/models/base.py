@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import pynamodb.connection.base
 from pynamodb.attributes import BinaryAttribute
 from pynamodb.connection import Connection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from chalicelib import aws
 from chalicelib.config import settings
 from chalicelib.crypto.envelope import SealContext, sealer
+
+# PynamoDB builds a botocore session per connection; ours share parsed service models and bounded timeouts.
+pynamodb.connection.base.get_session = aws.botocore_session
 
 
 def table_meta(logical_name: str) -> Any:
@@ -29,10 +35,25 @@ def table_meta(logical_name: str) -> Any:
     )
 
 
+@functools.cache
+def _connection() -> Connection:
+    """One connection (one botocore client: ~150 ms to build) for every transaction of this process."""
+    config = settings()
+    return Connection(region=config.region, host=config.endpoint_url)
+
+
 def transaction() -> TransactWrite:
     """A write transaction on the configured region and endpoint."""
-    config = settings()
-    return TransactWrite(connection=Connection(region=config.region, host=config.endpoint_url))
+    return TransactWrite(connection=_connection())
+
+
+def reset_connections() -> None:
+    """Forget the transaction connection and each model's own (tests switch AWS backends)."""
+    from chalicelib.models import ALL_MODELS
+
+    _connection.cache_clear()
+    for model in ALL_MODELS:
+        model._connection = None
 
 
 class SealedModel(Model):
