@@ -3,6 +3,8 @@
 from chalice import Chalice
 
 from chalicelib.api import http
+from chalicelib.api.admin import admin
+from chalicelib.api.auth import auth
 from chalicelib.api.system import system
 
 app = Chalice(app_name="safeslot")
@@ -11,5 +13,7 @@ app.api.cors = False  # CORS comes from the allowlist in chalicelib/api/http.py,
 
 http.install(app)
 app.register_blueprint(system)
+app.register_blueprint(auth)
+app.register_blueprint(admin)
 http.not_found_routes(app)
 http.add_preflight_routes(app)

@@ -1,6 +1,6 @@
 """Operator CLI. Runs against whatever AWS the environment points at (real, or the local stack).
 
-    python manage.py create-org --slug clinic --name "Clinic" [--timezone Europe/London]
+    python manage.py create-org --slug clinic --name "Clinic" --owner-email o@clinic.example [--timezone ...]
     python manage.py verify-audit --org clinic
 """
 
@@ -15,10 +15,15 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def create_org(args: argparse.Namespace) -> int:
+    from chalicelib.services.identity.users import create_first_owner
     from chalicelib.services.organizations import create_org as create
 
     org = create(args.slug, args.name, timezone=args.timezone, actor="operator")
-    print(json.dumps({"org_id": org.org_id, "slug": org.slug}))
+    owner = create_first_owner(org.org_id, args.owner_email, args.owner_name)
+    print(json.dumps({"org_id": org.org_id, "slug": org.slug, "owner_id": owner.user["id"],
+                      "owner_setup_token": owner.setup_token}))
+    print("Give the owner the setup token; it works once, for 72 hours (POST /v1/auth/setup).",
+          file=sys.stderr)
     return 0
 
 
@@ -37,6 +42,8 @@ def parser() -> argparse.ArgumentParser:
     org = commands.add_parser("create-org", help="create an organization")
     org.add_argument("--slug", required=True)
     org.add_argument("--name", required=True)
+    org.add_argument("--owner-email", required=True)
+    org.add_argument("--owner-name", default="Owner")
     org.add_argument("--timezone", default="UTC")
     org.set_defaults(run=create_org)
     verify = commands.add_parser("verify-audit", help="check an org's audit chain; exit 1 if broken")

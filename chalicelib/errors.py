@@ -76,22 +76,60 @@ class SealedDataInvalid(DomainError):
     message = "Stored data failed an integrity check."
 
 
+class WeakPassword(DomainError):
+    message = "The password does not meet the policy."
+
+
+class InvalidCredentials(DomainError):
+    message = "The e-mail address or password is not correct."
+
+
+class InvalidToken(DomainError):
+    message = "The token is not valid, was already used, or has expired."
+
+
+class SessionExpired(DomainError):
+    message = "The session has expired; log in again."
+
+
+class TooManyAttempts(DomainError):
+    message = "Too many attempts; try again later."
+
+
+class IpNotAllowed(DomainError):
+    message = "Access from this network is not allowed."
+
+
+class PasswordChangeRequired(DomainError):
+    message = "The password has expired; change it to continue."
+
+
 class InternalError(DomainError):
     message = "An internal error occurred."
 
+
+# Details that may be shown to the caller (everything else in `details` stays server-side).
+PUBLIC_DETAILS = ("field", "reasons")
 
 # exception class -> (HTTP status, stable error code)
 ERROR_TABLE: dict[type[DomainError], tuple[int, str]] = {
     InvalidJson: (400, "invalid_json"),
     Unauthenticated: (401, "unauthenticated"),
+    InvalidCredentials: (401, "invalid_credentials"),
+    InvalidToken: (401, "invalid_token"),
+    SessionExpired: (401, "session_expired"),
     Forbidden: (403, "forbidden"),
+    IpNotAllowed: (403, "ip_not_allowed"),
+    PasswordChangeRequired: (403, "password_change_required"),
     NotFound: (404, "not_found"),
     MethodNotAllowed: (405, "method_not_allowed"),
     Conflict: (409, "conflict"),
     PayloadTooLarge: (413, "payload_too_large"),
     UnsupportedMediaType: (415, "unsupported_media_type"),
     ValidationFailed: (422, "validation_failed"),
+    WeakPassword: (422, "weak_password"),
     RateLimited: (429, "rate_limited"),
+    TooManyAttempts: (429, "too_many_attempts"),
     InternalError: (500, "internal_error"),
     SealedDataInvalid: (500, "data_integrity_error"),
     EncryptionUnavailable: (503, "encryption_unavailable"),

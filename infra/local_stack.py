@@ -15,7 +15,7 @@ import boto3
 import botocore.exceptions
 
 from chalicelib.crypto.blind_index import INDEX_KEY_CONTEXT
-from infra.resources import KEY_DESCRIPTION, BucketSpec, buckets, tables
+from infra.resources import KEY_DESCRIPTION, BucketSpec, buckets, tables, ttl_tables
 
 
 def create_key() -> str:
@@ -36,6 +36,10 @@ def create_tables() -> None:
     for model in tables():
         if not model.exists():
             model.create_table(wait=True)
+    dynamodb = boto3.client("dynamodb")
+    for model, attribute in ttl_tables():
+        dynamodb.update_time_to_live(TableName=model.Meta.table_name, TimeToLiveSpecification={
+            "Enabled": True, "AttributeName": attribute})
 
 
 def create_bucket(spec: BucketSpec, key_arn: str) -> None:

@@ -24,6 +24,13 @@ def tables() -> tuple[type[Model], ...]:
     return ALL_MODELS
 
 
+def ttl_tables() -> tuple[tuple[type[Model], str], ...]:
+    """(model, attribute) for every table whose rows DynamoDB expires."""
+    from chalicelib.models import TTL_ATTRIBUTE, TTL_MODELS
+
+    return tuple((model, TTL_ATTRIBUTE) for model in TTL_MODELS)
+
+
 def buckets() -> tuple[BucketSpec, ...]:
     from chalicelib.config import settings
 

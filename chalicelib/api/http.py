@@ -16,6 +16,7 @@ from chalice.app import Chalice, Request, Response
 
 from chalicelib.config import settings
 from chalicelib.errors import (
+    PUBLIC_DETAILS,
     DomainError,
     InternalError,
     MethodNotAllowed,
@@ -73,8 +74,7 @@ def http_middleware(request: Request, get_response: Handler) -> Response:
 def error_response(error: DomainError, correlation_id: str) -> Response:
     status, code = status_and_code(error)
     body: dict[str, Any] = {"code": code, "message": error.message}
-    if error.details.get("field"):
-        body["field"] = error.details["field"]
+    body.update({key: error.details[key] for key in PUBLIC_DETAILS if error.details.get(key)})
     if status >= 500:
         body["correlation_id"] = correlation_id
     headers: dict[str, str | list[str]] = {}

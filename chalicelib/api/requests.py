@@ -35,6 +35,17 @@ def json_body(request: Request) -> dict[str, Any]:
     return body
 
 
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, if there is one."""
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def query_param(request: Request, name: str) -> str | None:
+    params = request.query_params
+    return params.get(name) if params else None
+
+
 def origin_of(request: Request) -> Origin:
     """Source IP as API Gateway saw the connection (never X-Forwarded-For) and the user agent."""
     identity = request.context.get("identity") or {}

@@ -5,7 +5,16 @@ from __future__ import annotations
 from pynamodb.models import Model
 
 from chalicelib.models.audit import AuditEvent
+from chalicelib.models.counter import Counter
 from chalicelib.models.customer import Customer
+from chalicelib.models.login_attempt import LoginAttempt
 from chalicelib.models.organization import Organization, OrgSlug
+from chalicelib.models.session import Session
+from chalicelib.models.user import User
 
-ALL_MODELS: tuple[type[Model], ...] = (Organization, OrgSlug, Customer, AuditEvent)
+ALL_MODELS: tuple[type[Model], ...] = (
+    Organization, OrgSlug, User, Session, LoginAttempt, Counter, Customer, AuditEvent,
+)
+# Tables whose rows expire through DynamoDB TTL, on this attribute (epoch seconds).
+TTL_ATTRIBUTE = "ttl"
+TTL_MODELS: tuple[type[Model], ...] = (Session, LoginAttempt, Counter)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import MapAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
 from chalicelib.models.base import table_meta
@@ -18,6 +18,7 @@ class Organization(Model):
     name = UnicodeAttribute()
     timezone = UnicodeAttribute(default="UTC")
     created_at = UTCDateTimeAttribute()
+    security_policy: MapAttribute = MapAttribute(null=True)  # settings that differ from the defaults
 
 
 class OrgSlug(Model):

@@ -165,3 +165,39 @@ def _try_append(event: AuditEvent, head: _Head) -> bool:
             return False
         raise
     return True
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    actor: str | None = None
+    action: str | None = None
+    since: str | None = None  # UTC ISO 8601
+    until: str | None = None
+    limit: int = 100
+
+
+def list_events(org_id: str, query: EventFilter) -> list[dict[str, object]]:
+    """The org's events, newest first, filtered by actor, action and time."""
+    matches = (
+        event for event in AuditEvent.query(org_id, AuditEvent.seq > HEAD_SEQ, scan_index_forward=False)
+        if _matches(event, query)
+    )
+    return [describe(event) for _, event in zip(range(query.limit), matches, strict=False)]
+
+
+def describe(event: AuditEvent) -> dict[str, object]:
+    return {
+        "seq": int(event.seq), "at": event.at, "actor": event.actor, "action": event.action,
+        "subjects": _plain_subjects(event.subjects), "outcome": event.outcome,
+        "source_ip": event.source_ip, "user_agent": event.user_agent, "hash": event.hash,
+    }
+
+
+def _matches(event: AuditEvent, query: EventFilter) -> bool:
+    at = event.at or ""
+    return (
+        (query.actor is None or event.actor == query.actor)
+        and (query.action is None or event.action == query.action)
+        and (query.since is None or at >= query.since)
+        and (query.until is None or at <= query.until)
+    )

@@ -42,12 +42,43 @@ def test_every_route_is_documented_and_every_documented_route_exists(client):
     assert served_operations() == documented_operations(document)
 
 
-def test_every_operation_documents_its_responses_and_request_body_schema(client):
+PUBLIC_OPERATIONS = {("/v1/health", "get"), ("/v1/openapi.json", "get"), ("/v1/auth/login", "post"),
+                     ("/v1/auth/setup", "post")}
+
+
+def operations(document: dict):
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method.upper() in HTTP_METHODS:
+                yield path, method, operation
+
+
+def resolve(document: dict, schema: dict) -> dict:
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return document["components"]["schemas"][name]
+    return schema
+
+
+def test_every_operation_documents_its_responses(client):
     document = json.loads(client.http.get("/v1/openapi.json").body)
 
-    for path, operations in document["paths"].items():
-        for method, operation in operations.items():
-            assert operation.get("responses"), (method, path)
-            if method in ("post", "put", "patch"):
-                schema = operation["requestBody"]["content"]["application/json"]["schema"]
-                assert schema, (method, path)
+    for path, method, operation in operations(document):
+        assert operation.get("responses"), (method, path)
+
+
+def test_every_request_body_schema_rejects_unknown_fields(client):
+    document = json.loads(client.http.get("/v1/openapi.json").body)
+
+    for path, method, operation in operations(document):
+        if "requestBody" in operation:
+            schema = resolve(document, operation["requestBody"]["content"]["application/json"]["schema"])
+            assert schema.get("additionalProperties") is False, (method, path)
+
+
+def test_every_staff_operation_declares_the_bearer_scheme(client):
+    document = json.loads(client.http.get("/v1/openapi.json").body)
+
+    for path, method, operation in operations(document):
+        if (path, method) not in PUBLIC_OPERATIONS:
+            assert operation.get("security") == [{"bearer": []}], (method, path)

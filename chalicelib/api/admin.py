@@ -1,0 +1,132 @@
+"""Routes for owners, admins and auditors: users, the security policy, login attempts, the audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.principal import principal_of
+from chalicelib.api.requests import json_body, query_param
+from chalicelib.errors import ValidationFailed
+from chalicelib.services import audit
+from chalicelib.services.identity import login_attempts, users
+from chalicelib.services.identity.policy import change_policy, read_policy
+from chalicelib.services.identity.roles import Permission, require
+
+admin = Blueprint(__name__)
+
+
+@admin.route("/v1/users", methods=["GET"])
+def list_users() -> dict[str, Any]:
+    return {"users": users.list_users(principal_of(admin.current_request))}
+
+
+@admin.route("/v1/users", methods=["POST"])
+def create_user() -> Response:
+    principal = principal_of(admin.current_request)
+    body = json_body(admin.current_request)
+    created = users.create_user(principal, body["email"], body["name"], body["role"])
+    return Response(body={"user": created.user, "setup_token": created.setup_token}, status_code=201)
+
+
+@admin.route("/v1/users/{user_id}", methods=["GET"])
+def get_user(user_id: str) -> dict[str, Any]:
+    return {"user": users.get_user(principal_of(admin.current_request), user_id)}
+
+
+@admin.route("/v1/users/{user_id}", methods=["PATCH"])
+def update_user(user_id: str) -> dict[str, Any]:
+    principal = principal_of(admin.current_request)
+    return {"user": users.update_user(principal, user_id, json_body(admin.current_request))}
+
+
+@admin.route("/v1/users/{user_id}/reset", methods=["POST"])
+def start_reset(user_id: str) -> dict[str, Any]:
+    return {"setup_token": users.start_reset(principal_of(admin.current_request), user_id)}
+
+
+@admin.route("/v1/users/{user_id}/unlock", methods=["POST"])
+def unlock(user_id: str) -> Response:
+    users.unlock(principal_of(admin.current_request), user_id)
+    return Response(body="", status_code=204)
+
+
+@admin.route("/v1/users/{user_id}/sessions", methods=["DELETE"])
+def end_user_sessions(user_id: str) -> dict[str, Any]:
+    return {"ended": users.end_user_sessions(principal_of(admin.current_request), user_id)}
+
+
+@admin.route("/v1/org/security-policy", methods=["GET"])
+def get_security_policy() -> dict[str, Any]:
+    return read_policy(principal_of(admin.current_request)).as_dict()
+
+
+@admin.route("/v1/org/security-policy", methods=["PUT"])
+def put_security_policy() -> dict[str, Any]:
+    principal = principal_of(admin.current_request)
+    return change_policy(principal, json_body(admin.current_request)).as_dict()
+
+
+@admin.route("/v1/login-attempts", methods=["GET"])
+def list_login_attempts() -> dict[str, Any]:
+    principal = principal_of(admin.current_request)
+    require(principal.role, Permission.LOGIN_ATTEMPTS_READ)
+    query = login_attempts.AttemptFilter(
+        user_id=query_param(admin.current_request, "user_id"),
+        outcome=_one_of(query_param(admin.current_request, "outcome"), login_attempts.OUTCOMES, "outcome"),
+        since=_instant(query_param(admin.current_request, "from"), "from"),
+        until=_instant(query_param(admin.current_request, "to"), "to"),
+        limit=_limit(query_param(admin.current_request, "limit")),
+    )
+    return {"attempts": login_attempts.list_attempts(principal.org_id, query)}
+
+
+@admin.route("/v1/audit-events", methods=["GET"])
+def list_audit_events() -> dict[str, Any]:
+    principal = principal_of(admin.current_request)
+    require(principal.role, Permission.AUDIT_READ)
+    since = _instant(query_param(admin.current_request, "from"), "from")
+    until = _instant(query_param(admin.current_request, "to"), "to")
+    query = audit.EventFilter(
+        actor=query_param(admin.current_request, "actor"),
+        action=query_param(admin.current_request, "action"),
+        since=since.strftime("%Y-%m-%dT%H:%M:%SZ") if since else None,
+        until=until.strftime("%Y-%m-%dT%H:%M:%SZ") if until else None,
+        limit=_limit(query_param(admin.current_request, "limit")),
+    )
+    return {"events": audit.list_events(principal.org_id, query)}
+
+
+@admin.route("/v1/audit-events/verify", methods=["GET"])
+def verify_audit_chain() -> dict[str, Any]:
+    principal = principal_of(admin.current_request)
+    require(principal.role, Permission.AUDIT_READ)
+    return audit.verify(principal.org_id).__dict__
+
+
+def _instant(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise ValidationFailed(f"Parameter '{name}' must be an ISO 8601 time.", field=name) from error
+    if instant.tzinfo is None:
+        raise ValidationFailed(f"Parameter '{name}' needs a time zone offset.", field=name)
+    return instant
+
+
+def _one_of(value: str | None, allowed: tuple[str, ...], name: str) -> str | None:
+    if value is not None and value not in allowed:
+        raise ValidationFailed(f"Parameter '{name}' must be one of {', '.join(allowed)}.", field=name)
+    return value
+
+
+def _limit(value: str | None) -> int:
+    if value is None:
+        return 100
+    if not value.isdigit() or not 1 <= int(value) <= 500:
+        raise ValidationFailed("Parameter 'limit' must be 1 to 500.", field="limit")
+    return int(value)

@@ -1,0 +1,57 @@
+"""Routes of one's own account: login, password set-up and change, sessions, logout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.principal import principal_of
+from chalicelib.api.requests import bearer_token, json_body, origin_of
+from chalicelib.services.identity import authentication
+
+auth = Blueprint(__name__)
+
+
+def no_content() -> Response:
+    return Response(body="", status_code=204)
+
+
+@auth.route("/v1/auth/login", methods=["POST"])
+def login() -> dict[str, Any]:
+    request = auth.current_request
+    body = json_body(request)
+    return authentication.login(body["org"], body["email"], body["password"], origin_of(request)).as_dict()
+
+
+@auth.route("/v1/auth/setup", methods=["POST"])
+def set_up_password() -> Response:
+    body = json_body(auth.current_request)
+    authentication.set_password_with_setup_token(body["token"], body["password"], origin_of(auth.current_request))
+    return no_content()
+
+
+@auth.route("/v1/auth/password", methods=["POST"])
+def change_password() -> Response | dict[str, Any]:
+    principal = principal_of(auth.current_request, allow_password_change=True)
+    body = json_body(auth.current_request)
+    result = authentication.change_password(principal, body["current_password"], body["new_password"])
+    return result.as_dict() if result.token else no_content()
+
+
+@auth.route("/v1/auth/logout", methods=["POST"])
+def logout() -> Response:
+    principal = principal_of(auth.current_request, allow_password_change=True)
+    authentication.logout(principal, bearer_token(auth.current_request) or "")
+    return no_content()
+
+
+@auth.route("/v1/auth/sessions", methods=["GET"])
+def list_sessions() -> dict[str, Any]:
+    return {"sessions": authentication.own_sessions(principal_of(auth.current_request))}
+
+
+@auth.route("/v1/auth/sessions/{session_id}", methods=["DELETE"])
+def end_session(session_id: str) -> Response:
+    authentication.end_own_session(principal_of(auth.current_request), session_id)
+    return no_content()

@@ -1,0 +1,14 @@
+"""The caller of a staff route, from its bearer token (checked on every request: no authorizer cache)."""
+
+from __future__ import annotations
+
+from chalice.app import Request
+
+from chalicelib.api.requests import bearer_token, origin_of
+from chalicelib.services.identity.access import authenticate
+from chalicelib.services.identity.sessions import Principal
+
+
+def principal_of(request: Request | None, allow_password_change: bool = False) -> Principal:
+    assert request is not None  # Chalice sets it before calling a view
+    return authenticate(bearer_token(request), origin_of(request), allow_password_change)

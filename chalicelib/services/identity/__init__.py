@@ -1,0 +1,1 @@
+"""Staff identity: users, passwords, policy, login, sessions, lockout, permissions."""

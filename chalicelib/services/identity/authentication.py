@@ -1,0 +1,191 @@
+"""Logging in, setting and changing passwords, logging out.
+
+Wrong e-mail and wrong password give the same 401 after the same argon2 work (ASVS 6.3.8); lockout
+and the per-IP limit apply to known and unknown accounts alike; every attempt is logged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, NoReturn
+
+from chalicelib import clock
+from chalicelib.errors import InvalidCredentials, IpNotAllowed, NotFound, TooManyAttempts
+from chalicelib.models.organization import Organization
+from chalicelib.models.user import User
+from chalicelib.services import audit, rate_limits
+from chalicelib.services.audit import Origin
+from chalicelib.services.identity import lockout, passwords, sessions, users
+from chalicelib.services.identity.login_attempts import UNKNOWN_ORG, record_attempt
+from chalicelib.services.identity.policy import SecurityPolicy, policy_of
+from chalicelib.services.identity.roles import Permission, require
+from chalicelib.services.identity.sessions import Principal
+from chalicelib.services.organizations import org_by_slug
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """Either a session, or the step the user must take first."""
+
+    token: str | None = None
+    expires_at: datetime | None = None
+    change_token: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.change_token:
+            return {"password_change_required": True, "change_token": self.change_token}
+        return {"token": self.token, "expires_at": clock.isoformat(self.expires_at) if self.expires_at else None}
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    org: Organization
+    policy: SecurityPolicy
+    email_index: str
+    origin: Origin
+
+
+def login(org_slug: str, email: str, password: str, origin: Origin) -> LoginResult:
+    _refuse_throttled_ip(origin)
+    try:
+        org = org_by_slug(org_slug)
+    except NotFound:
+        _fail_unknown_org(password, origin)
+    attempt = _Attempt(org, policy_of(org), users.email_index(org.org_id, email), origin)
+    if not attempt.policy.allows_ip(origin.source_ip):
+        record_attempt(org.org_id, "ip_denied", origin)
+        raise IpNotAllowed()
+    _refuse_locked(attempt)
+    user = users.find_user_by_email(org.org_id, attempt.email_index)
+    password_ok = passwords.verify_password(user.password_hash if user else None, password)
+    if user is None or not password_ok:
+        _fail(attempt, user)
+    if user.disabled:
+        _fail(attempt, user, outcome="disabled")
+    return _succeed(attempt, user, password)
+
+
+def set_password_with_setup_token(setup_token: str, new_password: str, origin: Origin) -> None:
+    """First password, or a reset started by an admin: the token is single use."""
+    user = users.user_for_setup_token(setup_token)
+    org = Organization.get(user.org_id)
+    _store_new_password(user, org, new_password)
+    user.update(actions=[User.setup_token_hash.remove(), User.setup_token_expires_at.remove()])
+    lockout.clear(org.org_id, user.email_index)
+    sessions.end_sessions_of(org.org_id, user.user_id)
+    audit.record(org.org_id, user.user_id, "auth.password_set", subjects={"user_id": user.user_id},
+                 origin=origin)
+
+
+def change_password(principal: Principal, current: str, new: str) -> LoginResult:
+    """Needs the current password; ends every other session. A forced change returns a full session."""
+    org = Organization.get(principal.org_id)
+    user = users.find_user(principal.org_id, principal.user_id)
+    if not passwords.verify_password(user.password_hash, current):
+        audit.record(org.org_id, user.user_id, "auth.password_change", outcome="failure",
+                     origin=principal.origin)
+        raise InvalidCredentials("The current password is not correct.")
+    _store_new_password(user, org, new)
+    sessions.end_sessions_of(org.org_id, user.user_id, keep_session_id=principal.session_id)
+    audit.record(org.org_id, user.user_id, "auth.password_changed", subjects={"user_id": user.user_id},
+                 origin=principal.origin)
+    if principal.kind == sessions.PASSWORD_CHANGE:
+        sessions.end_sessions_of(org.org_id, user.user_id)
+        issued = sessions.start_session(org.org_id, user.user_id, user.role, policy_of(org), principal.origin)
+        return LoginResult(token=issued.token, expires_at=issued.expires_at)
+    return LoginResult()
+
+
+def logout(principal: Principal, token: str) -> None:
+    sessions.end_session(token)
+    audit.record(principal.org_id, principal.user_id, "auth.logout", origin=principal.origin)
+
+
+def own_sessions(principal: Principal) -> list[dict[str, Any]]:
+    require(principal.role, Permission.OWN_ACCOUNT)
+    own = sessions.sessions_of(principal.org_id, principal.user_id)
+    return [sessions.describe(session, principal.session_id) for session in own]
+
+
+def end_own_session(principal: Principal, session_id: str) -> None:
+    require(principal.role, Permission.OWN_ACCOUNT)
+    sessions.end_session_by_id(principal.org_id, principal.user_id, session_id)
+    audit.record(principal.org_id, principal.user_id, "session.revoked", subjects={"session_id": session_id},
+                 origin=principal.origin)
+
+
+def password_expired(user: User, policy: SecurityPolicy) -> bool:
+    if not policy.password_max_age_days or not user.password_changed_at:
+        return False
+    return clock.now() >= user.password_changed_at + timedelta(days=policy.password_max_age_days)
+
+
+def _succeed(attempt: _Attempt, user: User, password: str) -> LoginResult:
+    org_id = attempt.org.org_id
+    lockout.clear(org_id, attempt.email_index)
+    if passwords.needs_rehash(user.password_hash or ""):
+        user.update(actions=[User.password_hash.set(passwords.hash_password(password))])
+    if password_expired(user, attempt.policy):
+        record_attempt(org_id, "password_expired", attempt.origin, user.user_id)
+        audit.record(org_id, user.user_id, "auth.login", outcome="password_expired", origin=attempt.origin)
+        issued = sessions.start_session(org_id, user.user_id, user.role, attempt.policy, attempt.origin,
+                                        kind=sessions.PASSWORD_CHANGE)
+        return LoginResult(change_token=issued.token)
+    user.update(actions=[User.last_login_at.set(clock.now())])
+    issued = sessions.start_session(org_id, user.user_id, user.role, attempt.policy, attempt.origin)
+    record_attempt(org_id, "success", attempt.origin, user.user_id)
+    audit.record(org_id, user.user_id, "auth.login", subjects={"session_id": issued.session_id},
+                 origin=attempt.origin)
+    return LoginResult(token=issued.token, expires_at=issued.expires_at)
+
+
+def _fail(attempt: _Attempt, user: User | None, outcome: str | None = None) -> NoReturn:
+    org_id = attempt.org.org_id
+    outcome = outcome or ("bad_password" if user else "unknown_account")
+    rate_limits.hit(rate_limits.LOGIN_FAILURES_PER_IP, attempt.origin.source_ip or "-")
+    locked_now = lockout.record_failure(org_id, attempt.email_index, attempt.policy)
+    record_attempt(org_id, outcome, attempt.origin, user.user_id if user else None)
+    actor = user.user_id if user else "anonymous"
+    audit.record(org_id, actor, "auth.login", outcome=outcome, origin=attempt.origin)
+    if locked_now:
+        audit.record(org_id, actor, "auth.locked_out", subjects={"user_id": user.user_id} if user else {},
+                     origin=attempt.origin)
+    raise InvalidCredentials()
+
+
+def _fail_unknown_org(password: str, origin: Origin) -> NoReturn:
+    passwords.verify_password(None, password)  # same work as a real check
+    rate_limits.hit(rate_limits.LOGIN_FAILURES_PER_IP, origin.source_ip or "-")
+    record_attempt(UNKNOWN_ORG, "unknown_account", origin)
+    raise InvalidCredentials()
+
+
+def _refuse_throttled_ip(origin: Origin) -> None:
+    wait = rate_limits.retry_after(rate_limits.LOGIN_FAILURES_PER_IP, origin.source_ip or "-")
+    if wait:
+        record_attempt(UNKNOWN_ORG, "throttled", origin)
+        raise TooManyAttempts(retry_after=wait)
+
+
+def _refuse_locked(attempt: _Attempt) -> None:
+    wait = lockout.seconds_locked(attempt.org.org_id, attempt.email_index)
+    if wait:
+        record_attempt(attempt.org.org_id, "locked", attempt.origin)
+        audit.record(attempt.org.org_id, "anonymous", "auth.login", outcome="locked", origin=attempt.origin)
+        raise TooManyAttempts(retry_after=wait)
+
+
+def _store_new_password(user: User, org: Organization, new_password: str) -> None:
+    policy = policy_of(org)
+    email = user.unseal()["email"]
+    history = [h for h in [user.password_hash, *(user.password_history or [])] if h][: policy.password_history]
+    passwords.check_new_password(new_password, policy, passwords.context_words(org.slug, org.name, email),
+                                 history=history)
+    kept = ([user.password_hash] if user.password_hash else []) + list(user.password_history or [])
+    user.update(actions=[
+        User.password_hash.set(passwords.hash_password(new_password)),
+        User.password_changed_at.set(clock.now()),
+        User.password_history.set(kept[: max(policy.password_history, 0)]),
+    ])
+

@@ -1,0 +1,62 @@
+"""The log of every login attempt (ASVS 16.3.1, NIST SP 800-63B 5.2.2), kept 90 days."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib import clock
+from chalicelib.models.login_attempt import LoginAttempt
+from chalicelib.services.audit import Origin
+
+RETENTION = timedelta(days=90)
+UNKNOWN_ORG = "-"  # attempts naming an org that does not exist
+OUTCOMES = ("success", "bad_password", "unknown_account", "locked", "ip_denied", "password_expired",
+            "disabled", "throttled")
+
+
+@dataclass(frozen=True)
+class AttemptFilter:
+    user_id: str | None = None
+    outcome: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 100
+
+
+def record_attempt(org_id: str, outcome: str, origin: Origin, user_id: str | None = None,
+                   factor: str = "password") -> None:
+    now = clock.now()
+    LoginAttempt(
+        org_id,
+        f"{clock.isoformat(now)}#{secrets.token_hex(6)}",
+        at=clock.isoformat(now),
+        user_id=user_id,
+        outcome=outcome,
+        factor=factor,
+        source_ip=origin.source_ip,
+        user_agent=(origin.user_agent or "")[:256] or None,
+        ttl=int((now + RETENTION).timestamp()),
+    ).save()
+
+
+def list_attempts(org_id: str, query: AttemptFilter) -> list[dict[str, Any]]:
+    """This org's attempts, newest first, filtered by user, outcome and time."""
+    low = clock.isoformat(query.since) if query.since else ""
+    high = (clock.isoformat(query.until) if query.until else "9999") + "#~"
+    condition = LoginAttempt.attempt_key.between(low, high)
+    filters = None
+    if query.user_id:
+        filters = LoginAttempt.user_id == query.user_id
+    if query.outcome:
+        by_outcome = LoginAttempt.outcome == query.outcome
+        filters = by_outcome if filters is None else filters & by_outcome
+    rows = LoginAttempt.query(org_id, condition, filter_condition=filters, scan_index_forward=False)
+    return [_public(row) for _, row in zip(range(query.limit), rows, strict=False)]
+
+
+def _public(row: LoginAttempt) -> dict[str, Any]:
+    return {"at": row.at, "user_id": row.user_id, "outcome": row.outcome, "factor": row.factor,
+            "source_ip": row.source_ip, "user_agent": row.user_agent}

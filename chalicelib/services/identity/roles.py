@@ -1,0 +1,50 @@
+"""Roles and the one permission table that decides every staff route (docs/security.md shows it)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from chalicelib.errors import Forbidden
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    STAFF = "staff"
+    FRONTDESK = "frontdesk"
+    AUDITOR = "auditor"
+
+
+class Permission(StrEnum):
+    OWN_ACCOUNT = "own_account"  # own sessions, own password, logout
+    USERS_READ = "users.read"
+    USERS_MANAGE = "users.manage"
+    POLICY_READ = "policy.read"
+    POLICY_MANAGE = "policy.manage"
+    LOGIN_ATTEMPTS_READ = "login_attempts.read"
+    AUDIT_READ = "audit.read"
+
+
+_EVERYONE = frozenset(Role)
+_ADMINS = frozenset({Role.OWNER, Role.ADMIN})
+
+PERMISSIONS: dict[Permission, frozenset[Role]] = {
+    Permission.OWN_ACCOUNT: _EVERYONE,
+    Permission.USERS_READ: _ADMINS,
+    Permission.USERS_MANAGE: _ADMINS,
+    Permission.POLICY_READ: _ADMINS,
+    Permission.POLICY_MANAGE: _ADMINS,
+    Permission.LOGIN_ATTEMPTS_READ: _ADMINS | {Role.AUDITOR},
+    Permission.AUDIT_READ: _ADMINS | {Role.AUDITOR},
+}
+
+
+def require(role: str, permission: Permission) -> None:
+    """Raise Forbidden unless `role` holds `permission`."""
+    if Role(role) not in PERMISSIONS[permission]:
+        raise Forbidden()
+
+
+def may_assign(actor_role: str, target_role: str) -> bool:
+    """Only owners make or unmake owners; admins manage every other role."""
+    return actor_role == Role.OWNER or Role.OWNER not in (actor_role, target_role)

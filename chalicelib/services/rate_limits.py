@@ -1,0 +1,47 @@
+"""Fixed-window counters in DynamoDB: per-IP limits on login and public routes (ASVS 2.4.1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib import clock
+from chalicelib.models.counter import Counter
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    max_hits: int
+    window_seconds: int
+
+
+# Failed logins from one address, across every account and org: stops password spraying.
+LOGIN_FAILURES_PER_IP = Limit("login-failures-ip", max_hits=30, window_seconds=900)
+
+
+def retry_after(limit: Limit, subject: str) -> int:
+    """Seconds until `subject` may try again, or 0 if it is under the limit now."""
+    window_start, key = _window(limit, subject)
+    try:
+        hits = int(Counter.get(key, consistent_read=True).hits)
+    except Counter.DoesNotExist:
+        return 0
+    return _seconds_left(limit, window_start) if hits >= limit.max_hits else 0
+
+
+def hit(limit: Limit, subject: str) -> int:
+    """Count one hit; returns the count in the current window (atomic across concurrent requests)."""
+    window_start, key = _window(limit, subject)
+    counter = Counter(key)
+    counter.update(actions=[Counter.hits.add(1), Counter.ttl.set(window_start + 2 * limit.window_seconds)])
+    return int(counter.hits)
+
+
+def _window(limit: Limit, subject: str) -> tuple[int, str]:
+    now = int(clock.now().timestamp())
+    start = now - now % limit.window_seconds
+    return start, f"{limit.name}/{subject}/{start}"
+
+
+def _seconds_left(limit: Limit, window_start: int) -> int:
+    return max(1, window_start + limit.window_seconds - int(clock.now().timestamp()))
