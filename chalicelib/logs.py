@@ -24,7 +24,7 @@ _SAFE_KEYS = {"error_code", "status_code", "level", "location", "message", "time
 _SENSITIVE_TEXT = re.compile(
     r"(?i)bearer\s+\S+"  # Authorization header values
     r"|[^\s@\"']+@[^\s@\"']+\.[^\s@\"']+"  # e-mail addresses
-    r"|\b[A-Za-z0-9_\-+/=]{32,}\b"  # opaque tokens, keys, ciphertexts
+    r"|[A-Za-z0-9_\-+=]{32,}"  # opaque tokens, keys, ciphertexts (not file paths: no "/")
 )
 
 

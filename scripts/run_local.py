@@ -16,20 +16,26 @@ from pathlib import Path
 from types import FrameType
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCAL_DIR = ROOT / ".local"
+LOCAL_DIR = Path(os.environ.get("SAFESLOT_LOCAL_DIR", ROOT / ".local"))
 HOST = "127.0.0.1"
 AWS_PORT = int(os.environ.get("SAFESLOT_AWS_PORT", "5000"))
 API_PORT = int(os.environ.get("SAFESLOT_API_PORT", "8000"))
 AWS_URL = f"http://{HOST}:{AWS_PORT}"
 API_URL = f"http://{HOST}:{API_PORT}"
 
-LOCAL_ENV = {
+LOCAL_AWS = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ENDPOINT_URL": AWS_URL,
-    "SAFESLOT_STAGE": "local",
 }
+
+
+def local_stage_env() -> dict[str, str]:
+    """The `local` stage's variables from .chalice/config.json: provisioning and `chalice local` agree."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    return {**config.get("environment_variables", {}),
+            **config["stages"]["local"].get("environment_variables", {})}
 
 
 def port_in_use(port: int) -> bool:
@@ -75,7 +81,8 @@ def main() -> None:
         if port_in_use(port):
             raise SystemExit(f"port {port} is busy: is another `make run` still running? "
                              "Set SAFESLOT_AWS_PORT / SAFESLOT_API_PORT to use others.")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | LOCAL_ENV
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAFESLOT_"))}
+    env = inherited | LOCAL_AWS | local_stage_env()
     children: list[subprocess.Popen[bytes]] = []
 
     def stop(signum: int = signal.SIGTERM, _frame: FrameType | None = None) -> None:
@@ -92,7 +99,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     bin_dir = Path(sys.executable).parent
-    LOCAL_DIR.mkdir(exist_ok=True)
+    LOCAL_DIR.mkdir(parents=True, exist_ok=True)
     children.append(start([str(bin_dir / "moto_server"), "-H", HOST, "-p", str(AWS_PORT)], env, "moto.log"))
     wait_for_port(AWS_PORT)
     env = provision(env)

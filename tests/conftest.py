@@ -21,6 +21,7 @@ os.environ.update(
 )
 
 from collections.abc import Iterator  # noqa: E402
+from datetime import UTC  # noqa: E402
 
 import pytest  # noqa: E402
 from chalice.test import Client  # noqa: E402
@@ -64,3 +65,37 @@ def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
                 return __original(self, *args, **kwargs)
 
         monkeypatch.setattr(DynamoDBBackend, name, serialized)
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        from datetime import datetime
+
+        self.now = datetime.now(UTC)  # starts at the real time, so earlier writes stay in the past
+
+    def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def fake_clock(aws_stack: dict[str, str]) -> FakeClock:
+    from chalicelib import clock
+
+    fake = FakeClock()
+    clock.set_source(lambda: fake.now)
+    return fake
+
+
+@pytest.fixture
+def from_ip(monkeypatch: pytest.MonkeyPatch):
+    """Make the Chalice test client report `ip` as the caller's source IP (as API Gateway would)."""
+    from chalice.local import LambdaEventConverter
+
+    def use(ip: str) -> None:
+        monkeypatch.setattr(LambdaEventConverter, "LOCAL_SOURCE_IP", ip)
+
+    return use

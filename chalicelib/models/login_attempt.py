@@ -12,7 +12,7 @@ class LoginAttempt(Model):
     Meta = table_meta("login_attempts")
 
     org_id = UnicodeAttribute(hash_key=True)
-    attempt_key = UnicodeAttribute(range_key=True)  # "<UTC ISO time>#<random>": sorts by time
+    attempt_key = UnicodeAttribute(range_key=True)  # "<UTC ISO time, microseconds>#<tie-breaker>"
     at = UnicodeAttribute()
     user_id = UnicodeAttribute(null=True)
     outcome = UnicodeAttribute()

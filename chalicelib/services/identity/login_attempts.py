@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +32,8 @@ def record_attempt(org_id: str, outcome: str, origin: Origin, user_id: str | Non
     now = clock.now()
     LoginAttempt(
         org_id,
-        f"{clock.isoformat(now)}#{secrets.token_hex(6)}",
+        # time to the microsecond, then a process-monotonic tie-breaker and randomness: sorts by time
+        f"{now.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{time.perf_counter_ns():020d}{secrets.token_hex(4)}",
         at=clock.isoformat(now),
         user_id=user_id,
         outcome=outcome,
@@ -44,7 +46,7 @@ def record_attempt(org_id: str, outcome: str, origin: Origin, user_id: str | Non
 
 def list_attempts(org_id: str, query: AttemptFilter) -> list[dict[str, Any]]:
     """This org's attempts, newest first, filtered by user, outcome and time."""
-    low = clock.isoformat(query.since) if query.since else ""
+    low = clock.isoformat(query.since) if query.since else "0"
     high = (clock.isoformat(query.until) if query.until else "9999") + "#~"
     condition = LoginAttempt.attempt_key.between(low, high)
     filters = None

@@ -1,0 +1,110 @@
+"""End to end over HTTP against the stack `make run` starts: moto's server, the seed, `chalice local`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    local_dir = tmp_path_factory.mktemp("local")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAFESLOT_"))}
+    env.update(SAFESLOT_AWS_PORT=str(free_port()), SAFESLOT_API_PORT=str(free_port()),
+               SAFESLOT_LOCAL_DIR=str(local_dir))
+    process = subprocess.Popen([sys.executable, "scripts/run_local.py"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = []
+    for line in process.stdout:  # type: ignore[union-attr]
+        output.append(line)
+        if "SafeSlot is up" in line or process.poll() is not None:
+            break
+    assert process.poll() is None, "".join(output)
+    credentials = json.loads((local_dir / "demo-credentials.json").read_text())
+    yield credentials, process
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=20)
+
+
+def children_of(pid: int) -> list[str]:
+    """Pids whose parent is `pid`, from /proc (no procps needed)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == str(pid):
+            found.append(stat.parent.name)
+    return found
+
+
+def request(method: str, url: str, body: dict | None = None, token: str | None = None):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data, headers, method=method), timeout=30) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def test_health_is_served(stack):
+    credentials, _ = stack
+
+    assert request("GET", f"{credentials['api']}/v1/health") == (200, {"status": "ok", "version": "0.1.0"})
+
+
+def test_owner_creates_a_user_who_sets_a_password_and_logs_in(stack):
+    credentials, _ = stack
+    api = credentials["api"]
+
+    status, owner = request("POST", f"{api}/v1/auth/login", {
+        "org": credentials["org"], "email": credentials["email"], "password": credentials["password"]})
+    assert status == 200, owner
+    status, created = request("POST", f"{api}/v1/users", {
+        "email": "nina@demo.example", "name": "Nina Nurse", "role": "staff"}, owner["token"])
+    assert status == 201, created
+    status, _ = request("POST", f"{api}/v1/auth/setup", {
+        "token": created["setup_token"], "password": "quartz-meadow-lantern-97"})
+    assert status == 204
+    status, nina = request("POST", f"{api}/v1/auth/login", {
+        "org": "demo", "email": "nina@demo.example", "password": "quartz-meadow-lantern-97"})
+    assert status == 200 and nina["token"]
+    status, sessions = request("GET", f"{api}/v1/auth/sessions", token=nina["token"])
+    assert status == 200 and len(sessions["sessions"]) == 1
+
+
+def test_stopping_the_stack_stops_every_process_it_started(stack):
+    _, process = stack
+    children = children_of(process.pid)
+    assert len(children) == 2  # moto's server and chalice local
+
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=20)
+    time.sleep(0.5)
+
+    alive = [pid for pid in children if Path(f"/proc/{pid}").exists()
+             and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()]
+    assert alive == []

@@ -1,0 +1,114 @@
+"""Every staff route against every role, no token, and another org's ids (ASVS 8.2.1, 8.2.2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.services.identity.roles import PERMISSIONS, Permission, Role
+from tests.functional.identity.helpers import body, call, make_org, post_json, token_for
+
+TARGET = "{target}"  # replaced by a real user id of the same org
+# (method, path, permission, body): every staff route of the app
+STAFF_ROUTES = [
+    ("GET", "/v1/auth/sessions", Permission.OWN_ACCOUNT, None),
+    ("POST", "/v1/auth/logout", Permission.OWN_ACCOUNT, None),
+    ("POST", "/v1/auth/password", Permission.OWN_ACCOUNT, {"current_password": "x", "new_password": "y"}),
+    ("DELETE", "/v1/auth/sessions/unknown", Permission.OWN_ACCOUNT, None),
+    ("GET", "/v1/users", Permission.USERS_READ, None),
+    ("POST", "/v1/users", Permission.USERS_MANAGE, {"email": "new@acme.example", "name": "N", "role": "staff"}),
+    ("GET", f"/v1/users/{TARGET}", Permission.USERS_READ, None),
+    ("PATCH", f"/v1/users/{TARGET}", Permission.USERS_MANAGE, {"name": "Renamed"}),
+    ("POST", f"/v1/users/{TARGET}/reset", Permission.USERS_MANAGE, None),
+    ("POST", f"/v1/users/{TARGET}/unlock", Permission.USERS_MANAGE, None),
+    ("DELETE", f"/v1/users/{TARGET}/sessions", Permission.USERS_MANAGE, None),
+    ("GET", "/v1/org/security-policy", Permission.POLICY_READ, None),
+    ("PUT", "/v1/org/security-policy", Permission.POLICY_MANAGE, {"lockout_minutes": 20}),
+    ("GET", "/v1/login-attempts", Permission.LOGIN_ATTEMPTS_READ, None),
+    ("GET", "/v1/audit-events", Permission.AUDIT_READ, None),
+    ("GET", "/v1/audit-events/verify", Permission.AUDIT_READ, None),
+]
+ROLES = [role.value for role in Role]
+
+
+@pytest.fixture
+def acme(aws_stack):
+    return make_org("acme", roles=("admin", "staff", "frontdesk", "auditor"))
+
+
+def test_matrix_covers_every_staff_route_of_the_app():
+    from app import app
+    from tests.functional.test_openapi import PUBLIC_OPERATIONS, served_operations
+
+    public = {(path, method.upper()) for path, method in PUBLIC_OPERATIONS}
+    staff = {op for op in served_operations() if op not in public}
+    listed = {(path.replace(TARGET, "{user_id}").replace("/unknown", "/{session_id}"), method)
+              for method, path, _, _ in STAFF_ROUTES}
+    assert staff == listed, app
+
+
+def test_without_a_token_every_staff_route_is_401(client, aws_stack):
+    target = make_org("acme")["owner"].user_id
+    for method, path, _, payload in STAFF_ROUTES:
+        response = call(client, method, path.replace(TARGET, target), None, payload)
+
+        assert (response.status_code, body(response)["error"]["code"]) == (401, "unauthenticated"), path
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_exactly_what_the_matrix_says(client, acme, role):
+    for method, path, permission, payload in STAFF_ROUTES:
+        if path == "/v1/auth/logout":
+            continue  # ends the very token under test; covered in test_sessions
+        token = token_for(client, acme[role])
+        target = acme["frontdesk" if role != "frontdesk" else "staff"].user_id
+        response = call(client, method, path.replace(TARGET, target), token, payload)
+        allowed = Role(role) in PERMISSIONS[permission]
+        if allowed:
+            code = (body(response) or {}).get("error", {}).get("code") if response.status_code >= 400 else None
+            assert code not in ("unauthenticated", "forbidden"), (role, method, path, response.body)
+        else:
+            assert (response.status_code, body(response)["error"]["code"]) == (403, "forbidden"), (
+                role, method, path)
+
+
+def test_admins_cannot_make_or_change_owners(client, acme):
+    admin = token_for(client, acme["admin"])
+
+    promote = call(client, "PATCH", f"/v1/users/{acme['staff'].user_id}", admin, {"role": "owner"})
+    demote = call(client, "PATCH", f"/v1/users/{acme['owner'].user_id}", admin, {"disabled": True})
+    create = post_json(client, "/v1/users", {"email": "o2@acme.example", "name": "O", "role": "owner"}, admin)
+
+    assert promote.status_code == demote.status_code == create.status_code == 403
+
+
+def test_nobody_changes_their_own_role_or_disables_themselves(client, acme):
+    owner = token_for(client, acme["owner"])
+
+    response = call(client, "PATCH", f"/v1/users/{acme['owner'].user_id}", owner, {"disabled": True})
+
+    assert response.status_code == 403
+
+
+def test_another_orgs_ids_lead_nowhere(client, acme):
+    other = make_org("globex", roles=("admin",))
+    intruder = token_for(client, other["admin"])
+    victim = acme["staff"].user_id
+
+    for method, path, payload in [("GET", f"/v1/users/{victim}", None),
+                                  ("PATCH", f"/v1/users/{victim}", {"name": "Pwned"}),
+                                  ("POST", f"/v1/users/{victim}/reset", None),
+                                  ("POST", f"/v1/users/{victim}/unlock", None),
+                                  ("DELETE", f"/v1/users/{victim}/sessions", None)]:
+        assert call(client, method, path, intruder, payload).status_code == 404, (method, path)
+    listed = body(call(client, "GET", "/v1/users", intruder))["users"]
+    assert {u["email"] for u in listed} == {"owner@globex.example", "admin@globex.example"}
+    assert body(call(client, "GET", "/v1/audit-events", intruder))["events"][0]["actor"] != acme["owner"].user_id
+
+
+def test_role_and_tenant_cannot_be_mass_assigned(client, acme):
+    owner = token_for(client, acme["owner"])
+
+    sneaky = post_json(client, "/v1/users", {"email": "m@acme.example", "name": "M", "role": "staff",
+                                             "org_id": "globex", "is_admin": True}, owner)
+
+    assert (sneaky.status_code, body(sneaky)["error"]["code"]) == (422, "validation_failed")
