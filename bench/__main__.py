@@ -22,10 +22,11 @@ for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
 
 
 def main() -> None:
-    from bench import cold_start, envelope
+    from bench import cold_start, envelope, login
 
     report = {
         "envelope": envelope.measure(),
+        "login": login.measure(),
         "cold_start": cold_start.measure(),
     }
     print(json.dumps(report, indent=2))
