@@ -5,6 +5,7 @@ from chalice import Chalice
 from chalicelib.api import http
 from chalicelib.api.admin import admin
 from chalicelib.api.auth import auth
+from chalicelib.api.mfa import mfa
 from chalicelib.api.system import system
 
 app = Chalice(app_name="safeslot")
@@ -15,5 +16,6 @@ http.install(app)
 app.register_blueprint(system)
 app.register_blueprint(auth)
 app.register_blueprint(admin)
+app.register_blueprint(mfa)
 http.not_found_routes(app)
 http.add_preflight_routes(app)

@@ -25,6 +25,9 @@ class Settings:
     replica_bucket: str
     replica_region: str
     endpoint_url: str | None
+    mail_from: str
+    webauthn_rp_id: str
+    webauthn_origin: str
 
     def table_name(self, name: str) -> str:
         """Full DynamoDB table name for a logical table, e.g. `orgs` -> `safeslot-local-orgs`."""
@@ -52,4 +55,7 @@ def settings() -> Settings:
         replica_bucket=os.environ.get("SAFESLOT_REPLICA_BUCKET", f"{prefix}backups-replica"),
         replica_region=os.environ.get("SAFESLOT_REPLICA_REGION", "us-west-2"),
         endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
+        mail_from=os.environ.get("SAFESLOT_MAIL_FROM", "no-reply@safeslot.example"),
+        webauthn_rp_id=os.environ.get("SAFESLOT_WEBAUTHN_RP_ID", "localhost"),
+        webauthn_origin=os.environ.get("SAFESLOT_WEBAUTHN_ORIGIN", "http://localhost:8000"),
     )

@@ -104,6 +104,14 @@ class PasswordChangeRequired(DomainError):
     message = "The password has expired; change it to continue."
 
 
+class MfaEnrollmentRequired(DomainError):
+    message = "Your organization requires a second factor; enroll one to continue."
+
+
+class StepUpRequired(DomainError):
+    message = "Log in with your second factor to do this."
+
+
 class InternalError(DomainError):
     message = "An internal error occurred."
 
@@ -121,6 +129,8 @@ ERROR_TABLE: dict[type[DomainError], tuple[int, str]] = {
     Forbidden: (403, "forbidden"),
     IpNotAllowed: (403, "ip_not_allowed"),
     PasswordChangeRequired: (403, "password_change_required"),
+    MfaEnrollmentRequired: (403, "mfa_enrollment_required"),
+    StepUpRequired: (403, "step_up_required"),
     NotFound: (404, "not_found"),
     MethodNotAllowed: (405, "method_not_allowed"),
     Conflict: (409, "conflict"),

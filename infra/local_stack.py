@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 import botocore.exceptions
 
+from chalicelib.config import settings
 from chalicelib.crypto.blind_index import INDEX_KEY_CONTEXT
 from infra.resources import KEY_DESCRIPTION, BucketSpec, buckets, tables, ttl_tables
 
@@ -69,6 +70,7 @@ def create_all() -> dict[str, str]:
     create_tables()
     for spec in buckets():
         create_bucket(spec, key_arn)
+    boto3.client("ses").verify_email_identity(EmailAddress=settings().mail_from)
     return {"SAFESLOT_KEY_ARN": key_arn, "SAFESLOT_INDEX_KEY_BLOB": wrapped_index_key(key_arn)}
 
 

@@ -9,6 +9,7 @@ from chalice import Blueprint, Response
 from chalicelib.api.principal import principal_of
 from chalicelib.api.requests import bearer_token, json_body, origin_of
 from chalicelib.services.identity import authentication
+from chalicelib.services.identity.sessions import MFA_ENROLL, PASSWORD_CHANGE
 
 auth = Blueprint(__name__)
 
@@ -33,7 +34,7 @@ def set_up_password() -> Response:
 
 @auth.route("/v1/auth/password", methods=["POST"])
 def change_password() -> Response | dict[str, Any]:
-    principal = principal_of(auth.current_request, allow_password_change=True)
+    principal = principal_of(auth.current_request, also_allow=[PASSWORD_CHANGE])
     body = json_body(auth.current_request)
     result = authentication.change_password(principal, body["current_password"], body["new_password"])
     return result.as_dict() if result.token else no_content()
@@ -41,7 +42,7 @@ def change_password() -> Response | dict[str, Any]:
 
 @auth.route("/v1/auth/logout", methods=["POST"])
 def logout() -> Response:
-    principal = principal_of(auth.current_request, allow_password_change=True)
+    principal = principal_of(auth.current_request, also_allow=[PASSWORD_CHANGE, MFA_ENROLL])
     authentication.logout(principal, bearer_token(auth.current_request) or "")
     return no_content()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from chalice.app import Request
 
 from chalicelib.api.requests import bearer_token, origin_of
@@ -9,6 +11,7 @@ from chalicelib.services.identity.access import authenticate
 from chalicelib.services.identity.sessions import Principal
 
 
-def principal_of(request: Request | None, allow_password_change: bool = False) -> Principal:
+def principal_of(request: Request | None, also_allow: Collection[str] = ()) -> Principal:
+    """The caller; `also_allow` names a restricted session kind this route accepts too."""
     assert request is not None  # Chalice sets it before calling a view
-    return authenticate(bearer_token(request), origin_of(request), allow_password_change)
+    return authenticate(bearer_token(request), origin_of(request), also_allow)

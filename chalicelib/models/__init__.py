@@ -8,13 +8,14 @@ from chalicelib.models.audit import AuditEvent
 from chalicelib.models.counter import Counter
 from chalicelib.models.customer import Customer
 from chalicelib.models.login_attempt import LoginAttempt
+from chalicelib.models.mfa import MfaChallenge, MfaFactor
 from chalicelib.models.organization import Organization, OrgSlug
 from chalicelib.models.session import Session
 from chalicelib.models.user import User
 
 ALL_MODELS: tuple[type[Model], ...] = (
-    Organization, OrgSlug, User, Session, LoginAttempt, Counter, Customer, AuditEvent,
+    Organization, OrgSlug, User, Session, LoginAttempt, Counter, MfaFactor, MfaChallenge, Customer, AuditEvent,
 )
 # Tables whose rows expire through DynamoDB TTL, on this attribute (epoch seconds).
 TTL_ATTRIBUTE = "ttl"
-TTL_MODELS: tuple[type[Model], ...] = (Session, LoginAttempt, Counter)
+TTL_MODELS: tuple[type[Model], ...] = (Session, LoginAttempt, Counter, MfaChallenge)

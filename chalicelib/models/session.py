@@ -26,7 +26,8 @@ class Session(Model):
     org_id = UnicodeAttribute()
     user_id = UnicodeAttribute()
     role = UnicodeAttribute()
-    kind = UnicodeAttribute()  # "full", or "password_change" (good only for changing the password)
+    kind = UnicodeAttribute()  # "full"; "password_change" or "mfa_enroll" are good for that step only
+    assurance = NumberAttribute(default=1)  # 1: password; 2: password and a second factor (AAL2)
     created_at = UTCDateTimeAttribute()
     last_seen_at = UTCDateTimeAttribute()
     expires_at = UTCDateTimeAttribute()

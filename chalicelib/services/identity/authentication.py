@@ -12,12 +12,14 @@ from typing import Any, NoReturn
 
 from chalicelib import clock
 from chalicelib.errors import InvalidCredentials, IpNotAllowed, NotFound, TooManyAttempts
+from chalicelib.models.mfa import MfaChallenge
 from chalicelib.models.organization import Organization
 from chalicelib.models.user import User
 from chalicelib.services import audit, rate_limits
 from chalicelib.services.audit import Origin
 from chalicelib.services.identity import lockout, passwords, sessions, users
 from chalicelib.services.identity.login_attempts import UNKNOWN_ORG, record_attempt
+from chalicelib.services.identity.mfa import factors, second_step
 from chalicelib.services.identity.policy import SecurityPolicy, policy_of
 from chalicelib.services.identity.roles import Permission, require
 from chalicelib.services.identity.sessions import Principal
@@ -31,11 +33,20 @@ class LoginResult:
     token: str | None = None
     expires_at: datetime | None = None
     change_token: str | None = None
+    mfa_token: str | None = None
+    methods: tuple[str, ...] = ()
+    enroll_only: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         if self.change_token:
             return {"password_change_required": True, "change_token": self.change_token}
-        return {"token": self.token, "expires_at": clock.isoformat(self.expires_at) if self.expires_at else None}
+        if self.mfa_token:
+            return {"mfa_required": True, "mfa_token": self.mfa_token, "methods": list(self.methods)}
+        answer: dict[str, Any] = {"token": self.token,
+                                  "expires_at": clock.isoformat(self.expires_at) if self.expires_at else None}
+        if self.enroll_only:
+            answer["mfa_enrollment_required"] = True
+        return answer
 
 
 @dataclass(frozen=True)
@@ -92,7 +103,8 @@ def change_password(principal: Principal, current: str, new: str) -> LoginResult
                  origin=principal.origin)
     if principal.kind == sessions.PASSWORD_CHANGE:
         sessions.end_sessions_of(org.org_id, user.user_id)
-        issued = sessions.start_session(org.org_id, user.user_id, user.role, policy_of(org), principal.origin)
+        issued = sessions.start_session(org.org_id, user.user_id, user.role, policy_of(org), principal.origin,
+                                        assurance=principal.assurance)
         return LoginResult(token=issued.token, expires_at=issued.expires_at)
     return LoginResult()
 
@@ -121,20 +133,87 @@ def password_expired(user: User, policy: SecurityPolicy) -> bool:
     return clock.now() >= user.password_changed_at + timedelta(days=policy.password_max_age_days)
 
 
+def verify_second_factor(mfa_token: str, method: str, code: str | None, credential: dict[str, Any] | None,
+                         origin: Origin) -> LoginResult:
+    """The second step of a login; failures count toward the account's lockout."""
+    challenge = second_step.live(mfa_token)
+    user, attempt = _challenged(challenge, origin)
+    _refuse_locked(attempt)
+    try:
+        used = second_step.check(challenge, user, method, code, credential)
+    except InvalidCredentials:
+        _fail_second_factor(attempt, user, method)
+    second_step.consume(challenge)
+    lockout.clear(user.org_id, user.email_index)
+    if method == factors.RECOVERY:
+        audit.record(user.org_id, user.user_id, "mfa.recovery_code_used",
+                     subjects={"factor_id": used.factor_id if used else ""}, origin=origin)
+        factors.tell_user(user, "A recovery code was used to sign in to SafeSlot",
+                          "One of your recovery codes was just used. If this was not you, contact your "
+                          "administrator at once and create new codes.")
+    return _complete(attempt, user, assurance=2, factor=method)
+
+
+def send_login_sms(mfa_token: str) -> None:
+    challenge = second_step.live(mfa_token)
+    second_step.send_sms_code(challenge, users.find_user(challenge.org_id, challenge.user_id))
+
+
+def login_key_options(mfa_token: str) -> dict[str, Any]:
+    challenge = second_step.live(mfa_token)
+    return second_step.webauthn_options(challenge, users.find_user(challenge.org_id, challenge.user_id))
+
+
+def _challenged(challenge: MfaChallenge, origin: Origin) -> tuple[User, _Attempt]:
+    org = Organization.get(challenge.org_id)
+    user = users.find_user(challenge.org_id, challenge.user_id)
+    return user, _Attempt(org, policy_of(org), user.email_index, origin)
+
+
+def _fail_second_factor(attempt: _Attempt, user: User, method: str) -> NoReturn:
+    org_id = attempt.org.org_id
+    locked_now = lockout.record_failure(org_id, attempt.email_index, attempt.policy)
+    record_attempt(org_id, "mfa_failed", attempt.origin, user.user_id, factor=method)
+    audit.record(org_id, user.user_id, "auth.mfa", outcome="failure", subjects={"method": method},
+                 origin=attempt.origin)
+    if locked_now:
+        audit.record(org_id, user.user_id, "auth.locked_out", subjects={"user_id": user.user_id},
+                     origin=attempt.origin)
+    raise InvalidCredentials("The code is not correct.")
+
+
 def _succeed(attempt: _Attempt, user: User, password: str) -> LoginResult:
     org_id = attempt.org.org_id
     lockout.clear(org_id, attempt.email_index)
     if passwords.needs_rehash(user.password_hash or ""):
         user.update(actions=[User.password_hash.set(passwords.hash_password(password))])
+    if factors.has_login_factor(org_id, user.user_id):
+        token, methods = second_step.begin(user)
+        record_attempt(org_id, "mfa_required", attempt.origin, user.user_id)
+        return LoginResult(mfa_token=token, methods=tuple(methods))
+    if attempt.policy.requires_mfa(user.role):
+        issued = sessions.start_session(org_id, user.user_id, user.role, attempt.policy, attempt.origin,
+                                        kind=sessions.MFA_ENROLL)
+        record_attempt(org_id, "mfa_enrollment_required", attempt.origin, user.user_id)
+        audit.record(org_id, user.user_id, "auth.login", outcome="mfa_enrollment_required",
+                     origin=attempt.origin)
+        return LoginResult(token=issued.token, expires_at=issued.expires_at, enroll_only=True)
+    return _complete(attempt, user, assurance=1, factor="password")
+
+
+def _complete(attempt: _Attempt, user: User, assurance: int, factor: str) -> LoginResult:
+    """Both factors (or the only one required) passed: a session, or a forced password change first."""
+    org_id = attempt.org.org_id
     if password_expired(user, attempt.policy):
         record_attempt(org_id, "password_expired", attempt.origin, user.user_id)
         audit.record(org_id, user.user_id, "auth.login", outcome="password_expired", origin=attempt.origin)
         issued = sessions.start_session(org_id, user.user_id, user.role, attempt.policy, attempt.origin,
-                                        kind=sessions.PASSWORD_CHANGE)
+                                        kind=sessions.PASSWORD_CHANGE, assurance=assurance)
         return LoginResult(change_token=issued.token)
     user.update(actions=[User.last_login_at.set(clock.now())])
-    issued = sessions.start_session(org_id, user.user_id, user.role, attempt.policy, attempt.origin)
-    record_attempt(org_id, "success", attempt.origin, user.user_id)
+    issued = sessions.start_session(org_id, user.user_id, user.role, attempt.policy, attempt.origin,
+                                    assurance=assurance)
+    record_attempt(org_id, "success", attempt.origin, user.user_id, factor=factor)
     audit.record(org_id, user.user_id, "auth.login", subjects={"session_id": issued.session_id},
                  origin=attempt.origin)
     return LoginResult(token=issued.token, expires_at=issued.expires_at)

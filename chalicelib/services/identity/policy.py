@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.errors import ValidationFailed
 from chalicelib.models.organization import Organization
 from chalicelib.services import audit
-from chalicelib.services.identity.roles import Permission, require
+from chalicelib.services.identity.roles import Permission, Role, require
 
 if TYPE_CHECKING:
     from chalicelib.services.identity.sessions import Principal
@@ -38,10 +38,15 @@ class SecurityPolicy:
     session_idle_minutes: int = 30
     session_max_hours: int = 12
     ip_allowlist: tuple[str, ...] = ()
+    require_mfa: tuple[str, ...] = ()  # roles that must log in with a second factor
+
+    def requires_mfa(self, role: str) -> bool:
+        return role in self.require_mfa
 
     def as_dict(self) -> dict[str, Any]:
         values = asdict(self)
         values["ip_allowlist"] = list(self.ip_allowlist)
+        values["require_mfa"] = list(self.require_mfa)
         return values
 
     def allows_ip(self, source_ip: str | None) -> bool:
@@ -95,10 +100,19 @@ def _build(base: SecurityPolicy, values: dict[str, Any]) -> SecurityPolicy:
     changes = {k: v for k, v in values.items() if k in known}
     if "ip_allowlist" in changes:
         changes["ip_allowlist"] = _networks(changes["ip_allowlist"])
+    if "require_mfa" in changes:
+        changes["require_mfa"] = _roles(changes["require_mfa"])
     for name in RANGES:
         if name in changes:
             changes[name] = int(changes[name])
     return replace(base, **changes)
+
+
+def _roles(entries: Any) -> tuple[str, ...]:
+    known = [role.value for role in Role]
+    if any(entry not in known for entry in entries):
+        raise ValidationFailed(f"Roles must be among {', '.join(known)}.", field="require_mfa")
+    return tuple(role for role in known if role in entries)
 
 
 def _networks(entries: Any) -> tuple[str, ...]:

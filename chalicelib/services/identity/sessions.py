@@ -18,6 +18,7 @@ from chalicelib.services.identity.policy import SecurityPolicy
 
 FULL = "full"
 PASSWORD_CHANGE = "password_change"  # noqa: S105 (a session kind, not a secret)
+MFA_ENROLL = "mfa_enroll"  # may only enroll a second factor (the org requires one)
 PASSWORD_CHANGE_MINUTES = 10
 TOUCH_EVERY = timedelta(seconds=60)  # last-seen is written at most once a minute per session
 
@@ -32,6 +33,7 @@ class Principal:
     session_id: str
     kind: str
     origin: Origin
+    assurance: int = 1  # 2 when the session began with a second factor
 
 
 @dataclass(frozen=True)
@@ -46,11 +48,11 @@ def token_hash(token: str) -> str:
 
 
 def start_session(org_id: str, user_id: str, role: str, policy: SecurityPolicy, origin: Origin,
-                  kind: str = FULL) -> IssuedSession:
+                  kind: str = FULL, assurance: int = 1) -> IssuedSession:
     """Create a session and return its token; the token is shown once and stored only as a hash."""
     token = secrets.token_urlsafe(32)  # 256 bits
     now = clock.now()
-    if kind == FULL:
+    if kind != PASSWORD_CHANGE:
         lifetime, idle = timedelta(hours=policy.session_max_hours), policy.session_idle_minutes
     else:
         lifetime, idle = timedelta(minutes=PASSWORD_CHANGE_MINUTES), PASSWORD_CHANGE_MINUTES
@@ -59,6 +61,7 @@ def start_session(org_id: str, user_id: str, role: str, policy: SecurityPolicy, 
         org_id=org_id, user_id=user_id, role=role, kind=kind, created_at=now, last_seen_at=now,
         expires_at=now + lifetime, idle_minutes=idle, source_ip=origin.source_ip,
         user_agent=(origin.user_agent or "")[:256] or None, ttl=int((now + lifetime).timestamp()),
+        assurance=assurance,
     )
     session.save()
     return IssuedSession(token, session.session_id, session.expires_at)
@@ -77,7 +80,8 @@ def resume_session(token: str, origin: Origin) -> Principal:
         raise SessionExpired()
     if now - session.last_seen_at >= TOUCH_EVERY:
         session.update(actions=[Session.last_seen_at.set(now)])
-    return Principal(session.org_id, session.user_id, session.role, session.session_id, session.kind, origin)
+    return Principal(session.org_id, session.user_id, session.role, session.session_id, session.kind, origin,
+                     int(session.assurance or 1))
 
 
 def end_session(token: str) -> None:

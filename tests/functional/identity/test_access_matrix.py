@@ -14,6 +14,16 @@ STAFF_ROUTES = [
     ("POST", "/v1/auth/logout", Permission.OWN_ACCOUNT, None),
     ("POST", "/v1/auth/password", Permission.OWN_ACCOUNT, {"current_password": "x", "new_password": "y"}),
     ("DELETE", "/v1/auth/sessions/unknown", Permission.OWN_ACCOUNT, None),
+    ("POST", "/v1/auth/mfa/totp/enroll", Permission.OWN_ACCOUNT, None),
+    ("POST", "/v1/auth/mfa/totp/confirm", Permission.OWN_ACCOUNT, {"code": "000000"}),
+    ("POST", "/v1/auth/mfa/sms/enroll", Permission.OWN_ACCOUNT, {"phone": "+15005550006"}),
+    ("POST", "/v1/auth/mfa/sms/confirm", Permission.OWN_ACCOUNT, {"code": "000000"}),
+    ("POST", "/v1/auth/mfa/webauthn/register/options", Permission.OWN_ACCOUNT, None),
+    ("POST", "/v1/auth/mfa/webauthn/register", Permission.OWN_ACCOUNT, {"credential": {}}),
+    ("GET", "/v1/auth/mfa/factors", Permission.OWN_ACCOUNT, None),
+    ("DELETE", "/v1/auth/mfa/factors/unknown", Permission.OWN_ACCOUNT, {"password": "x", "code": "1"}),
+    ("POST", "/v1/auth/mfa/recovery-codes", Permission.OWN_ACCOUNT, {"password": "x"}),
+    ("POST", f"/v1/users/{TARGET}/mfa/reset", Permission.USERS_MANAGE, None),
     ("GET", "/v1/users", Permission.USERS_READ, None),
     ("POST", "/v1/users", Permission.USERS_MANAGE, {"email": "new@acme.example", "name": "N", "role": "staff"}),
     ("GET", f"/v1/users/{TARGET}", Permission.USERS_READ, None),
@@ -41,7 +51,8 @@ def test_matrix_covers_every_staff_route_of_the_app():
 
     public = {(path, method.upper()) for path, method in PUBLIC_OPERATIONS}
     staff = {op for op in served_operations() if op not in public}
-    listed = {(path.replace(TARGET, "{user_id}").replace("/unknown", "/{session_id}"), method)
+    listed = {(path.replace(TARGET, "{user_id}").replace("sessions/unknown", "sessions/{session_id}")
+               .replace("factors/unknown", "factors/{factor_id}"), method)
               for method, path, _, _ in STAFF_ROUTES}
     assert staff == listed, app
 

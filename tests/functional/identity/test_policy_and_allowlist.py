@@ -20,7 +20,7 @@ def test_defaults_follow_nist_and_asvs(client, acme):
     assert policy == {
         "password_min_length": 12, "password_require_classes": False, "password_max_age_days": 0,
         "password_history": 0, "lockout_threshold": 10, "lockout_minutes": 15, "session_idle_minutes": 30,
-        "session_max_hours": 12, "ip_allowlist": [],
+        "session_max_hours": 12, "ip_allowlist": [], "require_mfa": [],
     }
 
 

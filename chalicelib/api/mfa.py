@@ -1,0 +1,99 @@
+"""Routes of second factors: the login's second step, and enrolling, listing and removing factors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.principal import principal_of
+from chalicelib.api.requests import json_body, origin_of
+from chalicelib.services.identity import authentication
+from chalicelib.services.identity.mfa import enrollment
+from chalicelib.services.identity.sessions import MFA_ENROLL, Principal
+
+mfa = Blueprint(__name__)
+
+
+def enrolling() -> Principal:
+    """Full sessions, and the enroll-only session of a user whose org requires a factor."""
+    return principal_of(mfa.current_request, also_allow=[MFA_ENROLL])
+
+
+@mfa.route("/v1/auth/mfa/verify", methods=["POST"])
+def verify() -> dict[str, Any]:
+    body = json_body(mfa.current_request)
+    return authentication.verify_second_factor(
+        body["mfa_token"], body["method"], body.get("code"), body.get("credential"), origin_of(mfa.current_request)
+    ).as_dict()
+
+
+@mfa.route("/v1/auth/mfa/sms/send", methods=["POST"])
+def send_login_sms() -> Response:
+    authentication.send_login_sms(json_body(mfa.current_request)["mfa_token"])
+    return Response(body="", status_code=204)
+
+
+@mfa.route("/v1/auth/mfa/webauthn/options", methods=["POST"])
+def login_key_options() -> dict[str, Any]:
+    return {"options": authentication.login_key_options(json_body(mfa.current_request)["mfa_token"])}
+
+
+@mfa.route("/v1/auth/mfa/totp/enroll", methods=["POST"])
+def enroll_totp() -> dict[str, Any]:
+    return enrollment.start_totp(enrolling())
+
+
+@mfa.route("/v1/auth/mfa/totp/confirm", methods=["POST"])
+def confirm_totp() -> dict[str, Any]:
+    principal = enrolling()
+    return enrollment.confirm_totp(principal, json_body(mfa.current_request)["code"])
+
+
+@mfa.route("/v1/auth/mfa/sms/enroll", methods=["POST"])
+def enroll_sms() -> dict[str, Any]:
+    principal = enrolling()
+    return enrollment.start_sms(principal, json_body(mfa.current_request)["phone"])
+
+
+@mfa.route("/v1/auth/mfa/sms/confirm", methods=["POST"])
+def confirm_sms() -> dict[str, Any]:
+    principal = enrolling()
+    return enrollment.confirm_sms(principal, json_body(mfa.current_request)["code"])
+
+
+@mfa.route("/v1/auth/mfa/webauthn/register/options", methods=["POST"])
+def security_key_options() -> dict[str, Any]:
+    return enrollment.start_security_key(enrolling())
+
+
+@mfa.route("/v1/auth/mfa/webauthn/register", methods=["POST"])
+def register_security_key() -> dict[str, Any]:
+    principal = enrolling()
+    body = json_body(mfa.current_request)
+    return enrollment.finish_security_key(principal, body["credential"], body.get("label"))
+
+
+@mfa.route("/v1/auth/mfa/factors", methods=["GET"])
+def list_factors() -> dict[str, Any]:
+    return {"factors": enrollment.list_factors(principal_of(mfa.current_request))}
+
+
+@mfa.route("/v1/auth/mfa/factors/{factor_id}", methods=["DELETE"])
+def remove_factor(factor_id: str) -> Response:
+    principal = principal_of(mfa.current_request)
+    body = json_body(mfa.current_request)
+    enrollment.remove_factor(principal, factor_id, body["password"], body["code"])
+    return Response(body="", status_code=204)
+
+
+@mfa.route("/v1/auth/mfa/recovery-codes", methods=["POST"])
+def regenerate_recovery_codes() -> dict[str, Any]:
+    principal = principal_of(mfa.current_request)
+    password = json_body(mfa.current_request)["password"]
+    return {"recovery_codes": enrollment.regenerate_recovery_codes(principal, password)}
+
+
+@mfa.route("/v1/users/{user_id}/mfa/reset", methods=["POST"])
+def reset_user_factors(user_id: str) -> dict[str, Any]:
+    return {"removed": enrollment.reset_user_factors(principal_of(mfa.current_request), user_id)}

@@ -1,0 +1,67 @@
+"""Second factors (TOTP, SMS, security keys, recovery codes) and pending MFA challenges."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BinaryAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.models import Model
+
+from chalicelib.models.base import SealedModel, table_meta
+
+
+class MfaFactor(SealedModel):
+    """One factor of one user. Secrets (TOTP seed, phone number) are sealed; the rest is not secret."""
+
+    TABLE = "mfa_factors"
+    SEALED_FIELDS = frozenset({"secret", "phone"})
+    Meta = table_meta(TABLE)
+
+    org_id = UnicodeAttribute(hash_key=True)
+    factor_key = UnicodeAttribute(range_key=True)  # "<user_id>#<factor_id>"
+    kind = UnicodeAttribute()  # totp | sms | webauthn | recovery
+    status = UnicodeAttribute()  # pending | active
+    label = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    last_step = NumberAttribute(default=0)  # TOTP: the last accepted time step
+    code_hash = UnicodeAttribute(null=True)  # SMS enrollment: the code sent, hashed
+    code_expires_at = UTCDateTimeAttribute(null=True)
+    challenge = UnicodeAttribute(null=True)  # WebAuthn registration challenge (base64url)
+    credential_id = UnicodeAttribute(null=True)  # WebAuthn, base64url
+    public_key = BinaryAttribute(legacy_encoding=False, null=True)
+    sign_count = NumberAttribute(default=0)
+    code_hashes: ListAttribute[str] = ListAttribute(null=True)  # recovery codes still unused, hashed
+
+    @property
+    def tenant(self) -> str:
+        return self.org_id
+
+    def row_key(self) -> str:
+        return f"{self.org_id}/{self.factor_key}"
+
+    @property
+    def user_id(self) -> str:
+        return self.factor_key.split("#", 1)[0]
+
+    @property
+    def factor_id(self) -> str:
+        return self.factor_key.split("#", 1)[1]
+
+
+class MfaChallenge(Model):
+    """The second step of a login: `mfa_token` (stored hashed), 5 minutes, single use."""
+
+    Meta = table_meta("mfa_challenges")
+
+    token_hash = UnicodeAttribute(hash_key=True)
+    org_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    expires_at = UTCDateTimeAttribute()
+    webauthn_challenge = UnicodeAttribute(null=True)
+    sms_code_hash = UnicodeAttribute(null=True)
+    sms_code_expires_at = UTCDateTimeAttribute(null=True)
+    ttl = NumberAttribute()

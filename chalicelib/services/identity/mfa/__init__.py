@@ -1,0 +1,1 @@
+"""Second factors: TOTP apps, recovery codes, SMS, security keys; and the login step that uses them."""

@@ -1,0 +1,131 @@
+"""A user adding, listing and removing their own factors; an admin resetting someone else's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.errors import Forbidden, InvalidCredentials, StepUpRequired
+from chalicelib.models.mfa import MfaFactor
+from chalicelib.models.organization import Organization
+from chalicelib.models.user import User
+from chalicelib.services import audit
+from chalicelib.services.identity import passwords, sessions, users
+from chalicelib.services.identity.mfa import factors, recovery_codes, security_keys, sms, totp
+from chalicelib.services.identity.policy import policy_of
+from chalicelib.services.identity.roles import Permission, may_assign, require
+from chalicelib.services.identity.sessions import Principal
+
+
+def start_totp(principal: Principal) -> dict[str, Any]:
+    enrollment = totp.start_enrollment(_user(principal))
+    return {"factor_id": enrollment.factor_id, "secret": enrollment.secret,
+            "otpauth_uri": enrollment.otpauth_uri, "qr_svg": enrollment.qr_svg}
+
+
+def confirm_totp(principal: Principal, code: str) -> dict[str, Any]:
+    user, row = _user(principal), _pending(principal, factors.TOTP)
+    totp.confirm(row, code)
+    return _activated(principal, user, row)
+
+
+def start_sms(principal: Principal, phone: str) -> dict[str, Any]:
+    row = sms.start_enrollment(_user(principal), phone)
+    return {"factor_id": row.factor_id, "notice": sms.WEAKER_FACTOR_NOTICE}
+
+
+def confirm_sms(principal: Principal, code: str) -> dict[str, Any]:
+    user, row = _user(principal), _pending(principal, factors.SMS)
+    sms.confirm(row, code)
+    return _activated(principal, user, row)
+
+
+def start_security_key(principal: Principal) -> dict[str, Any]:
+    factor_id, options = security_keys.registration_options(_user(principal))
+    return {"factor_id": factor_id, "options": options}
+
+
+def finish_security_key(principal: Principal, credential: dict[str, Any], label: str | None) -> dict[str, Any]:
+    user, row = _user(principal), _pending(principal, factors.WEBAUTHN)
+    security_keys.register(row, credential, label)
+    return _activated(principal, user, row)
+
+
+def list_factors(principal: Principal) -> list[dict[str, Any]]:
+    require(principal.role, Permission.OWN_ACCOUNT)
+    return [factors.describe(f) for f in factors.factors_of(principal.org_id, principal.user_id)]
+
+
+def remove_factor(principal: Principal, factor_id: str, password: str, code: str) -> None:
+    """Needs the password and a current code (authenticator app or recovery code)."""
+    user = _user(principal)
+    if not passwords.verify_password(user.password_hash, password) or not _current_code_ok(user, code):
+        audit.record(user.org_id, user.user_id, "mfa.factor_remove", outcome="failure", origin=principal.origin)
+        raise InvalidCredentials("The password or code is not correct.")
+    row = factors.factor(principal.org_id, principal.user_id, factor_id)
+    row.delete()
+    factors.removed(user, row, user.user_id, principal.origin)
+
+
+def regenerate_recovery_codes(principal: Principal, password: str) -> list[str]:
+    user = _user(principal)
+    if not passwords.verify_password(user.password_hash, password):
+        raise InvalidCredentials("The password is not correct.")
+    codes = recovery_codes.regenerate(user)
+    audit.record(user.org_id, user.user_id, "mfa.recovery_codes_regenerated", origin=principal.origin)
+    return codes
+
+
+def reset_user_factors(principal: Principal, user_id: str) -> int:
+    """An admin, signed in with a second factor, removes every factor of another user."""
+    require(principal.role, Permission.USERS_MANAGE)
+    if principal.assurance < 2:
+        raise StepUpRequired()
+    target = users.find_user(principal.org_id, user_id)
+    if user_id == principal.user_id or not may_assign(principal.role, target.role):
+        raise Forbidden()
+    rows = factors.factors_of(principal.org_id, user_id, active_only=False)
+    for row in rows:
+        row.delete()
+        factors.removed(target, row, principal.user_id, principal.origin)
+    sessions.end_sessions_of(principal.org_id, user_id)
+    return len(rows)
+
+
+def _user(principal: Principal) -> User:
+    require(principal.role, Permission.OWN_ACCOUNT)
+    return users.find_user(principal.org_id, principal.user_id)
+
+
+def _pending(principal: Principal, kind: str) -> MfaFactor:
+    """The newest enrollment of `kind` still waiting for confirmation."""
+    rows = [f for f in factors.factors_of(principal.org_id, principal.user_id, kind, active_only=False)
+            if f.status == factors.PENDING]
+    if not rows:
+        raise InvalidCredentials("Nothing is waiting for confirmation; start the enrollment again.")
+    return max(rows, key=lambda f: f.created_at)
+
+
+def _activated(principal: Principal, user: User, row: MfaFactor) -> dict[str, Any]:
+    """Announce the factor; the first one brings recovery codes and ends an enroll-only session."""
+    factors.activated(user, row, principal.origin)
+    answer: dict[str, Any] = {"factor": factors.describe(row)}
+    if not factors.factors_of(user.org_id, user.user_id, factors.RECOVERY):
+        answer["recovery_codes"] = recovery_codes.regenerate(user)
+    if principal.kind == sessions.MFA_ENROLL:
+        sessions.end_sessions_of(user.org_id, user.user_id)
+        policy = policy_of(Organization.get(user.org_id))
+        issued = sessions.start_session(user.org_id, user.user_id, user.role, policy, principal.origin,
+                                        assurance=2)
+        answer.update(token=issued.token, expires_at=issued.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return answer
+
+
+
+def _current_code_ok(user: User, code: str) -> bool:
+    for check in (totp.accept_any, recovery_codes.use):
+        try:
+            check(user, code)
+            return True
+        except InvalidCredentials:
+            continue
+    return False
