@@ -76,9 +76,7 @@ def list_login_attempts() -> dict[str, Any]:
     query = login_attempts.AttemptFilter(
         user_id=query_param(admin.current_request, "user_id"),
         outcome=_one_of(query_param(admin.current_request, "outcome"), login_attempts.OUTCOMES, "outcome"),
-        since=_instant(query_param(admin.current_request, "from"), "from"),
-        until=_instant(query_param(admin.current_request, "to"), "to"),
-        limit=_limit(query_param(admin.current_request, "limit")),
+        **_window(),
     )
     return {"attempts": login_attempts.list_attempts(principal.org_id, query)}
 
@@ -87,14 +85,10 @@ def list_login_attempts() -> dict[str, Any]:
 def list_audit_events() -> dict[str, Any]:
     principal = principal_of(admin.current_request)
     require(principal.role, Permission.AUDIT_READ)
-    since = _instant(query_param(admin.current_request, "from"), "from")
-    until = _instant(query_param(admin.current_request, "to"), "to")
     query = audit.EventFilter(
         actor=query_param(admin.current_request, "actor"),
         action=query_param(admin.current_request, "action"),
-        since=since.strftime("%Y-%m-%dT%H:%M:%SZ") if since else None,
-        until=until.strftime("%Y-%m-%dT%H:%M:%SZ") if until else None,
-        limit=_limit(query_param(admin.current_request, "limit")),
+        **_window(),
     )
     return {"events": audit.list_events(principal.org_id, query)}
 
@@ -104,6 +98,14 @@ def verify_audit_chain() -> dict[str, Any]:
     principal = principal_of(admin.current_request)
     require(principal.role, Permission.AUDIT_READ)
     return audit.verify(principal.org_id).__dict__
+
+
+def _window() -> dict[str, Any]:
+    """`from`, `to` and `limit` of a listing's query string, checked."""
+    request = admin.current_request
+    return {"since": _instant(query_param(request, "from"), "from"),
+            "until": _instant(query_param(request, "to"), "to"),
+            "limit": _limit(query_param(request, "limit"))}
 
 
 def _instant(value: str | None, name: str) -> datetime | None:

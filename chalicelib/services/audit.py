@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from pynamodb.attributes import MapAttribute
 from pynamodb.exceptions import TransactWriteError
@@ -171,8 +172,8 @@ def _try_append(event: AuditEvent, head: _Head) -> bool:
 class EventFilter:
     actor: str | None = None
     action: str | None = None
-    since: str | None = None  # UTC ISO 8601
-    until: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
     limit: int = 100
 
 
@@ -194,10 +195,10 @@ def describe(event: AuditEvent) -> dict[str, object]:
 
 
 def _matches(event: AuditEvent, query: EventFilter) -> bool:
-    at = event.at or ""
+    at = event.at or ""  # UTC ISO 8601 strings sort as instants
     return (
         (query.actor is None or event.actor == query.actor)
         and (query.action is None or event.action == query.action)
-        and (query.since is None or at >= query.since)
-        and (query.until is None or at <= query.until)
+        and (query.since is None or at >= clock.isoformat(query.since))
+        and (query.until is None or at <= clock.isoformat(query.until))
     )
