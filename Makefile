@@ -3,19 +3,27 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # The venv is (re)installed whenever a requirements file changes.
-INSTALLED := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
+INSTALLED := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt infra/requirements.txt | sha256sum | cut -c1-16)
+CHECKOV := .venv-checkov/.installed-$(shell sha256sum infra/requirements-checkov.txt | cut -c1-16)
+STAGE ?= staging
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: run test lint unit bench clean
+.PHONY: run test lint bench synth deploy smoke clean
 
-$(INSTALLED): requirements.txt requirements-dev.txt
+$(INSTALLED): requirements.txt requirements-dev.txt infra/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $@
 
+$(CHECKOV): infra/requirements-checkov.txt
+	test -x .venv-checkov/bin/python || $(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install -q --disable-pip-version-check -r infra/requirements-checkov.txt
+	rm -f .venv-checkov/.installed-* && touch $@
+
 run: $(INSTALLED)
 	$(BIN)/python scripts/run_local.py
 
-test: lint
+test: lint $(CHECKOV)
 	$(BIN)/python -m pytest
 
 lint: $(INSTALLED)
@@ -25,5 +33,14 @@ lint: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python -m bench
 
+synth: $(INSTALLED)
+	cd infra && npx --yes aws-cdk@2 synth --all -c stage=$(STAGE) --app "../$(BIN)/python app.py" --quiet
+
+# Needs AWS credentials (an OIDC role in CI). INDEX_KEY_BLOB: see docs/deploy.md.
+deploy: $(INSTALLED)
+	cd infra && npx --yes aws-cdk@2 deploy --all -c stage=$(STAGE) -c index_key_blob=$(INDEX_KEY_BLOB) \
+		--app "../$(BIN)/python app.py" --require-approval never --outputs-file cdk-outputs-$(STAGE).json
+	$(BIN)/python scripts/smoke.py infra/cdk-outputs-$(STAGE).json
+
 clean:
-	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-checkov .local .pytest_cache .mypy_cache .ruff_cache infra/cdk.out infra/chalice.out

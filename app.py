@@ -12,7 +12,7 @@ app = Chalice(app_name="safeslot")
 app.debug = False  # Chalice would return tracebacks; errors are logged with a correlation id instead
 app.api.cors = False  # CORS comes from the allowlist in chalicelib/api/http.py, never `*`
 
-http.install(app)
+http.install(app)  # after `app.debug` is set: that setter changes the log level of `app.log`
 app.register_blueprint(system)
 app.register_blueprint(auth)
 app.register_blueprint(admin)

@@ -8,7 +8,7 @@ from typing import Any
 import botocore.session
 
 from bench.timing import microseconds_per_call
-from chalicelib import aws
+from chalicelib import aws, clock
 from chalicelib.crypto.envelope import SealContext, Sealer
 from infra.local_stack import mocked_stack
 
@@ -52,11 +52,40 @@ def _plaintext_round_trip_us() -> float:
                                  OPERATIONS)
 
 
+WRITES = 300
+
+
+def _sealed_vs_plain_writes() -> dict[str, float]:
+    """A customer row written sealed, against the same row with its fields in plain JSON (DynamoDB in moto)."""
+    from chalicelib.models.customer import Customer
+
+    def row(i: int) -> Customer:
+        return Customer("org-bench", f"c{i}", email_index="x", created_at=clock.now())
+
+    def sealed(i: int) -> None:
+        customer = row(i)
+        customer.seal(FIELDS)
+        customer.save()
+
+    def plain(i: int) -> None:
+        customer = row(WRITES + i)
+        customer.sealed = json.dumps({"row": customer.row_key(), "fields": FIELDS}).encode()
+        customer.save()
+
+    plain(0)
+    sealed(0)  # warm both paths (clients, cache) before timing
+    plain_us = microseconds_per_call(plain, WRITES)
+    sealed_us = microseconds_per_call(sealed, WRITES)
+    return {"writes": WRITES, "us_per_plain_write": round(plain_us, 1), "us_per_sealed_write": round(sealed_us, 1),
+            "sealed_write_vs_plain_write": round(sealed_us / plain_us, 2)}
+
+
 def measure() -> dict[str, Any]:
     with mocked_stack() as stack:
         key_arn = stack["SAFESLOT_KEY_ARN"]
         cached = _measure_sealer(key_arn, cache=True)
         uncached = _measure_sealer(key_arn, cache=False)
+        writes = _sealed_vs_plain_writes()
     baseline = _plaintext_round_trip_us()
     return {
         "operations": OPERATIONS,
@@ -65,4 +94,5 @@ def measure() -> dict[str, Any]:
         "uncached": uncached,
         "cached_seal_plus_open_vs_plaintext": round((cached["us_per_seal"] + cached["us_per_open"]) / baseline, 1),
         "plaintext_bytes": len(json.dumps({"row": "row0", "fields": FIELDS})),
+        "through_dynamodb": writes,
     }

@@ -50,4 +50,6 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
         return super().serialize(redact(dict(log)))
 
 
-logger = Logger(service="safeslot", logger_formatter=RedactingFormatter())
+# Not named "safeslot": Chalice sets its app logger of that name to ERROR when debug is off, which
+# would silence every INFO and WARNING line (the lockout metric counts WARNING lines).
+logger = Logger(service="safeslot-api", logger_formatter=RedactingFormatter())

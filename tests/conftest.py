@@ -20,6 +20,7 @@ os.environ.update(
     POWERTOOLS_LOG_LEVEL="INFO",
 )
 
+import io  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from datetime import UTC  # noqa: E402
 
@@ -99,3 +100,19 @@ def from_ip(monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setattr(LambdaEventConverter, "LOCAL_SOURCE_IP", ip)
 
     return use
+
+
+@pytest.fixture
+def log_output() -> Iterator[io.StringIO]:
+    """Every line the app logs during the test, formatted (and redacted) exactly as in production."""
+    import logging
+
+    from chalicelib.logs import RedactingFormatter, logger
+
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(RedactingFormatter())
+    app_logger = logging.getLogger(logger.name)
+    app_logger.addHandler(handler)
+    yield buffer
+    app_logger.removeHandler(handler)

@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 from chalicelib import clock
 from chalicelib.errors import InvalidCredentials, IpNotAllowed, NotFound, TooManyAttempts
+from chalicelib.logs import logger
 from chalicelib.models.mfa import MfaChallenge
 from chalicelib.models.organization import Organization
 from chalicelib.models.user import User
@@ -24,6 +25,8 @@ from chalicelib.services.identity.policy import SecurityPolicy, policy_of
 from chalicelib.services.identity.roles import Permission, require
 from chalicelib.services.identity.sessions import Principal
 from chalicelib.services.organizations import org_by_slug
+
+LOCKOUT_LOG_MESSAGE = "account locked"  # infra/stack.py's metric filter matches this message
 
 
 @dataclass(frozen=True)
@@ -177,8 +180,7 @@ def _fail_second_factor(attempt: _Attempt, user: User, method: str) -> NoReturn:
     audit.record(org_id, user.user_id, "auth.mfa", outcome="failure", subjects={"method": method},
                  origin=attempt.origin)
     if locked_now:
-        audit.record(org_id, user.user_id, "auth.locked_out", subjects={"user_id": user.user_id},
-                     origin=attempt.origin)
+        _announce_lockout(org_id, user.user_id, attempt.origin)
     raise InvalidCredentials("The code is not correct.")
 
 
@@ -228,9 +230,14 @@ def _fail(attempt: _Attempt, user: User | None, outcome: str | None = None) -> N
     actor = user.user_id if user else "anonymous"
     audit.record(org_id, actor, "auth.login", outcome=outcome, origin=attempt.origin)
     if locked_now:
-        audit.record(org_id, actor, "auth.locked_out", subjects={"user_id": user.user_id} if user else {},
-                     origin=attempt.origin)
+        _announce_lockout(org_id, actor, attempt.origin)
     raise InvalidCredentials()
+
+
+def _announce_lockout(org_id: str, actor: str, origin: Origin) -> None:
+    """Audit the lockout and log it: the `AccountLockouts` metric (and its spike alarm) counts these lines."""
+    audit.record(org_id, actor, "auth.locked_out", subjects={"user_id": actor}, origin=origin)
+    logger.warning(LOCKOUT_LOG_MESSAGE, extra={"org_id": org_id})
 
 
 def _fail_unknown_org(password: str, origin: Origin) -> NoReturn:

@@ -75,9 +75,10 @@ def test_every_attempt_is_logged_with_outcome_ip_and_user_agent(client, acme):
         acme["staff"].user_id]
 
 
-def test_account_locks_after_threshold_even_for_the_right_password(client, acme, fake_clock):
+def test_account_locks_after_threshold_even_for_the_right_password(client, acme, fake_clock, log_output):
     for _ in range(10):
         assert login(client, acme["staff"], password="wrong-password-123").status_code == 401
+    assert '"message":"account locked"' in log_output.getvalue()  # feeds the lockout-spike alarm
 
     locked = login(client, acme["staff"])
     assert locked.status_code == 429

@@ -1,0 +1,46 @@
+"""The CDK app: `cdk synth -c stage=prod` (or `make deploy STAGE=prod`). Stage settings come from context."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+# Access logs reach their bucket through a bucket policy, not the legacy LogDeliveryWrite ACL.
+FEATURE_FLAGS = {"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True}
+
+
+def build_app(stage: str | None = None, context: dict[str, str] | None = None, outdir: str | None = None):  # type: ignore[no-untyped-def]
+    """The app with its two stacks; `context` overrides cdk.json's (tests set stage, domain, ...)."""
+    import aws_cdk as cdk
+
+    app = cdk.App(context={**FEATURE_FLAGS, **(context or {})}, outdir=outdir)
+    stage = stage or app.node.try_get_context("stage") or "prod"
+    os.environ["SAFESLOT_TABLE_PREFIX"] = f"safeslot-{stage}-"  # models read their table names at import
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # `chalice package` needs one, no credentials
+    from infra.stack import ReplicaStack, SafeSlotStack, StageConfig
+
+    get = app.node.try_get_context
+    config = StageConfig(
+        stage=stage,
+        replica_region=get("replica_region") or "us-west-2",
+        allowed_origins=get("allowed_origins") or "",
+        mail_from=get("mail_from") or "no-reply@safeslot.example",
+        domain_name=get("domain_name"),
+        certificate_arn=get("certificate_arn"),
+        webauthn_rp_id=get("domain_name") or "localhost",
+    )
+    account = os.environ.get("CDK_DEFAULT_ACCOUNT")
+    region = get("region") or os.environ.get("CDK_DEFAULT_REGION", "us-east-1")
+    main = SafeSlotStack(app, f"SafeSlot-{stage}", config, env=cdk.Environment(account=account, region=region))
+    replica = ReplicaStack(app, f"SafeSlot-{stage}-replica", config,
+                           env=cdk.Environment(account=account, region=config.replica_region))
+    replica.add_stack_dependency(main)  # the replica key's policy names the API role made here
+    return app
+
+
+if __name__ == "__main__":
+    build_app().synth()

@@ -1,0 +1,215 @@
+"""The synthesized CloudFormation, checked property by property (moto cannot deploy it faithfully)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("aws_cdk")  # installed by requirements-dev.txt; absent only outside `make test`
+from aws_cdk.assertions import Match, Template
+
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+DOMAIN = {"domain_name": "book.clinic.example",
+          "certificate_arn": "arn:aws:acm:us-east-1:111111111111:certificate/abc"}
+
+
+def synth(tmp_path_factory, context: dict[str, str]):
+    from infra.app import build_app
+
+    app = build_app(context={"stage": "test", **context},
+                    outdir=str(tmp_path_factory.mktemp("cdk")))
+    main = app.node.find_child("SafeSlot-test")
+    replica = app.node.find_child("SafeSlot-test-replica")
+    assembly = app.synth()
+    return Template.from_stack(main), Template.from_stack(replica), assembly
+
+
+@pytest.fixture(scope="module")
+def stacks(tmp_path_factory):
+    return synth(tmp_path_factory, {})
+
+
+@pytest.fixture(scope="module")
+def main(stacks):
+    return stacks[0]
+
+
+@pytest.fixture(scope="module")
+def replica(stacks):
+    return stacks[1]
+
+
+def resources(template: Template, kind: str) -> dict:
+    return template.find_resources(kind)
+
+
+def test_every_key_rotates_and_is_retained(main, replica):
+    for template in (main, replica):
+        keys = resources(template, "AWS::KMS::Key")
+        assert keys
+        for key in keys.values():
+            assert key["Properties"]["EnableKeyRotation"] is True
+            assert key["DeletionPolicy"] == "Retain"
+
+
+def test_application_role_cannot_manage_or_delete_keys_and_has_no_wildcard_actions(main):
+    for policy in resources(main, "AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert not any(a.endswith("*") and ":" in a and a.split(":")[1] == "*" for a in actions), actions
+            assert "kms:ScheduleKeyDeletion" not in actions and "kms:*" not in actions
+            if statement["Resource"] == "*":
+                assert actions == ["sns:Publish"] and "aws:RequestedRegion" in json.dumps(statement["Condition"])
+
+
+def test_key_policy_grants_no_key_deletion_to_application_roles(main):
+    for key in resources(main, "AWS::KMS::Key").values():
+        for statement in key["Properties"]["KeyPolicy"]["Statement"]:
+            principal = json.dumps(statement.get("Principal", {}))
+            if "ApiRole" in principal:
+                assert "kms:ScheduleKeyDeletion" not in json.dumps(statement["Action"])
+
+
+def test_every_table_is_on_demand_encrypted_with_the_key_recoverable_and_retained(main):
+    from infra.tables import table_specs
+
+    tables = resources(main, "AWS::DynamoDB::Table")
+    names = {t["Properties"]["TableName"]: t for t in tables.values()}
+    specs = table_specs("safeslot-test-")
+    assert set(names) == {f"safeslot-test-{s.logical_name}" for s in specs}
+    for spec in specs:
+        table = names[f"safeslot-test-{spec.logical_name}"]
+        props = table["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert props["SSESpecification"]["SSEEnabled"] is True and props["SSESpecification"]["SSEType"] == "KMS"
+        assert "DataKey" in json.dumps(props["SSESpecification"]["KMSMasterKeyId"])
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+        assert props["DeletionProtectionEnabled"] is True
+        assert table["DeletionPolicy"] == "Retain" and table["UpdateReplacePolicy"] == "Retain"
+        ttl = props.get("TimeToLiveSpecification")
+        assert (ttl or {}).get("AttributeName") == spec.ttl_attribute
+        assert {i["IndexName"] for i in props.get("GlobalSecondaryIndexes", [])} == {i.name for i in spec.indexes}
+
+
+def assert_backup_bucket(template: Template) -> None:
+    buckets = {name: b for name, b in resources(template, "AWS::S3::Bucket").items()
+               if not name.startswith("AccessLogBucket")}
+    assert len(buckets) == 1
+    bucket = next(iter(buckets.values()))
+    props = bucket["Properties"]
+    assert props["VersioningConfiguration"]["Status"] == "Enabled"
+    assert props["ObjectLockEnabled"] is True
+    assert props["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]["Mode"] == "GOVERNANCE"
+    encryption = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    expirations = {r["Id"]: r["ExpirationInDays"] for r in props["LifecycleConfiguration"]["Rules"]}
+    assert expirations == {"daily": 36, "monthly": 367}
+    assert bucket["DeletionPolicy"] == "Retain"
+    assert "AccessLogBucket" in json.dumps(props["LoggingConfiguration"])
+    policy = json.dumps(resources(template, "AWS::S3::BucketPolicy"))
+    assert '"aws:SecureTransport": "false"' in policy and '"Effect": "Deny"' in policy
+
+
+def test_backup_buckets_are_versioned_locked_encrypted_private_and_tls_only(main, replica):
+    assert_backup_bucket(main)
+    assert_backup_bucket(replica)
+
+
+def test_replica_lives_in_a_second_region(stacks):
+    _, _, assembly = stacks
+    regions = {stack.stack_name: stack.environment.region for stack in assembly.stacks}
+    assert regions["SafeSlot-test"] != regions["SafeSlot-test-replica"]
+
+
+def test_alert_topic_is_encrypted_and_every_alarm_notifies_it(main):
+    topics = resources(main, "AWS::SNS::Topic")
+    assert len(topics) == 1 and "KmsMasterKeyId" in next(iter(topics.values()))["Properties"]
+    alarms = resources(main, "AWS::CloudWatch::Alarm")
+    metrics = {a["Properties"].get("MetricName") for a in alarms.values()}
+    assert {"Errors", "Throttles", "5XXError", "AccountLockouts", "BackupFailures",
+            "RestoreDrillFailures"} <= metrics
+    for alarm in alarms.values():
+        assert "Alerts" in json.dumps(alarm["Properties"]["AlarmActions"])
+
+
+def test_scheduled_key_deletion_raises_an_alert(main):
+    main.has_resource_properties("AWS::Events::Rule", {
+        "EventPattern": Match.object_like({"source": ["aws.kms"], "detail": Match.object_like({
+            "eventName": Match.array_with(["ScheduleKeyDeletion"])})}),
+        "Targets": Match.any_value(),
+    })
+
+
+def test_api_has_a_web_acl_with_rate_limits_on_auth_and_public_routes(main):
+    acl = next(iter(resources(main, "AWS::WAFv2::WebACL").values()))["Properties"]
+    rate_rules = {r["Name"]: r["Statement"]["RateBasedStatement"] for r in acl["Rules"]
+                  if "RateBasedStatement" in r["Statement"]}
+    assert set(rate_rules) == {"auth-rate", "public-rate"}
+    assert "/v1/auth" in json.dumps(rate_rules["auth-rate"]) and "/v1/public" in json.dumps(rate_rules["public-rate"])
+    assert resources(main, "AWS::WAFv2::WebACLAssociation")
+
+
+def test_api_writes_access_logs_and_function_logs_with_retention(main):
+    api = next(iter(resources(main, "AWS::Serverless::Api").values()))["Properties"]
+    assert "DestinationArn" in api["AccessLogSetting"]
+    groups = resources(main, "AWS::Logs::LogGroup")
+    assert len(groups) >= 2 and all(g["Properties"]["RetentionInDays"] == 365 for g in groups.values())
+    function = next(iter(resources(main, "AWS::Serverless::Function").values()))["Properties"]
+    assert "LogGroup" in function["LoggingConfig"]
+
+
+def test_function_environment_points_at_the_stage_resources(main):
+    function = next(iter(resources(main, "AWS::Serverless::Function").values()))["Properties"]
+    variables = function["Environment"]["Variables"]
+    assert variables["SAFESLOT_STAGE"] == "test" and variables["SAFESLOT_TABLE_PREFIX"] == "safeslot-test-"
+    assert "DataKey" in json.dumps(variables["SAFESLOT_KEY_ARN"])
+    assert "BackupBucket" in json.dumps(variables["SAFESLOT_BACKUP_BUCKET"])
+    assert "ApiRole" in json.dumps(function["Role"])
+
+
+def test_custom_domain_uses_tls_1_2_and_disables_the_default_endpoint(tmp_path_factory):
+    main, _, _ = synth(tmp_path_factory, DOMAIN)
+
+    main.has_resource_properties("AWS::ApiGateway::DomainName", {
+        "DomainName": "book.clinic.example", "SecurityPolicy": "TLS_1_2"})
+    api = next(iter(resources(main, "AWS::Serverless::Api").values()))["Properties"]
+    assert api["DisableExecuteApiEndpoint"] is True
+
+
+def test_templates_pass_cfn_lint(stacks, tmp_path):
+    from cfnlint.api import lint_all
+
+    _, _, assembly = stacks
+    for stack in assembly.stacks:
+        path = tmp_path / f"{stack.stack_name}.json"
+        path.write_text(json.dumps(stack.template))
+        problems = [m for m in lint_all(path.read_text()) if m.rule.id[0] in "EW"]
+        assert problems == [], [f"{m.rule.id} {m.message}" for m in problems]
+
+
+CHECKOV = Path(__file__).resolve().parents[2] / ".venv-checkov" / "bin" / "checkov"
+
+
+def test_checkov_finds_nothing_but_suppressions_with_written_reasons(stacks, tmp_path):
+    _, _, assembly = stacks
+    for stack in assembly.stacks:
+        (tmp_path / f"{stack.stack_name}.json").write_text(json.dumps(stack.template))
+    assert CHECKOV.exists(), "make test installs checkov into .venv-checkov"
+
+    run = subprocess.run([str(CHECKOV), "-d", str(tmp_path), "--framework", "cloudformation", "--output", "json",
+                          "--skip-download"], capture_output=True, text=True, timeout=600)
+
+    reports = json.loads(run.stdout)
+    reports = reports if isinstance(reports, list) else [reports]
+    assert sum(r["summary"]["resource_count"] for r in reports) > 30
+    assert sum(r["summary"]["passed"] for r in reports) > 50
+    failed = [c for r in reports for c in r["results"]["failed_checks"]]
+    skipped = [c for r in reports for c in r["results"]["skipped_checks"]]
+    assert failed == [], [(c["check_id"], c["resource"]) for c in failed]
+    assert all(len((c.get("check_result") or {}).get("suppress_comment", "")) > 20 for c in skipped)
