@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -213,3 +214,15 @@ def test_checkov_finds_nothing_but_suppressions_with_written_reasons(stacks, tmp
     skipped = [c for r in reports for c in r["results"]["skipped_checks"]]
     assert failed == [], [(c["check_id"], c["resource"]) for c in failed]
     assert all(len((c.get("check_result") or {}).get("suppress_comment", "")) > 20 for c in skipped)
+
+
+def test_lambda_package_holds_the_app_and_runtime_requirements_only(stacks):
+    _, _, assembly = stacks
+    packages = list(Path(assembly.directory).glob("asset.*.zip"))
+    assert len(packages) == 1
+
+    names = zipfile.ZipFile(packages[0]).namelist()
+
+    assert {"app.py", "chalicelib/openapi.yaml", "chalicelib/api/http.py", "pynamodb/models.py"} <= set(names)
+    assert not any(n.startswith(("tests/", "infra/", "bench/", "scripts/", "moto/", "_pytest/", "chalice/cli"))
+                   for n in names)
