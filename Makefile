@@ -31,7 +31,7 @@ lint: $(INSTALLED)
 	$(BIN)/mypy
 
 bench: $(INSTALLED)
-	$(BIN)/python -m bench
+	@$(BIN)/python -m bench
 
 synth: $(INSTALLED)
 	cd infra && npx --yes aws-cdk@2 synth --all -c stage=$(STAGE) --app "../$(BIN)/python app.py" --quiet

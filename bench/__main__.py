@@ -16,6 +16,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.update(
     AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
     SAFESLOT_STAGE="test", SAFESLOT_TABLE_PREFIX="safeslot-bench-",
+    POWERTOOLS_LOG_LEVEL="ERROR",  # stdout carries the JSON report and nothing else
 )
 for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
     del os.environ[name]
