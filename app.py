@@ -5,7 +5,11 @@ from chalice import Chalice
 from chalicelib.api import http
 from chalicelib.api.admin import admin
 from chalicelib.api.auth import auth
+from chalicelib.api.bookings import bookings
+from chalicelib.api.catalog import catalog
 from chalicelib.api.mfa import mfa
+from chalicelib.api.pages import pages
+from chalicelib.api.public import public
 from chalicelib.api.system import system
 
 app = Chalice(app_name="safeslot")
@@ -17,5 +21,9 @@ app.register_blueprint(system)
 app.register_blueprint(auth)
 app.register_blueprint(admin)
 app.register_blueprint(mfa)
+app.register_blueprint(catalog)
+app.register_blueprint(bookings)
+app.register_blueprint(public)
+app.register_blueprint(pages)
 http.not_found_routes(app)
 http.add_preflight_routes(app)

@@ -28,6 +28,7 @@ class Settings:
     mail_from: str
     webauthn_rp_id: str
     webauthn_origin: str
+    public_url: str  # where customers open the booking and manage pages (links in e-mails)
 
     def table_name(self, name: str) -> str:
         """Full DynamoDB table name for a logical table, e.g. `orgs` -> `safeslot-local-orgs`."""
@@ -58,4 +59,5 @@ def settings() -> Settings:
         mail_from=os.environ.get("SAFESLOT_MAIL_FROM", "no-reply@safeslot.example"),
         webauthn_rp_id=os.environ.get("SAFESLOT_WEBAUTHN_RP_ID", "localhost"),
         webauthn_origin=os.environ.get("SAFESLOT_WEBAUTHN_ORIGIN", "http://localhost:8000"),
+        public_url=os.environ.get("SAFESLOT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
     )

@@ -62,6 +62,22 @@ class Conflict(DomainError):
     message = "The resource changed or already exists."
 
 
+class SlotUnavailable(Conflict):
+    message = "That time is no longer available; choose another slot."
+
+
+class BookingCancelled(Conflict):
+    message = "The booking is cancelled; it cannot be changed."
+
+
+class TooLateToChange(Conflict):
+    message = "The appointment is too soon to change online; contact the organization."
+
+
+class IdempotencyKeyReused(DomainError):
+    message = "This Idempotency-Key was used for a different request."
+
+
 class RateLimited(DomainError):
     message = "Too many requests; retry later."
 
@@ -134,6 +150,10 @@ ERROR_TABLE: dict[type[DomainError], tuple[int, str]] = {
     NotFound: (404, "not_found"),
     MethodNotAllowed: (405, "method_not_allowed"),
     Conflict: (409, "conflict"),
+    SlotUnavailable: (409, "slot_unavailable"),
+    BookingCancelled: (409, "booking_cancelled"),
+    TooLateToChange: (409, "too_late_to_change"),
+    IdempotencyKeyReused: (422, "idempotency_key_reused"),
     PayloadTooLarge: (413, "payload_too_large"),
     UnsupportedMediaType: (415, "unsupported_media_type"),
     ValidationFailed: (422, "validation_failed"),

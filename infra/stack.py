@@ -163,6 +163,7 @@ class SafeSlotStack(Stack):
             "SAFESLOT_MAIL_FROM": config.mail_from,
             "SAFESLOT_WEBAUTHN_RP_ID": config.webauthn_rp_id,
             "SAFESLOT_WEBAUTHN_ORIGIN": f"https://{config.webauthn_rp_id}",
+            "SAFESLOT_PUBLIC_URL": f"https://{config.webauthn_rp_id}",
             "SAFESLOT_ALERT_TOPIC_ARN": self.alerts.topic_arn,
         }
         role = iam.Role(self, "ApiRole", role_name=config.api_role_name,

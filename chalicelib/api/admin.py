@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from chalice import Blueprint, Response
 
 from chalicelib.api.principal import principal_of
-from chalicelib.api.requests import json_body, query_param
+from chalicelib.api.requests import json_body, parse_instant, query_param
 from chalicelib.errors import ValidationFailed
 from chalicelib.services import audit
 from chalicelib.services.identity import login_attempts, users
@@ -103,21 +102,9 @@ def verify_audit_chain() -> dict[str, Any]:
 def _window() -> dict[str, Any]:
     """`from`, `to` and `limit` of a listing's query string, checked."""
     request = admin.current_request
-    return {"since": _instant(query_param(request, "from"), "from"),
-            "until": _instant(query_param(request, "to"), "to"),
+    return {"since": parse_instant(query_param(request, "from"), "from"),
+            "until": parse_instant(query_param(request, "to"), "to"),
             "limit": _limit(query_param(request, "limit"))}
-
-
-def _instant(value: str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as error:
-        raise ValidationFailed(f"Parameter '{name}' must be an ISO 8601 time.", field=name) from error
-    if instant.tzinfo is None:
-        raise ValidationFailed(f"Parameter '{name}' needs a time zone offset.", field=name)
-    return instant
 
 
 def _one_of(value: str | None, allowed: tuple[str, ...], name: str) -> str | None:

@@ -42,7 +42,7 @@ HTML_CSP = (
 )
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 # Responses that may be cached by browsers and proxies: only public, non-personal documents.
-CACHEABLE_ROUTES = {"/v1/health", "/v1/openapi.json"}
+CACHEABLE_ROUTES = {"/v1/health", "/v1/openapi.json", "/book/{slug}", "/static/{name}"}
 CORS_ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Manage-Token"
 # Chalice answers a few errors itself (wrong method, media type); they get our shape too.
 _CHALICE_ERRORS = {"MethodNotAllowedError": MethodNotAllowed, "UnsupportedMediaType": UnsupportedMediaType}

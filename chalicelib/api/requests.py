@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import fastjsonschema
@@ -44,6 +45,23 @@ def bearer_token(request: Request) -> str | None:
 def query_param(request: Request, name: str) -> str | None:
     params = request.query_params
     return params.get(name) if params else None
+
+
+def header(request: Request, name: str) -> str | None:
+    return request.headers.get(name.lower()) or None
+
+
+def parse_instant(value: str | None, name: str) -> datetime | None:
+    """An ISO 8601 instant with its UTC offset, or a 422 naming the field."""
+    if value is None:
+        return None
+    try:
+        instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise ValidationFailed(f"Field '{name}' must be an ISO 8601 time.", field=name) from error
+    if instant.tzinfo is None:
+        raise ValidationFailed(f"Field '{name}' needs a time zone offset.", field=name)
+    return instant
 
 
 def origin_of(request: Request) -> Origin:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pynamodb.models import Model
 
 from chalicelib.models.audit import AuditEvent
+from chalicelib.models.booking import AccessGrant, Booking, IdempotencyRecord, SlotLock
+from chalicelib.models.catalog import Service, StaffMember
 from chalicelib.models.counter import Counter
 from chalicelib.models.customer import Customer
 from chalicelib.models.login_attempt import LoginAttempt
@@ -15,7 +17,10 @@ from chalicelib.models.user import User
 
 ALL_MODELS: tuple[type[Model], ...] = (
     Organization, OrgSlug, User, Session, LoginAttempt, Counter, MfaFactor, MfaChallenge, Customer, AuditEvent,
+    Service, StaffMember, Booking, SlotLock, AccessGrant, IdempotencyRecord,
 )
 # Tables whose rows expire through DynamoDB TTL, on this attribute (epoch seconds).
 TTL_ATTRIBUTE = "ttl"
-TTL_MODELS: tuple[type[Model], ...] = (Session, LoginAttempt, Counter, MfaChallenge)
+TTL_MODELS: tuple[type[Model], ...] = (
+    Session, LoginAttempt, Counter, MfaChallenge, SlotLock, AccessGrant, IdempotencyRecord,
+)

@@ -1,17 +1,28 @@
-"""Customers: personal details sealed at rest, found by e-mail through a blind index."""
+"""Customers: personal details sealed at rest, found by e-mail through a blind index.
+
+Every read of a customer's details by a person is on the audit chain (HIPAA 164.312(b)); the system
+reads the address only to send that customer their own e-mails.
+"""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from pynamodb.exceptions import PutError
 
 from chalicelib import clock
 from chalicelib.crypto.blind_index import blind_index, normalize_email
 from chalicelib.errors import NotFound
 from chalicelib.models.customer import Customer, CustomerByEmail
 from chalicelib.services import audit
+from chalicelib.services.identity.roles import Permission, require
+from chalicelib.services.identity.sessions import Principal
 
 EMAIL_INDEX = "customer-email"
+FIRST_ID = "customer-id"  # a customer's first id derives from their e-mail: concurrent first bookings agree
 
 
 @dataclass(frozen=True)
@@ -23,12 +34,13 @@ class CustomerDetails:
 
 
 def create_customer(
-    org_id: str, details: CustomerDetails, actor: str, origin: audit.Origin = audit.SYSTEM
+    org_id: str, details: CustomerDetails, actor: str, origin: audit.Origin = audit.SYSTEM,
+    customer_id: str | None = None,
 ) -> str:
     """Store a new customer (sealed before anything is written) and return its id."""
     customer = Customer(
         org_id,
-        uuid.uuid4().hex,
+        customer_id or uuid.uuid4().hex,
         email_index=email_index(org_id, details.email),
         created_at=clock.now(),
     )
@@ -43,13 +55,14 @@ def read_customer(
     org_id: str, customer_id: str, actor: str, origin: audit.Origin = audit.SYSTEM
 ) -> CustomerDetails:
     """A customer's details; every read is on the audit chain (HIPAA 164.312(b))."""
-    try:
-        customer = Customer.get(org_id, customer_id)
-    except Customer.DoesNotExist as error:
-        raise NotFound("No such customer.") from error
-    fields = customer.unseal()
+    details = contact_of(org_id, customer_id)
     audit.record(org_id, actor, "customer.read", subjects={"customer_id": customer_id}, origin=origin)
-    return CustomerDetails(**fields)
+    return details
+
+
+def contact_of(org_id: str, customer_id: str) -> CustomerDetails:
+    """The details, for the system's own use (the customer's own e-mails): not a person's read."""
+    return CustomerDetails(**_load(org_id, customer_id).unseal())
 
 
 def find_customer_ids_by_email(org_id: str, email: str) -> list[str]:
@@ -58,10 +71,65 @@ def find_customer_ids_by_email(org_id: str, email: str) -> list[str]:
     return [customer.customer_id for customer in matches]
 
 
+def find_or_create(org_id: str, details: CustomerDetails, origin: audit.Origin) -> str:
+    """The customer with this e-mail, made on first booking. A public caller never edits a customer."""
+    existing = find_customer_ids_by_email(org_id, details.email)
+    if existing:
+        return existing[0]
+    first_id = blind_index(org_id, FIRST_ID, normalize_email(details.email))[:32]
+    try:
+        return create_customer(org_id, details, "customer", origin, customer_id=first_id)
+    except PutError:  # a concurrent first booking won, or an earlier customer changed address
+        holder = _load(org_id, first_id)
+        if holder.email_index == email_index(org_id, details.email):
+            return first_id
+        return create_customer(org_id, details, "customer", origin)
+
+
+# --- staff routes -----------------------------------------------------------------------------------
+
+def staff_create(principal: Principal, fields: Mapping[str, Any]) -> dict[str, Any]:
+    require(principal.role, Permission.CUSTOMERS_MANAGE)
+    customer_id = create_customer(principal.org_id, CustomerDetails(**fields), principal.user_id,
+                                  principal.origin)
+    return {"id": customer_id, **fields}
+
+
+def staff_read(principal: Principal, customer_id: str) -> dict[str, Any]:
+    require(principal.role, Permission.CUSTOMERS_READ)
+    details = read_customer(principal.org_id, customer_id, principal.user_id, principal.origin)
+    return {"id": customer_id, **asdict(details)}
+
+
+def staff_search(principal: Principal, email: str) -> list[dict[str, Any]]:
+    """Customers with this address (each one shown is an audited read)."""
+    require(principal.role, Permission.CUSTOMERS_READ)
+    return [staff_read(principal, customer_id)
+            for customer_id in find_customer_ids_by_email(principal.org_id, email)]
+
+
+def staff_update(principal: Principal, customer_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    require(principal.role, Permission.CUSTOMERS_MANAGE)
+    customer = _load(principal.org_id, customer_id)
+    details = replace(CustomerDetails(**customer.unseal()), **fields)
+    customer.email_index = email_index(principal.org_id, details.email)
+    customer.seal(_fields(details))
+    customer.save()
+    audit.record(principal.org_id, principal.user_id, "customer.updated",
+                 subjects={"customer_id": customer_id}, origin=principal.origin)
+    return {"id": customer_id, **asdict(details)}
+
+
 def email_index(org_id: str, email: str) -> str:
     return blind_index(org_id, EMAIL_INDEX, normalize_email(email))
 
 
+def _load(org_id: str, customer_id: str) -> Customer:
+    try:
+        return Customer.get(org_id, customer_id, consistent_read=True)
+    except Customer.DoesNotExist as error:
+        raise NotFound("No such customer.") from error
+
+
 def _fields(details: CustomerDetails) -> dict[str, str]:
-    values = {"name": details.name, "email": details.email, "phone": details.phone, "notes": details.notes}
-    return {key: value for key, value in values.items() if value is not None}
+    return {key: value for key, value in asdict(details).items() if value is not None}

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
 
 from chalicelib import aws
 from chalicelib.config import settings
@@ -11,12 +14,36 @@ from chalicelib.errors import ValidationFailed
 E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 
 
-def send_email(to: str, subject: str, text: str) -> None:
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # e.g. "text/calendar; method=REQUEST"
+    data: bytes
+
+
+def send_email(to: str, subject: str, text: str, attachments: Sequence[Attachment] = ()) -> None:
+    if attachments:
+        _send_raw(to, subject, text, attachments)
+        return
     aws.client("ses").send_email(
         Source=settings().mail_from,
         Destination={"ToAddresses": [to]},
         Message={"Subject": {"Data": subject}, "Body": {"Text": {"Data": text}}},
     )
+
+
+def _send_raw(to: str, subject: str, text: str, attachments: Sequence[Attachment]) -> None:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = settings().mail_from, to, subject
+    message.set_content(text)
+    for attachment in attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        subtype, _, params = subtype.partition(";")
+        extra = dict(p.strip().split("=", 1) for p in params.split(";") if "=" in p)
+        message.add_attachment(attachment.data, maintype=maintype, subtype=subtype.strip(),
+                               filename=attachment.filename, params=extra)
+    aws.client("ses").send_raw_email(Source=settings().mail_from, Destinations=[to],
+                                     RawMessage={"Data": message.as_bytes()})
 
 
 def send_sms(phone: str, text: str) -> None:

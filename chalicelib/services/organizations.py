@@ -43,8 +43,15 @@ def org_by_slug(slug: str) -> Organization:
         raise NotFound("No such organization.") from error
 
 
+def org_by_id(org_id: str) -> Organization:
+    try:
+        return Organization.get(org_id)
+    except Organization.DoesNotExist as error:
+        raise NotFound("No such organization.") from error
+
+
 def _check_timezone(name: str) -> None:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:
         raise ValidationFailed("Unknown IANA time zone.", field="timezone") from error

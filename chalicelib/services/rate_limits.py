@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib import clock
+from chalicelib.errors import RateLimited
 from chalicelib.models.counter import Counter
 
 
@@ -17,6 +18,11 @@ class Limit:
 
 # Failed logins from one address, across every account and org: stops password spraying.
 LOGIN_FAILURES_PER_IP = Limit("login-failures-ip", max_hits=30, window_seconds=900)
+# The public booking API, per source address (API Gateway's WAF rules sit in front of these).
+PUBLIC_READS_PER_IP = Limit("public-read-ip", max_hits=120, window_seconds=60)
+PUBLIC_WRITES_PER_IP = Limit("public-write-ip", max_hits=20, window_seconds=900)
+LINK_REQUESTS_PER_IP = Limit("link-request-ip", max_hits=5, window_seconds=900)
+LINK_REQUESTS_PER_EMAIL = Limit("link-request-email", max_hits=3, window_seconds=3600)
 
 
 def retry_after(limit: Limit, subject: str) -> int:
@@ -35,6 +41,13 @@ def hit(limit: Limit, subject: str) -> int:
     counter = Counter(key)
     counter.update(actions=[Counter.hits.add(1), Counter.ttl.set(window_start + 2 * limit.window_seconds)])
     return int(counter.hits)
+
+
+def throttle(limit: Limit, subject: str) -> None:
+    """Count one hit; beyond the limit, RateLimited says how many seconds to wait."""
+    if hit(limit, subject) > limit.max_hits:
+        window_start, _ = _window(limit, subject)
+        raise RateLimited(retry_after=_seconds_left(limit, window_start))
 
 
 def _window(limit: Limit, subject: str) -> tuple[int, str]:

@@ -23,10 +23,17 @@ class Permission(StrEnum):
     POLICY_MANAGE = "policy.manage"
     LOGIN_ATTEMPTS_READ = "login_attempts.read"
     AUDIT_READ = "audit.read"
+    CATALOG_READ = "catalog.read"  # services and staff
+    CATALOG_MANAGE = "catalog.manage"
+    BOOKINGS_READ = "bookings.read"  # the staff role: only bookings with themselves
+    BOOKINGS_MANAGE = "bookings.manage"
+    CUSTOMERS_READ = "customers.read"
+    CUSTOMERS_MANAGE = "customers.manage"
 
 
 _EVERYONE = frozenset(Role)
 _ADMINS = frozenset({Role.OWNER, Role.ADMIN})
+_FRONT_OF_HOUSE = _ADMINS | {Role.STAFF, Role.FRONTDESK}
 
 PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.OWN_ACCOUNT: _EVERYONE,
@@ -36,6 +43,12 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.POLICY_MANAGE: _ADMINS,
     Permission.LOGIN_ATTEMPTS_READ: _ADMINS | {Role.AUDITOR},
     Permission.AUDIT_READ: _ADMINS | {Role.AUDITOR},
+    Permission.CATALOG_READ: _EVERYONE,
+    Permission.CATALOG_MANAGE: _ADMINS,
+    Permission.BOOKINGS_READ: _FRONT_OF_HOUSE,
+    Permission.BOOKINGS_MANAGE: _FRONT_OF_HOUSE,
+    Permission.CUSTOMERS_READ: _FRONT_OF_HOUSE,
+    Permission.CUSTOMERS_MANAGE: _ADMINS | {Role.FRONTDESK},
 }
 
 

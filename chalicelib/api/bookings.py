@@ -1,0 +1,105 @@
+"""Staff routes for the calendar and the people in it: bookings and customers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.principal import principal_of
+from chalicelib.api.requests import header, json_body, parse_instant, query_param
+from chalicelib.errors import ValidationFailed
+from chalicelib.services import customers
+from chalicelib.services.booking import bookings as calendar
+from chalicelib.services.booking import queries
+from chalicelib.services.booking.idempotency import idempotency_key
+from chalicelib.services.identity.roles import Permission, require
+from chalicelib.services.identity.sessions import Principal
+
+bookings = Blueprint(__name__)
+STATUSES = ("confirmed", "cancelled")
+
+
+@bookings.route("/v1/bookings", methods=["GET"])
+def list_bookings() -> dict[str, Any]:
+    request = bookings.current_request
+    principal = principal_of(request)
+    status = query_param(request, "status")
+    if status is not None and status not in STATUSES:
+        raise ValidationFailed("Parameter 'status' must be confirmed or cancelled.", field="status")
+    since, until = (parse_instant(query_param(request, name), name) for name in ("from", "to"))
+    if since is None or until is None:
+        raise ValidationFailed("Parameters 'from' and 'to' are required.", field="from" if since is None else "to")
+    found = queries.staff_calendar(principal, since, until, query_param(request, "staff_id"), status)
+    return {"bookings": found}
+
+
+@bookings.route("/v1/bookings", methods=["POST"])
+def create_booking() -> Response:
+    request = bookings.current_request
+    principal = principal_of(request)
+    require(principal.role, Permission.BOOKINGS_MANAGE)
+    body = json_body(request)
+    start = parse_instant(body["start"], "start")
+    assert start is not None  # the schema requires it
+    customers.contact_of(principal.org_id, body["customer_id"])  # 404 for an unknown customer
+    key = idempotency_key(principal.org_id, "staff-booking", header(request, "Idempotency-Key"), body)
+    wanted = calendar.NewBooking(body["service_id"], start, body["staff_id"], body.get("notes"))
+    status, answer = calendar.book(_actor(principal), body["customer_id"], wanted, key)
+    booking = calendar.get_booking(principal.org_id, answer["booking"]["id"])
+    return Response(body={"booking": queries.staff_view(booking)}, status_code=status)
+
+
+@bookings.route("/v1/bookings/{booking_id}", methods=["GET"])
+def get_booking(booking_id: str) -> dict[str, Any]:
+    principal = principal_of(bookings.current_request)
+    booking = queries.staff_booking(principal, booking_id, Permission.BOOKINGS_READ)
+    return {"booking": queries.staff_detail(principal, booking)}
+
+
+@bookings.route("/v1/bookings/{booking_id}/reschedule", methods=["POST"])
+def reschedule_booking(booking_id: str) -> dict[str, Any]:
+    principal = principal_of(bookings.current_request)
+    body = json_body(bookings.current_request)
+    booking = queries.staff_booking(principal, booking_id, Permission.BOOKINGS_MANAGE)
+    start = parse_instant(body["start"], "start")
+    assert start is not None
+    moved = calendar.reschedule(_actor(principal), booking, start, body.get("staff_id"))
+    return {"booking": queries.staff_view(moved)}
+
+
+@bookings.route("/v1/bookings/{booking_id}/cancel", methods=["POST"])
+def cancel_booking(booking_id: str) -> dict[str, Any]:
+    principal = principal_of(bookings.current_request)
+    body = json_body(bookings.current_request)
+    booking = queries.staff_booking(principal, booking_id, Permission.BOOKINGS_MANAGE)
+    return {"booking": queries.staff_view(calendar.cancel(_actor(principal), booking, body.get("reason")))}
+
+
+@bookings.route("/v1/customers", methods=["POST"])
+def create_customer() -> Response:
+    principal = principal_of(bookings.current_request)
+    created = customers.staff_create(principal, json_body(bookings.current_request))
+    return Response(body={"customer": created}, status_code=201)
+
+
+@bookings.route("/v1/customers/search", methods=["POST"])
+def search_customers() -> dict[str, Any]:
+    principal = principal_of(bookings.current_request)
+    email = json_body(bookings.current_request)["email"]
+    return {"customers": customers.staff_search(principal, email)}
+
+
+@bookings.route("/v1/customers/{customer_id}", methods=["GET"])
+def get_customer(customer_id: str) -> dict[str, Any]:
+    return {"customer": customers.staff_read(principal_of(bookings.current_request), customer_id)}
+
+
+@bookings.route("/v1/customers/{customer_id}", methods=["PATCH"])
+def update_customer(customer_id: str) -> dict[str, Any]:
+    principal = principal_of(bookings.current_request)
+    return {"customer": customers.staff_update(principal, customer_id, json_body(bookings.current_request))}
+
+
+def _actor(principal: Principal) -> calendar.Actor:
+    return calendar.Actor(principal.org_id, principal.user_id, principal.origin, is_staff=True)

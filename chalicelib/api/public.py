@@ -1,0 +1,145 @@
+"""The public booking API: no login. Every route is rate limited per source address.
+
+A customer's own booking is reached with its manage token in the `X-Manage-Token` header (the
+token lives in the link's fragment), never in a path or query string.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.requests import header, json_body, origin_of, parse_instant, query_param
+from chalicelib.errors import ValidationFailed
+from chalicelib.models.booking import Booking
+from chalicelib.services import customers, rate_limits
+from chalicelib.services.booking import catalog, grants, queries
+from chalicelib.services.booking.bookings import Actor, NewBooking, book, cancel, reschedule
+from chalicelib.services.booking.idempotency import idempotency_key
+from chalicelib.services.booking.links import send_my_bookings_link
+from chalicelib.services.organizations import org_by_id, org_by_slug
+
+public = Blueprint(__name__)
+MANAGE_TOKEN_HEADER = "X-Manage-Token"  # noqa: S105 (a header name)
+
+
+@public.route("/v1/public/orgs/{slug}", methods=["GET"])
+def get_org(slug: str) -> dict[str, Any]:
+    _throttle(rate_limits.PUBLIC_READS_PER_IP)
+    org = org_by_slug(slug)
+    services = catalog.list_services(org.org_id, active_only=True)
+    offered = {s.service_id for s in services}
+    staff = [m for m in catalog.list_staff(org.org_id, active_only=True) if offered & set(m.service_ids or [])]
+    return {"org": {"slug": org.slug, "name": org.name, "timezone": org.timezone},
+            "services": [queries.public_service(s) for s in services],
+            "staff": [queries.public_staff(m) for m in staff]}
+
+
+@public.route("/v1/public/orgs/{slug}/slots", methods=["GET"])
+def get_slots(slug: str) -> dict[str, Any]:
+    _throttle(rate_limits.PUBLIC_READS_PER_IP)
+    org = org_by_slug(slug)
+    query = queries.SlotQuery(
+        service_id=_required_param("service_id"), first=_date_param("from"), last=_date_param("to"),
+        timezone=query_param(public.current_request, "tz") or org.timezone,
+        staff_id=query_param(public.current_request, "staff_id"))
+    return {"slots": queries.find_slots(org.org_id, query)}
+
+
+@public.route("/v1/public/orgs/{slug}/bookings", methods=["POST"])
+def create_booking(slug: str) -> Response:
+    _throttle(rate_limits.PUBLIC_WRITES_PER_IP)
+    request = public.current_request
+    body = json_body(request)
+    org = org_by_slug(slug)
+    actor = Actor(org.org_id, "customer", origin_of(request), is_staff=False)
+    key = idempotency_key(org.org_id, "public-booking", header(request, "Idempotency-Key"), body)
+    contact = customers.CustomerDetails(**body["customer"])
+    customer_id = customers.find_or_create(org.org_id, contact, actor.origin)
+    wanted = NewBooking(body["service_id"], _start(body), body.get("staff_id"), body.get("notes"))
+    status, answer = book(actor, customer_id, wanted, key)
+    return Response(body=answer, status_code=status)
+
+
+@public.route("/v1/public/orgs/{slug}/my-bookings", methods=["POST"])
+def request_my_bookings_link(slug: str) -> Response:
+    _throttle(rate_limits.LINK_REQUESTS_PER_IP)
+    email = json_body(public.current_request)["email"]
+    org = org_by_slug(slug)
+    rate_limits.throttle(rate_limits.LINK_REQUESTS_PER_EMAIL, customers.email_index(org.org_id, email))
+    send_my_bookings_link(org, email)
+    return Response(body={"message": "If we know this address, a link to its bookings is on its way."},
+                    status_code=202)
+
+
+@public.route("/v1/public/my-bookings", methods=["GET"])
+def list_my_bookings() -> dict[str, Any]:
+    _throttle(rate_limits.PUBLIC_READS_PER_IP)
+    grant = grants.grant_for(_manage_token())
+    return {"bookings": queries.customer_bookings(grant)}
+
+
+@public.route("/v1/public/bookings/{booking_id}", methods=["GET"])
+def get_my_booking(booking_id: str) -> dict[str, Any]:
+    _throttle(rate_limits.PUBLIC_READS_PER_IP)
+    booking = grants.booking_for(_manage_token(), booking_id)
+    return _manage_view(booking)
+
+
+@public.route("/v1/public/bookings/{booking_id}/reschedule", methods=["POST"])
+def reschedule_my_booking(booking_id: str) -> dict[str, Any]:
+    _throttle(rate_limits.PUBLIC_WRITES_PER_IP)
+    body = json_body(public.current_request)
+    booking = grants.booking_for(_manage_token(), booking_id)
+    moved = reschedule(_customer(booking.org_id), booking, _start(body), body.get("staff_id"))
+    return _manage_view(moved)
+
+
+@public.route("/v1/public/bookings/{booking_id}/cancel", methods=["POST"])
+def cancel_my_booking(booking_id: str) -> dict[str, Any]:
+    _throttle(rate_limits.PUBLIC_WRITES_PER_IP)
+    body = json_body(public.current_request)
+    booking = grants.booking_for(_manage_token(), booking_id)
+    return _manage_view(cancel(_customer(booking.org_id), booking, body.get("reason")))
+
+
+def _manage_view(booking: Booking) -> dict[str, Any]:
+    org = org_by_id(booking.org_id)
+    return {"booking": queries.booking_page_view(booking.org_id, booking),
+            "org": {"slug": org.slug, "name": org.name, "timezone": org.timezone}}
+
+
+def _customer(org_id: str) -> Actor:
+    return Actor(org_id, "customer", origin_of(public.current_request), is_staff=False)
+
+
+def _manage_token() -> str | None:
+    return header(public.current_request, MANAGE_TOKEN_HEADER)
+
+
+def _throttle(limit: rate_limits.Limit) -> None:
+    rate_limits.throttle(limit, origin_of(public.current_request).source_ip or "unknown")
+
+
+def _start(body: dict[str, Any]) -> datetime:
+    return parse_instant(body["start"], "start") or _missing("start")
+
+
+def _missing(name: str) -> Any:
+    raise ValidationFailed(f"Field '{name}' is required.", field=name)
+
+
+def _required_param(name: str) -> str:
+    value = query_param(public.current_request, name)
+    if not value:
+        raise ValidationFailed(f"Parameter '{name}' is required.", field=name)
+    return value
+
+
+def _date_param(name: str) -> date:
+    try:
+        return date.fromisoformat(_required_param(name))
+    except ValueError as error:
+        raise ValidationFailed(f"Parameter '{name}' must be a date, YYYY-MM-DD.", field=name) from error

@@ -1,0 +1,107 @@
+"""Bookings and what keeps them honest: slot locks, manage grants and idempotency records."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.models.base import SealedModel, table_meta
+
+
+class BookingsByStart(GlobalSecondaryIndex["Booking"]):
+    """An org's bookings in time order (staff calendars, reminders)."""
+
+    class Meta:
+        index_name = "by-start"
+        projection = AllProjection()
+
+    org_id = UnicodeAttribute(hash_key=True)
+    starts_at = UTCDateTimeAttribute(range_key=True)
+
+
+class BookingsByCustomer(GlobalSecondaryIndex["Booking"]):
+    """One customer's bookings in time order ("my bookings", retention)."""
+
+    class Meta:
+        index_name = "by-customer"
+        projection = AllProjection()
+
+    customer_key = UnicodeAttribute(hash_key=True)
+    starts_at = UTCDateTimeAttribute(range_key=True)
+
+
+class Booking(SealedModel):
+    """One appointment. Notes and a cancellation reason are sealed; times are UTC instants."""
+
+    TABLE = "bookings"
+    SEALED_FIELDS = frozenset({"notes", "cancel_reason"})
+    Meta = table_meta(TABLE)
+
+    org_id = UnicodeAttribute(hash_key=True)
+    booking_id = UnicodeAttribute(range_key=True)
+    service_id = UnicodeAttribute()
+    staff_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    customer_key = UnicodeAttribute()  # "<org_id>/<customer_id>"
+    starts_at = UTCDateTimeAttribute()
+    ends_at = UTCDateTimeAttribute()
+    granules: ListAttribute[int] = ListAttribute()  # the slot-lock granules this booking holds
+    status = UnicodeAttribute()  # "confirmed" or "cancelled"
+    sequence = NumberAttribute(default=0)  # iCalendar SEQUENCE: moves on every change
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    by_start = BookingsByStart()
+    by_customer = BookingsByCustomer()
+
+    @property
+    def tenant(self) -> str:
+        return self.org_id
+
+    def row_key(self) -> str:
+        return f"{self.org_id}/{self.booking_id}"
+
+
+class SlotLock(Model):
+    """One 5-minute granule of one staff member's time, held by at most one booking (decision 4)."""
+
+    Meta = table_meta("slot_locks")
+
+    staff_key = UnicodeAttribute(hash_key=True)  # "<org_id>/<staff_id>"
+    granule = NumberAttribute(range_key=True)  # epoch seconds / 300
+    booking_id = UnicodeAttribute()
+    ttl = NumberAttribute()  # a week after the granule: past time is never booked again
+
+
+class AccessGrant(Model):
+    """A customer's secret link, stored as the SHA-256 of its token: one booking or all of theirs."""
+
+    Meta = table_meta("access_grants")
+
+    token_hash = UnicodeAttribute(hash_key=True)
+    org_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    booking_id = UnicodeAttribute(null=True)  # None: every booking of that customer
+    expires_at = UTCDateTimeAttribute()
+    ttl = NumberAttribute()
+
+
+class IdempotencyRecord(SealedModel):
+    """The first answer to a request with an Idempotency-Key, sealed (it holds a manage link)."""
+
+    TABLE = "idempotency"
+    SEALED_FIELDS = frozenset({"response"})
+    Meta = table_meta(TABLE)
+
+    key = UnicodeAttribute(hash_key=True)  # "<org_id>/<scope>/<sha256 of the key>"
+    org_id = UnicodeAttribute()
+    request_hash = UnicodeAttribute()
+    status_code = NumberAttribute()
+    ttl = NumberAttribute()
+
+    @property
+    def tenant(self) -> str:
+        return self.org_id
+
+    def row_key(self) -> str:
+        return self.key

@@ -1,0 +1,1 @@
+"""Booking: services and staff, availability, double-booking-proof bookings, customer links, e-mails."""

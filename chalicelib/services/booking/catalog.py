@@ -1,0 +1,186 @@
+"""Services and staff members: created and changed by admins, read by every staff role and the public."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from chalicelib import clock
+from chalicelib.errors import NotFound, ValidationFailed
+from chalicelib.models.catalog import Service, StaffMember
+from chalicelib.services import audit
+from chalicelib.services.booking.timeline import GRANULE_SECONDS, WEEKDAYS
+from chalicelib.services.identity.roles import Permission, require
+from chalicelib.services.identity.sessions import Principal
+
+GRANULE_MINUTES = GRANULE_SECONDS // 60
+MAX_SPAN_MINUTES = 240  # duration + buffers: at most 48 locks, so a reschedule fits one transaction
+SERVICE_FIELDS = ("name", "duration_minutes", "buffer_before_minutes", "buffer_after_minutes",
+                  "min_notice_minutes", "max_advance_days", "slot_step_minutes", "active")
+STAFF_FIELDS = ("display_name", "timezone", "service_ids", "weekly_hours", "exceptions", "time_off",
+                "user_id", "active")
+
+
+# --- services ---------------------------------------------------------------------------------------
+
+def create_service(principal: Principal, fields: Mapping[str, Any]) -> dict[str, Any]:
+    require(principal.role, Permission.CATALOG_MANAGE)
+    now = clock.now()
+    service = Service(principal.org_id, uuid.uuid4().hex, created_at=now, updated_at=now)
+    _apply(service, fields, SERVICE_FIELDS)
+    _check_service(service)
+    service.save(condition=Service.service_id.does_not_exist())
+    _audit(principal, "service.created", service_id=service.service_id)
+    return service_view(service)
+
+
+def update_service(principal: Principal, service_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    require(principal.role, Permission.CATALOG_MANAGE)
+    service = get_service(principal.org_id, service_id)
+    _apply(service, fields, SERVICE_FIELDS)
+    _check_service(service)
+    service.updated_at = clock.now()
+    service.save()
+    _audit(principal, "service.updated", service_id=service_id)
+    return service_view(service)
+
+
+def list_services(org_id: str, active_only: bool = False) -> list[Service]:
+    return [s for s in Service.query(org_id) if s.active or not active_only]
+
+
+def get_service(org_id: str, service_id: str) -> Service:
+    try:
+        return Service.get(org_id, service_id)
+    except Service.DoesNotExist as error:
+        raise NotFound("No such service.") from error
+
+
+def service_view(service: Service) -> dict[str, Any]:
+    return {"id": service.service_id, **{name: getattr(service, name) for name in SERVICE_FIELDS}}
+
+
+# --- staff ------------------------------------------------------------------------------------------
+
+def create_staff(principal: Principal, fields: Mapping[str, Any]) -> dict[str, Any]:
+    require(principal.role, Permission.CATALOG_MANAGE)
+    now = clock.now()
+    member = StaffMember(principal.org_id, uuid.uuid4().hex, created_at=now, updated_at=now)
+    _apply(member, fields, STAFF_FIELDS)
+    _check_staff(member)
+    member.save(condition=StaffMember.staff_id.does_not_exist())
+    _audit(principal, "staff.created", staff_id=member.staff_id)
+    return staff_view(member)
+
+
+def update_staff(principal: Principal, staff_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    require(principal.role, Permission.CATALOG_MANAGE)
+    member = get_staff(principal.org_id, staff_id)
+    _apply(member, fields, STAFF_FIELDS)
+    _check_staff(member)
+    member.updated_at = clock.now()
+    member.save()
+    _audit(principal, "staff.updated", staff_id=staff_id)
+    return staff_view(member)
+
+
+def list_staff(org_id: str, active_only: bool = False) -> list[StaffMember]:
+    return [m for m in StaffMember.query(org_id) if m.active or not active_only]
+
+
+def get_staff(org_id: str, staff_id: str) -> StaffMember:
+    try:
+        return StaffMember.get(org_id, staff_id)
+    except StaffMember.DoesNotExist as error:
+        raise NotFound("No such staff member.") from error
+
+
+def staff_view(member: StaffMember) -> dict[str, Any]:
+    return {"id": member.staff_id, **{name: getattr(member, name) for name in STAFF_FIELDS}}
+
+
+def staff_ids_of_user(org_id: str, user_id: str) -> set[str]:
+    """The staff members a staff-role user works as (they see and change only those bookings)."""
+    return {m.staff_id for m in StaffMember.query(org_id) if m.user_id == user_id}
+
+
+# --- checks -----------------------------------------------------------------------------------------
+
+def _check_service(service: Service) -> None:
+    if not service.name:
+        raise ValidationFailed("Field 'name' is required.", field="name")
+    for name in ("duration_minutes", "buffer_before_minutes", "buffer_after_minutes", "slot_step_minutes"):
+        if int(getattr(service, name)) % GRANULE_MINUTES:
+            raise ValidationFailed(f"Field '{name}' must be a multiple of {GRANULE_MINUTES}.", field=name)
+    span = service.duration_minutes + service.buffer_before_minutes + service.buffer_after_minutes
+    if span > MAX_SPAN_MINUTES:
+        raise ValidationFailed(f"Duration and buffers may total at most {MAX_SPAN_MINUTES} minutes.",
+                               field="duration_minutes")
+
+
+def _check_staff(member: StaffMember) -> None:
+    if not member.display_name:
+        raise ValidationFailed("Field 'display_name' is required.", field="display_name")
+    _check_zone(member.timezone)
+    for day, intervals in (member.weekly_hours or {}).items():
+        if day not in WEEKDAYS:
+            raise ValidationFailed(f"Unknown weekday '{day}'.", field="weekly_hours")
+        _check_intervals(intervals, "weekly_hours")
+    for entry in member.exceptions or []:
+        _parse(date.fromisoformat, entry["date"], "exceptions")
+        _check_intervals(entry["intervals"], "exceptions")
+    for entry in member.time_off or []:
+        start, end = (_instant(entry[key], "time_off") for key in ("start", "end"))
+        if start >= end:
+            raise ValidationFailed("Time off must end after it starts.", field="time_off")
+    known = {s.service_id for s in Service.query(member.org_id)}
+    if set(member.service_ids or []) - known:
+        raise ValidationFailed("Unknown service id.", field="service_ids")
+
+
+def _check_intervals(intervals: list[dict[str, str]], field: str) -> None:
+    previous_end = "00:00"
+    for interval in sorted(intervals, key=lambda i: i["start"]):
+        start, end = interval["start"], interval["end"]
+        for value in (start, end):
+            if value != "24:00":
+                minute = _parse(time.fromisoformat, value, field).minute
+                if minute % GRANULE_MINUTES:
+                    raise ValidationFailed(f"Hours must be on {GRANULE_MINUTES}-minute marks.", field=field)
+        if not start < end or start < previous_end:
+            raise ValidationFailed("Intervals must run forward and not overlap.", field=field)
+        previous_end = end
+
+
+def _check_zone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:
+        raise ValidationFailed("Unknown IANA time zone.", field="timezone") from error
+
+
+def _instant(value: str, field: str) -> datetime:
+    instant = _parse(datetime.fromisoformat, value, field)
+    if instant.tzinfo is None:
+        raise ValidationFailed("Times need a UTC offset.", field=field)
+    return instant
+
+
+def _parse(parse: Any, value: str, field: str) -> Any:
+    try:
+        return parse(value)
+    except (TypeError, ValueError) as error:
+        raise ValidationFailed(f"Field '{field}' holds an invalid date or time.", field=field) from error
+
+
+def _apply(item: Any, fields: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+    for name in allowed:
+        if name in fields:
+            setattr(item, name, fields[name])
+
+
+def _audit(principal: Principal, action: str, **subjects: str) -> None:
+    audit.record(principal.org_id, principal.user_id, action, subjects=subjects, origin=principal.origin)

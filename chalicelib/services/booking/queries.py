@@ -1,0 +1,137 @@
+"""Reading bookings and free time: public slots, a staff calendar, a customer's own bookings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from chalicelib import clock
+from chalicelib.errors import Forbidden, ValidationFailed
+from chalicelib.models.booking import AccessGrant, Booking, SlotLock
+from chalicelib.models.catalog import Service, StaffMember
+from chalicelib.services import audit
+from chalicelib.services.booking import catalog
+from chalicelib.services.booking.availability import Rules, Slot, open_slots
+from chalicelib.services.booking.bookings import get_booking, public_view, staff_key
+from chalicelib.services.booking.catalog import MAX_SPAN_MINUTES
+from chalicelib.services.booking.timeline import GRANULE_SECONDS, Interval, viewer_window
+from chalicelib.services.identity.roles import Permission, Role, require
+from chalicelib.services.identity.sessions import Principal
+
+MAX_DAYS = 62
+
+
+@dataclass(frozen=True)
+class SlotQuery:
+    service_id: str
+    first: date
+    last: date
+    timezone: str
+    staff_id: str | None = None
+
+
+def find_slots(org_id: str, query: SlotQuery) -> list[dict[str, str]]:
+    """Free starts for a service, every staff member (or one), shown in the viewer's zone."""
+    zone = viewer_zone(query.timezone)
+    if not 0 <= (query.last - query.first).days < MAX_DAYS:
+        raise ValidationFailed(f"'to' must be on or after 'from', at most {MAX_DAYS} days in all.", field="to")
+    window = viewer_window(query.first, query.last, zone)
+    service = catalog.get_service(org_id, query.service_id)
+    found: list[Slot] = []
+    for member in _staff_giving(org_id, service, query.staff_id):
+        taken = taken_granules(org_id, member.staff_id, window)
+        found += open_slots(service, member, window, Rules(now=clock.now()), taken)
+    found.sort(key=lambda slot: (slot.start, slot.staff_id))
+    return [{"start": s.start.astimezone(zone).isoformat(), "end": s.end.astimezone(zone).isoformat(),
+             "staff_id": s.staff_id} for s in found]
+
+
+def taken_granules(org_id: str, staff_id: str, window: Interval) -> frozenset[int]:
+    """Locked granules of one staff member around `window` (one Query; buffers reach outside it)."""
+    reach = timedelta(minutes=MAX_SPAN_MINUTES)
+    low = int((window.start - reach).timestamp()) // GRANULE_SECONDS
+    high = int((window.end + reach).timestamp()) // GRANULE_SECONDS
+    locks = SlotLock.query(staff_key(org_id, staff_id), SlotLock.granule.between(low, high),
+                           attributes_to_get=["granule"])
+    return frozenset(int(lock.granule) for lock in locks)
+
+
+def staff_calendar(principal: Principal, since: datetime, until: datetime, staff_id: str | None,
+                   status: str | None) -> list[dict[str, Any]]:
+    """Bookings starting in [since, until), optionally of one staff member or status."""
+    require(principal.role, Permission.BOOKINGS_READ)
+    if not timedelta(0) < until - since <= timedelta(days=MAX_DAYS):
+        raise ValidationFailed(f"'to' must be after 'from', at most {MAX_DAYS} days later.", field="to")
+    visible = visible_staff(principal)
+    found = Booking.by_start.query(principal.org_id, Booking.starts_at.between(since, until))
+    return [staff_view(b) for b in found
+            if b.starts_at < until and (staff_id is None or b.staff_id == staff_id)
+            and (status is None or b.status == status) and (visible is None or b.staff_id in visible)]
+
+
+def staff_booking(principal: Principal, booking_id: str, permission: Permission) -> Booking:
+    """One booking the caller may see (the staff role: only their own), or 404/403."""
+    require(principal.role, permission)
+    booking = get_booking(principal.org_id, booking_id)
+    visible = visible_staff(principal)
+    if visible is not None and booking.staff_id not in visible:
+        raise Forbidden()
+    return booking
+
+
+def staff_detail(principal: Principal, booking: Booking) -> dict[str, Any]:
+    """A booking with its sealed notes: an audited read, like a customer's details."""
+    audit.record(principal.org_id, principal.user_id, "booking.read", origin=principal.origin,
+                 subjects={"booking_id": booking.booking_id, "customer_id": booking.customer_id})
+    return {**staff_view(booking), **booking.unseal()}
+
+
+def staff_view(booking: Booking) -> dict[str, Any]:
+    return {**public_view(booking), "customer_id": booking.customer_id,
+            "created_at": clock.isoformat(booking.created_at), "updated_at": clock.isoformat(booking.updated_at)}
+
+
+def visible_staff(principal: Principal) -> set[str] | None:
+    """None: every staff member's bookings; else the staff ids a staff-role user works as."""
+    if principal.role != Role.STAFF:
+        return None
+    return catalog.staff_ids_of_user(principal.org_id, principal.user_id)
+
+
+def customer_bookings(grant: AccessGrant) -> list[dict[str, Any]]:
+    """Every booking of the grant's customer, newest first, with what the page shows of each."""
+    key = f"{grant.org_id}/{grant.customer_id}"
+    found = Booking.by_customer.query(key, scan_index_forward=False)
+    return [booking_page_view(grant.org_id, b) for b in found if grant.booking_id in (None, b.booking_id)]
+
+
+def booking_page_view(org_id: str, booking: Booking) -> dict[str, Any]:
+    """A booking with the names the manage page shows next to it."""
+    service = catalog.get_service(org_id, booking.service_id)
+    staff = catalog.get_staff(org_id, booking.staff_id)
+    return {**public_view(booking), "service": public_service(service), "staff": public_staff(staff)}
+
+
+def public_service(service: Service) -> dict[str, Any]:
+    return {"id": service.service_id, "name": service.name, "duration_minutes": service.duration_minutes}
+
+
+def public_staff(member: StaffMember) -> dict[str, Any]:
+    return {"id": member.staff_id, "display_name": member.display_name, "timezone": member.timezone,
+            "service_ids": list(member.service_ids or [])}
+
+
+def viewer_zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:
+        raise ValidationFailed("Unknown IANA time zone.", field="tz") from error
+
+
+def _staff_giving(org_id: str, service: Service, staff_id: str | None) -> list[StaffMember]:
+    if not service.active:
+        return []
+    staff = [catalog.get_staff(org_id, staff_id)] if staff_id else catalog.list_staff(org_id, active_only=True)
+    return [m for m in staff if m.active and service.service_id in (m.service_ids or [])]
