@@ -40,9 +40,10 @@ def create_booking() -> Response:
     principal = principal_of(request)
     require(principal.role, Permission.BOOKINGS_MANAGE)
     body = json_body(request)
+    customers.contact_of(principal.org_id, body["customer_id"])  # 404 for an unknown customer
+    queries.require_own_staff(principal, body["staff_id"])
     start = parse_instant(body["start"], "start")
     assert start is not None  # the schema requires it
-    customers.contact_of(principal.org_id, body["customer_id"])  # 404 for an unknown customer
     key = idempotency_key(principal.org_id, "staff-booking", header(request, "Idempotency-Key"), body)
     wanted = calendar.NewBooking(body["service_id"], start, body["staff_id"], body.get("notes"))
     status, answer = calendar.book(_actor(principal), body["customer_id"], wanted, key)
@@ -62,6 +63,7 @@ def reschedule_booking(booking_id: str) -> dict[str, Any]:
     principal = principal_of(bookings.current_request)
     body = json_body(bookings.current_request)
     booking = queries.staff_booking(principal, booking_id, Permission.BOOKINGS_MANAGE)
+    queries.require_own_staff(principal, body.get("staff_id"))
     start = parse_instant(body["start"], "start")
     assert start is not None
     moved = calendar.reschedule(_actor(principal), booking, start, body.get("staff_id"))

@@ -44,7 +44,14 @@ def test_every_route_is_documented_and_every_documented_route_exists(client):
 
 PUBLIC_OPERATIONS = {("/v1/health", "get"), ("/v1/openapi.json", "get"), ("/v1/auth/login", "post"),
                      ("/v1/auth/setup", "post"), ("/v1/auth/mfa/verify", "post"),
-                     ("/v1/auth/mfa/sms/send", "post"), ("/v1/auth/mfa/webauthn/options", "post")}
+                     ("/v1/auth/mfa/sms/send", "post"), ("/v1/auth/mfa/webauthn/options", "post"),
+                     ("/v1/public/orgs/{slug}", "get"), ("/v1/public/orgs/{slug}/slots", "get"),
+                     ("/v1/public/orgs/{slug}/bookings", "post"), ("/v1/public/orgs/{slug}/my-bookings", "post"),
+                     ("/v1/public/my-bookings", "get"), ("/v1/public/bookings/{booking_id}", "get"),
+                     ("/v1/public/bookings/{booking_id}/reschedule", "post"),
+                     ("/v1/public/bookings/{booking_id}/cancel", "post"),
+                     ("/book/{slug}", "get"), ("/manage/{booking_id}", "get"), ("/my/bookings", "get"),
+                     ("/static/{name}", "get")}
 
 
 def operations(document: dict):

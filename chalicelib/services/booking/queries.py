@@ -75,10 +75,15 @@ def staff_booking(principal: Principal, booking_id: str, permission: Permission)
     """One booking the caller may see (the staff role: only their own), or 404/403."""
     require(principal.role, permission)
     booking = get_booking(principal.org_id, booking_id)
-    visible = visible_staff(principal)
-    if visible is not None and booking.staff_id not in visible:
-        raise Forbidden()
+    require_own_staff(principal, booking.staff_id)
     return booking
+
+
+def require_own_staff(principal: Principal, staff_id: str | None) -> None:
+    """The staff role acts only on the staff members linked to their user."""
+    visible = visible_staff(principal)
+    if visible is not None and staff_id is not None and staff_id not in visible:
+        raise Forbidden()
 
 
 def staff_detail(principal: Principal, booking: Booking) -> dict[str, Any]:

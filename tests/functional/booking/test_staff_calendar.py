@@ -1,0 +1,176 @@
+"""Staff routes: services, staff hours, the calendar, bookings for customers, and customer records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from chalicelib.models.audit import AuditEvent
+from tests.functional.booking.helpers import ALICE, at, book, make_clinic, next_weekday
+from tests.functional.identity.helpers import body, call, post_json, token_for
+
+
+@pytest.fixture
+def clinic(aws_stack):
+    return make_clinic(roles=("admin", "staff", "frontdesk", "auditor"))
+
+
+@pytest.fixture
+def day():
+    return next_weekday()
+
+
+def token(client, clinic, role):
+    return token_for(client, clinic.accounts[role])
+
+
+def audited(org_id: str, action: str) -> list[AuditEvent]:
+    return [e for e in AuditEvent.query(org_id) if e.action == action]
+
+
+@pytest.mark.parametrize(("fields", "field"), [
+    ({"duration_minutes": 7}, "duration_minutes"),
+    ({"duration_minutes": 200, "buffer_after_minutes": 60}, "duration_minutes"),
+    ({"slot_step_minutes": 12}, "slot_step_minutes"),
+    ({"duration_minutes": 0}, "duration_minutes"),
+    ({"colour": "red"}, "colour"),
+])
+def test_service_rules_are_checked(client, clinic, fields, field):
+    response = post_json(client, "/v1/services", {"name": "X", "duration_minutes": 30, **fields},
+                         token(client, clinic, "admin"))
+
+    assert (response.status_code, body(response)["error"]["field"]) == (422, field)
+
+
+@pytest.mark.parametrize(("fields", "field"), [
+    ({"timezone": "Mars/Base"}, "timezone"),
+    ({"weekly_hours": {"mon": [{"start": "09:00", "end": "12:00"}, {"start": "11:00", "end": "13:00"}]}},
+     "weekly_hours"),
+    ({"weekly_hours": {"mon": [{"start": "12:00", "end": "09:00"}]}}, "weekly_hours"),
+    ({"weekly_hours": {"mon": [{"start": "09:07", "end": "12:00"}]}}, "weekly_hours"),
+    ({"weekly_hours": {"someday": []}}, "weekly_hours"),
+    ({"service_ids": ["no-such-service"]}, "service_ids"),
+    ({"time_off": [{"start": "2030-01-02T00:00:00Z", "end": "2030-01-01T00:00:00Z"}]}, "time_off"),
+    ({"exceptions": [{"date": "2030-02-30", "intervals": []}]}, "exceptions"),
+])
+def test_staff_hours_are_checked(client, clinic, fields, field):
+    response = post_json(client, "/v1/staff", {"display_name": "Dr X", "timezone": "UTC", **fields},
+                         token(client, clinic, "admin"))
+
+    assert response.status_code == 422 and body(response)["error"]["field"].startswith(field)
+
+
+def test_a_deactivated_service_leaves_the_public_page(client, clinic):
+    admin = token(client, clinic, "admin")
+
+    call(client, "PATCH", f"/v1/services/{clinic.service['id']}", admin, {"active": False})
+
+    public = body(client.http.get(f"/v1/public/orgs/{clinic.slug}"))
+    assert public["services"] == [] and public["staff"] == []
+
+
+def test_time_off_added_by_an_admin_closes_those_slots(client, clinic, day):
+    admin = token(client, clinic, "admin")
+    member = clinic.staff[0]
+
+    call(client, "PATCH", f"/v1/staff/{member['id']}", admin,
+         {"time_off": [{"start": at(day, "00:00"), "end": at(day, "23:59")}]})
+
+    found = client.http.get(f"/v1/public/orgs/{clinic.slug}/slots?service_id={clinic.service['id']}"
+                            f"&from={day}&to={day}&tz=UTC")
+    assert body(found)["slots"] == []
+
+
+def test_frontdesk_books_for_a_customer_and_the_calendar_lists_it(client, clinic, day):
+    desk = token(client, clinic, "frontdesk")
+    customer = body(post_json(client, "/v1/customers", ALICE, desk))["customer"]
+
+    made = post_json(client, "/v1/bookings", {"service_id": clinic.service["id"], "staff_id": clinic.staff[0]["id"],
+                                              "start": at(day, "09:00"), "customer_id": customer["id"],
+                                              "notes": "wheelchair access"}, desk)
+    listed = call(client, "GET", f"/v1/bookings?from={day}T00:00:00Z&to={day}T23:59:59Z&status=confirmed", desk)
+
+    assert made.status_code == 201
+    assert [b["id"] for b in body(listed)["bookings"]] == [body(made)["booking"]["id"]]
+    assert body(listed)["bookings"][0]["customer_id"] == customer["id"]
+    assert "notes" not in body(listed)["bookings"][0]
+
+
+def test_reading_one_booking_shows_its_notes_and_is_audited(client, clinic, day):
+    booking_id = body(book(client, clinic, at(day, "10:00"), notes="wheelchair access"))["booking"]["id"]
+    desk = token(client, clinic, "frontdesk")
+
+    seen = body(call(client, "GET", f"/v1/bookings/{booking_id}", desk))["booking"]
+
+    assert seen["notes"] == "wheelchair access"
+    event = audited(clinic.org_id, "booking.read")[-1]
+    assert event.actor == clinic.accounts["frontdesk"].user_id and event.subjects["booking_id"] == booking_id
+
+
+def test_staff_reschedule_into_a_taken_slot_is_409_and_cancel_frees_it(client, clinic, day):
+    first = body(book(client, clinic, at(day, "10:00")))["booking"]["id"]
+    second = body(book(client, clinic, at(day, "11:00")))["booking"]["id"]
+    admin = token(client, clinic, "admin")
+
+    clash = post_json(client, f"/v1/bookings/{second}/reschedule", {"start": at(day, "10:15")}, admin)
+    freed = post_json(client, f"/v1/bookings/{first}/cancel", {"reason": "doctor ill"}, admin)
+    moved = post_json(client, f"/v1/bookings/{second}/reschedule", {"start": at(day, "10:15")}, admin)
+
+    assert (clash.status_code, body(clash)["error"]["code"]) == (409, "slot_unavailable")
+    assert body(freed)["booking"]["status"] == "cancelled"
+    assert body(moved)["booking"]["start"] == f"{day}T10:15:00Z"
+    assert body(call(client, "GET", f"/v1/bookings/{first}", admin))["booking"]["cancel_reason"] == "doctor ill"
+
+
+def test_staff_may_book_inside_the_notice_period_customers_may_not(client, clinic, fake_clock):
+    day = next_weekday()
+    fake_clock.now = datetime.fromisoformat(at(day, "09:40"))  # twenty minutes before a free 10:00
+    desk = token(client, clinic, "frontdesk")
+    customer = body(post_json(client, "/v1/customers", ALICE, desk))["customer"]
+    walk_in = {"service_id": clinic.service["id"], "staff_id": clinic.staff[0]["id"], "start": at(day, "10:00"),
+               "customer_id": customer["id"]}
+
+    assert book(client, clinic, at(day, "10:00")).status_code == 409
+    assert post_json(client, "/v1/bookings", walk_in, desk).status_code == 201
+
+
+def test_the_staff_role_sees_and_changes_only_their_own_bookings(client, clinic, day):
+    mine = clinic.add_staff("Dr Staff", user_id=clinic.accounts["staff"].user_id)
+    own = body(book(client, clinic, at(day, "10:00"), staff_id=mine["id"]))["booking"]["id"]
+    other = body(book(client, clinic, at(day, "10:00"), staff_id=clinic.staff[0]["id"]))["booking"]["id"]
+    staff = token(client, clinic, "staff")
+
+    listed = body(call(client, "GET", f"/v1/bookings?from={day}T00:00:00Z&to={day}T23:59:59Z", staff))["bookings"]
+
+    assert [b["id"] for b in listed] == [own]
+    assert call(client, "GET", f"/v1/bookings/{other}", staff).status_code == 403
+    assert post_json(client, f"/v1/bookings/{other}/cancel", {}, staff).status_code == 403
+    assert post_json(client, f"/v1/bookings/{own}/cancel", {}, staff).status_code == 200
+
+
+def test_customers_are_found_by_email_each_read_audited_and_editable(client, clinic):
+    desk = token(client, clinic, "frontdesk")
+    created = body(post_json(client, "/v1/customers", {**ALICE, "notes": "allergic to latex"}, desk))["customer"]
+
+    found = body(post_json(client, "/v1/customers/search", {"email": "ALICE.Zebrowski@example.org"}, desk))
+    changed = call(client, "PATCH", f"/v1/customers/{created['id']}", desk, {"email": "alice@new.example"})
+    by_new = body(post_json(client, "/v1/customers/search", {"email": "alice@new.example"}, desk))["customers"]
+    by_old = body(post_json(client, "/v1/customers/search", {"email": ALICE["email"]}, desk))["customers"]
+
+    assert found["customers"][0]["notes"] == "allergic to latex"
+    assert changed.status_code == 200
+    assert [c["id"] for c in by_new] == [created["id"]] and by_old == []
+    assert len(audited(clinic.org_id, "customer.read")) == 2 and audited(clinic.org_id, "customer.updated")
+
+
+def test_another_orgs_bookings_and_customers_lead_nowhere(client, clinic, day):
+    booking_id = body(book(client, clinic, at(day, "10:00")))["booking"]["id"]
+    customer_id = body(post_json(client, "/v1/customers", ALICE, token(client, clinic, "frontdesk")))["customer"]["id"]
+    other = make_clinic("other")
+    intruder = token_for(client, other.accounts["owner"])
+
+    for method, path in [("GET", f"/v1/bookings/{booking_id}"), ("GET", f"/v1/customers/{customer_id}"),
+                         ("GET", f"/v1/services/{clinic.service['id']}"), ("GET", f"/v1/staff/{clinic.staff[0]['id']}")]:
+        assert call(client, method, path, intruder).status_code == 404, path
+    assert post_json(client, f"/v1/bookings/{booking_id}/cancel", {}, intruder).status_code == 404
