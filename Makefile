@@ -6,9 +6,10 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt infra/requirements.txt | sha256sum | cut -c1-16)
 CHECKOV := .venv-checkov/.installed-$(shell sha256sum infra/requirements-checkov.txt | cut -c1-16)
 STAGE ?= staging
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: run test lint bench synth deploy smoke clean
+.PHONY: run test lint browser bench synth deploy smoke clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt infra/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,8 +24,12 @@ $(CHECKOV): infra/requirements-checkov.txt
 run: $(INSTALLED)
 	$(BIN)/python scripts/run_local.py
 
-test: lint $(CHECKOV)
+test: lint $(CHECKOV) browser
 	$(BIN)/python -m pytest
+
+# Debian's chromium, for the hosted booking page's tests in a real browser (tests/e2e/test_booking_page.py).
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -29,6 +29,7 @@ class Settings:
     webauthn_rp_id: str
     webauthn_origin: str
     public_url: str  # where customers open the booking and manage pages (links in e-mails)
+    public_writes_per_ip: int  # bookings and changes per source address per 15 minutes
 
     def table_name(self, name: str) -> str:
         """Full DynamoDB table name for a logical table, e.g. `orgs` -> `safeslot-local-orgs`."""
@@ -60,4 +61,5 @@ def settings() -> Settings:
         webauthn_rp_id=os.environ.get("SAFESLOT_WEBAUTHN_RP_ID", "localhost"),
         webauthn_origin=os.environ.get("SAFESLOT_WEBAUTHN_ORIGIN", "http://localhost:8000"),
         public_url=os.environ.get("SAFESLOT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        public_writes_per_ip=int(os.environ.get("SAFESLOT_PUBLIC_WRITES_PER_IP", "20")),
     )

@@ -30,5 +30,31 @@ def seed_demo(api_url: str) -> dict[str, Any]:
     change_policy(as_owner, {"require_mfa": ["owner", "admin"]})
     secret = enrollment.start_totp(as_owner)["secret"]
     enrollment.confirm_totp(as_owner, pyotp.TOTP(secret).now())
+    seed_calendar(as_owner)
     return {"api": api_url, "org": DEMO_SLUG, "email": DEMO_OWNER_EMAIL, "password": password,
-            "totp_secret": secret}
+            "totp_secret": secret, "booking_page": f"{api_url}/book/{DEMO_SLUG}"}
+
+
+def seed_calendar(owner: Any) -> None:
+    """Two services and three staff members in three zones, each with weekly hours."""
+    from chalicelib.services.booking import catalog
+
+    consult = catalog.create_service(owner, {"name": "Consultation", "duration_minutes": 30,
+                                             "buffer_after_minutes": 10, "min_notice_minutes": 60})
+    follow_up = catalog.create_service(owner, {"name": "Follow-up call", "duration_minutes": 15,
+                                               "min_notice_minutes": 30})
+    both = [consult["id"], follow_up["id"]]
+    for name, zone, hours, services in [
+        ("Dr Ana Ruiz", "America/New_York", _weekdays([("09:00", "12:00"), ("13:00", "17:00")]), both),
+        ("Dr Ben Okafor", "Europe/London", _weekdays([("08:00", "16:00")], days=DAYS[:4]), both),
+        ("Dr Chen Li", "Australia/Sydney", _weekdays([("09:00", "17:00")]), [follow_up["id"]]),
+    ]:
+        catalog.create_staff(owner, {"display_name": name, "timezone": zone, "weekly_hours": hours,
+                                     "service_ids": services})
+
+
+DAYS = ("mon", "tue", "wed", "thu", "fri")
+
+
+def _weekdays(intervals: list[tuple[str, str]], days: tuple[str, ...] = DAYS) -> dict[str, Any]:
+    return {day: [{"start": start, "end": end} for start, end in intervals] for day in days}

@@ -31,6 +31,10 @@ LOCAL_AWS = {
 }
 
 
+# Settings a caller of `make run` may tune (the e2e tests raise the per-address booking limit).
+TUNING = {k: v for k, v in os.environ.items() if k == "SAFESLOT_PUBLIC_WRITES_PER_IP"}
+
+
 def local_stage_env() -> dict[str, str]:
     """The `local` stage's variables from .chalice/config.json: provisioning and `chalice local` agree."""
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
@@ -82,7 +86,7 @@ def main() -> None:
             raise SystemExit(f"port {port} is busy: is another `make run` still running? "
                              "Set SAFESLOT_AWS_PORT / SAFESLOT_API_PORT to use others.")
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAFESLOT_"))}
-    env = inherited | LOCAL_AWS | local_stage_env()
+    env = inherited | LOCAL_AWS | local_stage_env() | {"SAFESLOT_PUBLIC_URL": API_URL} | TUNING
     children: list[subprocess.Popen[bytes]] = []
 
     def stop(signum: int = signal.SIGTERM, _frame: FrameType | None = None) -> None:
@@ -103,10 +107,11 @@ def main() -> None:
     children.append(start([str(bin_dir / "moto_server"), "-H", HOST, "-p", str(AWS_PORT)], env, "moto.log"))
     wait_for_port(AWS_PORT)
     env = provision(env)
-    children.append(start([str(bin_dir / "chalice"), "local", "--no-autoreload", "--stage", "local",
+    children.append(start([sys.executable, "scripts/chalice_local.py", "--no-autoreload", "--stage", "local",
                            "--host", HOST, "--port", str(API_PORT)], env))
     wait_for_port(API_PORT)
     print(f"\nSafeSlot is up.\n  API          {API_URL}/v1/health\n  API docs     {API_URL}/v1/openapi.json"
+          f"\n  booking page {API_URL}/book/demo"
           f"\n  local AWS    {AWS_URL} (moto)\n  demo login   {LOCAL_DIR / 'demo-credentials.json'}"
           "\nCtrl-C stops everything.\n", flush=True)
     while all(child.poll() is None for child in children):

@@ -50,7 +50,7 @@ def get_slots(slug: str) -> dict[str, Any]:
 
 @public.route("/v1/public/orgs/{slug}/bookings", methods=["POST"])
 def create_booking(slug: str) -> Response:
-    _throttle(rate_limits.PUBLIC_WRITES_PER_IP)
+    _throttle(rate_limits.public_writes_per_ip())
     request = public.current_request
     body = json_body(request)
     org = org_by_slug(slug)
@@ -90,7 +90,7 @@ def get_my_booking(booking_id: str) -> dict[str, Any]:
 
 @public.route("/v1/public/bookings/{booking_id}/reschedule", methods=["POST"])
 def reschedule_my_booking(booking_id: str) -> dict[str, Any]:
-    _throttle(rate_limits.PUBLIC_WRITES_PER_IP)
+    _throttle(rate_limits.public_writes_per_ip())
     body = json_body(public.current_request)
     booking = grants.booking_for(_manage_token(), booking_id)
     moved = reschedule(_customer(booking.org_id), booking, _start(body), body.get("staff_id"))
@@ -99,7 +99,7 @@ def reschedule_my_booking(booking_id: str) -> dict[str, Any]:
 
 @public.route("/v1/public/bookings/{booking_id}/cancel", methods=["POST"])
 def cancel_my_booking(booking_id: str) -> dict[str, Any]:
-    _throttle(rate_limits.PUBLIC_WRITES_PER_IP)
+    _throttle(rate_limits.public_writes_per_ip())
     body = json_body(public.current_request)
     booking = grants.booking_for(_manage_token(), booking_id)
     return _manage_view(cancel(_customer(booking.org_id), booking, body.get("reason")))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib import clock
+from chalicelib.config import settings
 from chalicelib.errors import RateLimited
 from chalicelib.models.counter import Counter
 
@@ -20,9 +21,13 @@ class Limit:
 LOGIN_FAILURES_PER_IP = Limit("login-failures-ip", max_hits=30, window_seconds=900)
 # The public booking API, per source address (API Gateway's WAF rules sit in front of these).
 PUBLIC_READS_PER_IP = Limit("public-read-ip", max_hits=120, window_seconds=60)
-PUBLIC_WRITES_PER_IP = Limit("public-write-ip", max_hits=20, window_seconds=900)
 LINK_REQUESTS_PER_IP = Limit("link-request-ip", max_hits=5, window_seconds=900)
 LINK_REQUESTS_PER_EMAIL = Limit("link-request-email", max_hits=3, window_seconds=3600)
+
+
+def public_writes_per_ip() -> Limit:
+    """Bookings and changes per address in 15 minutes (a setting: clinics behind one NAT may need more)."""
+    return Limit("public-write-ip", max_hits=settings().public_writes_per_ip, window_seconds=900)
 
 
 def retry_after(limit: Limit, subject: str) -> int:

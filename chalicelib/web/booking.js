@@ -39,15 +39,23 @@
   }
 
   // Fills #slots with one radio button per free start; the chosen one is in #slots' data-start.
+  // Only the latest of overlapping refreshes draws (quick changes of day or service race).
+  let latestRefresh = 0;
   async function showSlots(slug, serviceId, staffId, day) {
     const box = $("slots");
-    box.replaceChildren();
+    const refresh = ++latestRefresh;
     box.dataset.start = "";
     const query = new URLSearchParams({ service_id: serviceId, from: day, to: day, tz: zone });
     if (staffId) query.set("staff_id", staffId);
     const { slots } = await api("GET", `/v1/public/orgs/${encodeURIComponent(slug)}/slots?${query}`);
+    if (refresh !== latestRefresh) return;
+    box.replaceChildren();
     const starts = [...new Set(slots.map((slot) => slot.start))];
-    say(starts.length ? "" : "No free times that day; try another day.");
+    if (!starts.length) {
+      const none = document.createElement("p");
+      none.textContent = "No free times that day; try another day.";
+      box.append(none);
+    }
     for (const start of starts) {
       const button = document.createElement("button");
       button.type = "button";

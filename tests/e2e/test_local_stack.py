@@ -2,48 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pyotp
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.e2e.conftest import request
+
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    local_dir = tmp_path_factory.mktemp("local")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAFESLOT_"))}
-    env.update(SAFESLOT_AWS_PORT=str(free_port()), SAFESLOT_API_PORT=str(free_port()),
-               SAFESLOT_LOCAL_DIR=str(local_dir))
-    process = subprocess.Popen([sys.executable, "scripts/run_local.py"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    output = []
-    for line in process.stdout:  # type: ignore[union-attr]
-        output.append(line)
-        if "SafeSlot is up" in line or process.poll() is not None:
-            break
-    assert process.poll() is None, "".join(output)
-    credentials = json.loads((local_dir / "demo-credentials.json").read_text())
-    yield credentials, process
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=20)
 
 
 def children_of(pid: int) -> list[str]:
@@ -57,18 +25,6 @@ def children_of(pid: int) -> list[str]:
         if fields[1] == str(pid):
             found.append(stat.parent.name)
     return found
-
-
-def request(method: str, url: str, body: dict | None = None, token: str | None = None):
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, data, headers, method=method), timeout=30) as r:
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
 
 
 def test_health_is_served(stack):

@@ -1,0 +1,113 @@
+"""The hosted booking page in a real headless Chromium (Debian's `chromium`, driven by Playwright).
+
+A visitor in Berlin books the demo clinic's New York doctor, moves the appointment and cancels it
+through the pages alone; the bookings table says what happened after each step.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, date, datetime, timedelta
+
+import boto3
+import pytest
+
+pytestmark = pytest.mark.e2e
+CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    assert executable, "Debian's chromium is missing: `make test` installs it"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone(browser, stack):
+    """A phone-sized page in Berlin's time zone that records console errors and every host it calls."""
+    context = browser.new_context(timezone_id="Europe/Berlin", locale="en-GB",
+                                  viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.problems, page.hosts = [], set()
+    page.on("console", lambda m: m.type == "error" and page.problems.append(m.text))
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
+    page.on("request", lambda r: page.hosts.add(r.url.split("/")[2]))
+    yield page
+    context.close()
+
+
+def bookings_table(credentials) -> list[dict]:
+    dynamodb = boto3.client("dynamodb", endpoint_url=credentials["aws_endpoint"], region_name="us-east-1",
+                            aws_access_key_id="local", aws_secret_access_key="local")
+    return dynamodb.scan(TableName="safeslot-local-bookings")["Items"]
+
+
+def a_wednesday() -> date:
+    day = datetime.now(UTC).date() + timedelta(days=8)
+    while day.weekday() != 2:
+        day += timedelta(days=1)
+    return day
+
+
+def booked_utc(item: dict) -> str:
+    return datetime.strptime(item["starts_at"]["S"][:16], "%Y-%m-%dT%H:%M").strftime("%H:%M")
+
+
+def pick_day_and_time(page, day: date, hhmm: str) -> None:
+    page.fill("#day", day.isoformat())
+    page.dispatch_event("#day", "change")
+    page.get_by_role("radio", name=hhmm).click()
+
+
+def test_a_visitor_books_moves_and_cancels_through_the_pages(stack, phone):
+    credentials, _ = stack
+    page, day = phone, a_wednesday()
+    page.goto(f"{credentials['api']}/book/demo")
+    page.get_by_role("heading", name="Book with Demo Clinic").wait_for()
+    page.get_by_label("Service").select_option(label="Consultation (30 min)")
+    page.get_by_label("With").select_option(label="Dr Ana Ruiz")
+
+    pick_day_and_time(page, day, "15:00")  # 09:00 in New York is 15:00 in Berlin in winter
+    page.get_by_label("Name").fill("Brigitte Browser")
+    page.get_by_label("E-mail", exact=True).fill("brigitte@example.org")
+    page.get_by_label("Phone (optional, international form, e.g. +14155550123)").fill("+4930901820")
+    page.get_by_label("Anything we should know? (optional)").fill("first visit")
+    page.get_by_role("button", name="Confirm booking").click()
+    page.get_by_role("heading", name="You are booked").wait_for()
+
+    [item] = bookings_table(credentials)
+    assert (item["status"]["S"], booked_utc(item)) == ("confirmed", "14:00")
+    assert "Brigitte" not in str(item) and "first visit" not in str(item)
+
+    page.get_by_role("link", name="See, move or cancel this booking").click()
+    page.get_by_text("Booked", exact=True).wait_for()
+    pick_day_and_time(page, day, "16:30")
+    page.get_by_role("button", name="Move my appointment").click()
+    page.get_by_text("Moved. We e-mailed you the new time.").wait_for()
+
+    [item] = bookings_table(credentials)
+    assert (item["status"]["S"], booked_utc(item), item["sequence"]["N"]) == ("confirmed", "15:30", "1")
+
+    page.get_by_label("Reason (optional)").fill("feeling better")
+    page.get_by_role("button", name="Cancel my appointment").click()
+    page.get_by_text("Cancelled. We e-mailed you a confirmation.").wait_for()
+
+    [item] = bookings_table(credentials)
+    assert item["status"]["S"] == "cancelled"
+    assert page.problems == []  # no script errors, no CSP violations
+    assert page.hosts == {credentials["api"].split("/")[2]}  # nothing fetched from anywhere else
+
+
+def test_a_link_without_its_token_shows_nothing(stack, phone):
+    credentials, _ = stack
+    phone.goto(f"{credentials['api']}/manage/some-booking")
+
+    phone.get_by_text("This link is incomplete: open it again from your e-mail.").wait_for()
+    assert phone.locator("#booking").is_hidden()
