@@ -23,11 +23,13 @@ for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
 
 
 def main() -> None:
-    from bench import cold_start, envelope, login
+    from bench import booking, cold_start, envelope, login
 
     report = {
         "envelope": envelope.measure(),
         "login": login.measure(),
+        "booking": booking.measure(),
+        "booking_over_http": booking.measure_http(),
         "cold_start": cold_start.measure(),
     }
     print(json.dumps(report, indent=2))

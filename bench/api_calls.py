@@ -1,31 +1,44 @@
-"""Counting AWS API calls by service and operation (counts do not drift between machines)."""
+"""Counting AWS API calls by service and operation (counts do not drift between machines), and the time
+spent inside them, so that SafeSlot's own time can be told apart from the (moto) backend's."""
 
 from __future__ import annotations
 
 import collections
 import contextlib
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import botocore.client
 
 
+@dataclass
+class CallLog:
+    counts: collections.Counter[str] = field(default_factory=collections.Counter)
+    seconds: float = 0.0  # wall time inside AWS calls
+
+
 @contextlib.contextmanager
-def counting_calls() -> Iterator[collections.Counter[str]]:
-    """Count every AWS API call made inside the block, as "service:Operation"."""
-    counts: collections.Counter[str] = collections.Counter()
+def counting_calls() -> Iterator[CallLog]:
+    """Count every AWS API call made inside the block, as "service:Operation", and time them."""
+    log = CallLog()
     original = botocore.client.BaseClient._make_api_call
 
     def counted(client: Any, operation: str, params: Any) -> Any:
-        counts[f"{client.meta.service_model.service_name}:{operation}"] += 1
-        return original(client, operation, params)
+        log.counts[f"{client.meta.service_model.service_name}:{operation}"] += 1
+        start = time.perf_counter()
+        try:
+            return original(client, operation, params)
+        finally:
+            log.seconds += time.perf_counter() - start
 
     botocore.client.BaseClient._make_api_call = counted
     try:
-        yield counts
+        yield log
     finally:
         botocore.client.BaseClient._make_api_call = original
 
 
-def per_operation(counts: collections.Counter[str], operations: int) -> dict[str, float]:
-    return {name: round(count / operations, 2) for name, count in sorted(counts.items())}
+def per_operation(log: CallLog, operations: int) -> dict[str, float]:
+    return {name: round(count / operations, 2) for name, count in sorted(log.counts.items())}

@@ -4,28 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import statistics
-import time
 from typing import Any
 
 from bench.api_calls import counting_calls, per_operation
+from bench.timing import milliseconds, percentile
 from infra.local_stack import mocked_stack
 
 LOGINS = 40
 PASSWORD = "violet-harbor-tundra-41"
-
-
-def _percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-def _timed(action: Any, count: int) -> list[float]:
-    samples = []
-    for _ in range(count):
-        start = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
 
 
 def measure() -> dict[str, Any]:
@@ -47,10 +33,10 @@ def measure() -> dict[str, Any]:
             with contextlib.suppress(InvalidCredentials):
                 login("bench", "nobody@bench.example", PASSWORD, origin)
 
-        argon2_ms = _timed(lambda: passwords.verify_password(stored, PASSWORD), LOGINS)
+        argon2_ms = milliseconds(lambda: passwords.verify_password(stored, PASSWORD), LOGINS)
         with counting_calls() as calls:
-            login_ms = _timed(lambda: login("bench", "owner@bench.example", PASSWORD, origin), LOGINS)
-        unknown_ms = _timed(failed_login, 10)
+            login_ms = milliseconds(lambda: login("bench", "owner@bench.example", PASSWORD, origin), LOGINS)
+        unknown_ms = milliseconds(failed_login, 10)
     hasher = passwords.HASHER
     return {
         "argon2id": {"time_cost": hasher.time_cost, "memory_cost_kib": hasher.memory_cost,
@@ -58,7 +44,7 @@ def measure() -> dict[str, Any]:
         "logins": LOGINS,
         "argon2_verify_p50_ms": round(statistics.median(argon2_ms), 1),
         "login_p50_ms": round(statistics.median(login_ms), 1),
-        "login_p95_ms": round(_percentile(login_ms, 0.95), 1),
+        "login_p95_ms": round(percentile(login_ms, 0.95), 1),
         "login_p50_vs_argon2_verify": round(statistics.median(login_ms) / statistics.median(argon2_ms), 2),
         "unknown_account_p50_ms": round(statistics.median(unknown_ms), 1),
         "aws_calls_per_login": per_operation(calls, LOGINS),

@@ -187,7 +187,7 @@ class SafeSlotStack(Stack):
         self.backup_bucket.grant_read_write(role)
         self.alerts.grant_publish(role)
         role.add_to_policy(iam.PolicyStatement(
-            actions=["ses:SendEmail"],
+            actions=["ses:SendEmail", "ses:SendRawEmail"],  # raw: booking e-mails carry an .ics file
             resources=[f"arn:aws:ses:{self.region}:{self.account}:identity/{self.config.mail_from}"],
         ))
         role.add_to_policy(iam.PolicyStatement(

@@ -11,9 +11,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_DIR = Path(os.environ.get("SAFESLOT_LOCAL_DIR", ROOT / ".local"))
@@ -117,6 +119,41 @@ def main() -> None:
     while all(child.poll() is None for child in children):
         time.sleep(0.5)
     stop(signal.SIGCHLD)
+
+
+def spawn(local_dir: Path, **settings: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    """Start the whole stack in a child process on free ports (tests and benchmarks): returns the process,
+    once it serves, and the demo credentials plus `aws_endpoint`. Its output goes to local_dir/stack.log."""
+    ports = [_free_port(), _free_port()]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAFESLOT_"))}
+    env.update(SAFESLOT_AWS_PORT=str(ports[0]), SAFESLOT_API_PORT=str(ports[1]), SAFESLOT_LOCAL_DIR=str(local_dir),
+               **settings)
+    process = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "run_local.py")], cwd=ROOT, env=env,  # noqa: S603
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = []
+    for line in process.stdout:  # type: ignore[union-attr]
+        output.append(line)
+        if "SafeSlot is up" in line or process.poll() is not None:
+            break
+    if process.poll() is not None:
+        raise RuntimeError("the local stack did not start:\n" + "".join(output))
+    threading.Thread(target=_drain, args=(process, local_dir / "stack.log"), daemon=True).start()
+    credentials = json.loads((local_dir / "demo-credentials.json").read_text())
+    credentials["aws_endpoint"] = f"http://{HOST}:{ports[0]}"
+    return process, credentials
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def _drain(process: subprocess.Popen[str], log: Path) -> None:
+    """Keep reading the stack's output so that a full pipe never blocks its request logging."""
+    with log.open("a") as sink:
+        for line in process.stdout:  # type: ignore[union-attr]
+            sink.write(line)
 
 
 if __name__ == "__main__":
