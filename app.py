@@ -10,6 +10,7 @@ from chalicelib.api.catalog import catalog
 from chalicelib.api.mfa import mfa
 from chalicelib.api.pages import pages
 from chalicelib.api.public import public
+from chalicelib.api.schedules import schedules
 from chalicelib.api.system import system
 
 app = Chalice(app_name="safeslot")
@@ -25,5 +26,6 @@ app.register_blueprint(catalog)
 app.register_blueprint(bookings)
 app.register_blueprint(public)
 app.register_blueprint(pages)
+app.register_blueprint(schedules)
 http.not_found_routes(app)
 http.add_preflight_routes(app)

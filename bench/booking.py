@@ -8,6 +8,7 @@ import itertools
 import statistics
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
@@ -99,10 +100,9 @@ def _clinic() -> dict[str, Any]:
 
 def _fill(clinic: dict[str, Any], count: int) -> list[tuple[datetime, str]]:
     """Book `count` starts spread over the staff and days; returns the grid's other starts (to book next)."""
+    from chalicelib.services import customers
     from chalicelib.services.audit import SYSTEM
     from chalicelib.services.booking import bookings
-
-    from chalicelib.services import customers
 
     grid = [(start, staff_id) for start in _starts(clinic["first_day"]) for staff_id in clinic["staff"]]
     actor = bookings.Actor(clinic["org_id"], "bench", SYSTEM, is_staff=True)
@@ -142,7 +142,7 @@ def measure_http() -> dict[str, Any]:
 def _http_load(api: str) -> dict[str, Any]:
     import json
 
-    org = json.loads(urllib.request.urlopen(f"{api}/v1/public/orgs/demo", timeout=30).read())  # noqa: S310
+    org = json.loads(urllib.request.urlopen(f"{api}/v1/public/orgs/demo", timeout=30).read())
     service = next(s for s in org["services"] if s["name"] == "Follow-up call")
     staff = [m["id"] for m in org["staff"] if service["id"] in m["service_ids"]]
     bodies = [{"service_id": service["id"], "staff_id": staff_id, "start": start,
@@ -152,16 +152,20 @@ def _http_load(api: str) -> dict[str, Any]:
     def post(body: dict[str, Any]) -> int:
         request = urllib.request.Request(f"{api}/v1/public/orgs/demo/bookings", json.dumps(body).encode(),
                                          {"Content-Type": "application/json"}, method="POST")
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-            return int(response.status)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
 
     def health(_: int) -> int:
-        with urllib.request.urlopen(f"{api}/v1/health", timeout=60) as response:  # noqa: S310
+        with urllib.request.urlopen(f"{api}/v1/health", timeout=60) as response:
             return int(response.status)
 
     health_rate, _ = _rate(health, list(range(HTTP_BOOKINGS)))
     booking_rate, statuses = _rate(post, bodies)
     return {"bookings": len(bodies), "threads": HTTP_THREADS, "created": statuses.count(201),
+            "refused": len(statuses) - statuses.count(201),
             "bookings_per_second": round(booking_rate, 1), "baseline_health_per_second": round(health_rate, 1),
             "bookings_vs_health": round(booking_rate / health_rate, 3)}
 
@@ -175,7 +179,7 @@ def _free_starts(api: str, service_id: str, staff: list[str]) -> list[tuple[str,
     for staff_id in staff:
         url = (f"{api}/v1/public/orgs/demo/slots?service_id={service_id}&from={first}&to={last}&tz=UTC"
                f"&staff_id={staff_id}")
-        found += [(s["start"], staff_id) for s in json.loads(urllib.request.urlopen(url, timeout=60).read())["slots"]]  # noqa: S310
+        found += [(s["start"], staff_id) for s in json.loads(urllib.request.urlopen(url, timeout=60).read())["slots"]]
     return found[::2]  # every other 15-minute start: none overlap
 
 

@@ -71,7 +71,9 @@ def create_all() -> dict[str, str]:
     for spec in buckets():
         create_bucket(spec, key_arn)
     boto3.client("ses").verify_email_identity(EmailAddress=settings().mail_from)
-    return {"SAFESLOT_KEY_ARN": key_arn, "SAFESLOT_INDEX_KEY_BLOB": wrapped_index_key(key_arn)}
+    alerts = boto3.client("sns").create_topic(Name=f"{settings().table_prefix}alerts")["TopicArn"]
+    return {"SAFESLOT_KEY_ARN": key_arn, "SAFESLOT_INDEX_KEY_BLOB": wrapped_index_key(key_arn),
+            "SAFESLOT_ALERT_TOPIC_ARN": alerts}
 
 
 @contextlib.contextmanager

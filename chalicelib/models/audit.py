@@ -27,3 +27,6 @@ class AuditEvent(Model):
     prev_hash = UnicodeAttribute(null=True)
     hash = UnicodeAttribute(null=True)
     last_seq = NumberAttribute(null=True)
+    # head only: events up to this sequence were removed by retention; the chain resumes from its hash
+    pruned_through_seq = NumberAttribute(null=True)
+    pruned_through_hash = UnicodeAttribute(null=True)

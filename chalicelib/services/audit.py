@@ -51,6 +51,8 @@ class _Head:
     last_seq: int
     hash: str
     exists: bool = field(default=True)
+    pruned_seq: int = 0  # events up to here were removed by retention
+    pruned_hash: str = GENESIS_HASH
 
 
 def record(
@@ -80,22 +82,40 @@ def record(
         event.hash = event_hash(event)
         if _try_append(event, head):
             return event
-        time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311 (jitter, not a secret)
+        # full jitter, growing to at most 100 ms: busy chains (one org's burst of bookings) spread out
+        time.sleep(random.uniform(0, min(0.1, 0.002 * 2 ** attempt)))  # noqa: S311 (jitter, not a secret)
     raise Conflict("The audit chain is busy; retry.")
 
 
 def verify(org_id: str) -> Verification:
-    """Walk the chain from the first event; report the first edited, missing or reordered event."""
-    expected_prev, checked = GENESIS_HASH, 0
-    for expected_seq, event in enumerate(_events(org_id), start=1):
+    """Walk the chain from the first event kept; report the first edited, missing or reordered event."""
+    head = _read_head(org_id)
+    expected_prev, checked = head.pruned_hash, 0
+    for expected_seq, event in enumerate(_events(org_id, after=head.pruned_seq), start=head.pruned_seq + 1):
         problem = _problem_with(event, expected_seq, expected_prev)
         if problem:
             return Verification(False, checked, expected_seq, problem)
         expected_prev, checked = event.hash or "", checked + 1
-    head = _read_head(org_id)
-    if head.last_seq != checked or head.hash != expected_prev:
-        return Verification(False, checked, checked + 1, "events missing after the last one found")
+    if head.last_seq != head.pruned_seq + checked or head.hash != expected_prev:
+        return Verification(False, checked, head.pruned_seq + checked + 1, "events missing after the last one found")
     return Verification(True, checked)
+
+
+def prune_older_than(org_id: str, cutoff: datetime) -> int:
+    """Remove the oldest events recorded before `cutoff` (retention). The head keeps the last removed
+    event's sequence and hash first, so the rest of the chain still verifies and a crash can resume."""
+    head, old = _read_head(org_id), []
+    for event in _events(org_id, after=head.pruned_seq):
+        if (event.at or "") >= clock.isoformat(cutoff) or int(event.seq) == head.last_seq:
+            break  # the newest event stays, whatever its age: it anchors the head
+        old.append(event)
+    if not old:
+        return 0
+    AuditEvent(org_id, HEAD_SEQ).update(actions=[AuditEvent.pruned_through_seq.set(old[-1].seq),
+                                                 AuditEvent.pruned_through_hash.set(old[-1].hash)])
+    for event in old:
+        event.delete()
+    return len(old)
 
 
 def event_hash(event: AuditEvent) -> str:
@@ -135,8 +155,8 @@ def _problem_with(event: AuditEvent, expected_seq: int, expected_prev: str) -> s
     return None
 
 
-def _events(org_id: str) -> Iterator[AuditEvent]:
-    return AuditEvent.query(org_id, AuditEvent.seq > HEAD_SEQ, consistent_read=True)
+def _events(org_id: str, after: int = HEAD_SEQ) -> Iterator[AuditEvent]:
+    return AuditEvent.query(org_id, AuditEvent.seq > after, consistent_read=True)
 
 
 def _read_head(org_id: str) -> _Head:
@@ -144,7 +164,8 @@ def _read_head(org_id: str) -> _Head:
         head = AuditEvent.get(org_id, HEAD_SEQ, consistent_read=True)
     except AuditEvent.DoesNotExist:
         return _Head(0, GENESIS_HASH, exists=False)
-    return _Head(int(head.last_seq or 0), head.hash or GENESIS_HASH)
+    return _Head(int(head.last_seq or 0), head.hash or GENESIS_HASH, pruned_seq=int(head.pruned_through_seq or 0),
+                 pruned_hash=head.pruned_through_hash or GENESIS_HASH)
 
 
 def _try_append(event: AuditEvent, head: _Head) -> bool:

@@ -109,7 +109,7 @@ def reschedule(actor: Actor, booking: Booking, start: datetime, staff_id: str | 
         raise _why_not_committed(booking) from error
     moved = _reload(booking)
     _record(actor, "booking.rescheduled", moved)
-    _mail_with_new_link("rescheduled", moved)
+    send_update("rescheduled", moved)
     return moved
 
 
@@ -235,20 +235,23 @@ def _reload(booking: Booking) -> Booking:
 
 
 def _record(actor: Actor, action: str, booking: Booking) -> None:
-    audit.record(actor.org_id, actor.actor_id, action, origin=actor.origin,
-                 subjects={"booking_id": booking.booking_id, "customer_id": booking.customer_id,
-                           "staff_id": booking.staff_id})
+    """Audit a committed change. If the chain stays busy the change still stands: the error log keeps the ids."""
+    subjects = {"booking_id": booking.booking_id, "customer_id": booking.customer_id, "staff_id": booking.staff_id}
+    try:
+        audit.record(actor.org_id, actor.actor_id, action, origin=actor.origin, subjects=subjects)
+    except Conflict:
+        logger.error("audit append failed after commit", extra={"action": action, **subjects})
 
 
-def _mail_with_new_link(kind: str, booking: Booking) -> None:
-    """Mail with a fresh manage link (the first one's token was never stored)."""
+def send_update(kind: str, booking: Booking) -> bool:
+    """E-mail the customer with a fresh manage link (the first one's token was never stored)."""
     token, grant = grants.booking_grant(booking)
     grant.save()
-    _mail(kind, booking, grants.manage_url(booking.booking_id, token))
+    return _mail(kind, booking, grants.manage_url(booking.booking_id, token))
 
 
-def _mail(kind: str, booking: Booking, link: str) -> None:
-    """E-mail the customer. The booking stands if mail fails: the failure is logged and alarmed."""
+def _mail(kind: str, booking: Booking, link: str) -> bool:
+    """E-mail the customer; False if that failed. A booking stands whatever the mail server does."""
     try:
         org = org_by_id(booking.org_id)
         contact = customers.contact_of(booking.org_id, booking.customer_id)
@@ -256,6 +259,8 @@ def _mail(kind: str, booking: Booking, link: str) -> None:
             kind, booking, catalog.get_service(booking.org_id, booking.service_id),
             catalog.get_staff(booking.org_id, booking.staff_id), org, contact.email, contact.name,
             link or f"{settings().public_url}/book/{org.slug}"))
-    except Exception as error:
+    except Exception as error:  # any mail failure leaves the committed booking alone
         logger.error("booking e-mail failed", extra={"booking_id": booking.booking_id,
                                                      "error_type": type(error).__name__})
+        return False
+    return True

@@ -24,12 +24,14 @@ SUBJECTS = {
     "confirmed": "Your appointment with {org} is booked",
     "rescheduled": "Your appointment with {org} has moved",
     "cancelled": "Your appointment with {org} is cancelled",
+    "reminder": "Reminder: your appointment with {org}",
 }
+VERBS = {"confirmed": "is booked", "rescheduled": "now takes place", "reminder": "is coming up"}
 
 
 @dataclass(frozen=True)
 class BookingMail:
-    kind: str  # "confirmed", "rescheduled" or "cancelled"
+    kind: str  # "confirmed", "rescheduled", "cancelled" or "reminder"
     booking: Booking
     service: Service
     staff: StaffMember
@@ -78,8 +80,7 @@ def _text(mail: BookingMail) -> str:
         lines += [f"Your {mail.service.name} with {mail.staff.display_name} on {when} is cancelled.", "",
                   f"Book another time: {mail.link}"]
     else:
-        verb = "is booked" if mail.kind == "confirmed" else "now takes place"
-        lines += [f"Your {mail.service.name} with {mail.staff.display_name} {verb} on {when}.", "",
+        lines += [f"Your {mail.service.name} with {mail.staff.display_name} {VERBS[mail.kind]} on {when}.", "",
                   f"See, move or cancel it: {mail.link}",
                   "Keep this link to yourself: anyone who has it can change the appointment."]
     return "\n".join([*lines, "", mail.org.name])

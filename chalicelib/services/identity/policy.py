@@ -23,7 +23,12 @@ RANGES: dict[str, tuple[int, int]] = {
     "lockout_minutes": (1, 1440),
     "session_idle_minutes": (5, 480),
     "session_max_hours": (1, 24),
+    "dormant_days": (0, 3650),
+    "booking_retention_days": (0, 36500),
+    "customer_retention_days": (0, 36500),
+    "audit_retention_days": (2190, 36500),  # HIPAA 164.316(b)(2): six years at least
 }
+MAX_REMINDERS = 3
 MAX_ALLOWLIST_ENTRIES = 50
 
 
@@ -39,6 +44,11 @@ class SecurityPolicy:
     session_max_hours: int = 12
     ip_allowlist: tuple[str, ...] = ()
     require_mfa: tuple[str, ...] = ()  # roles that must log in with a second factor
+    dormant_days: int = 0  # disable accounts unused this long (0: never)
+    booking_retention_days: int = 0  # delete bookings this long after they end (0: keep)
+    customer_retention_days: int = 0  # delete customers this long after their last appointment (0: keep)
+    audit_retention_days: int = 2190
+    reminder_offsets_minutes: tuple[int, ...] = (1440,)  # appointment reminders this long before
 
     def requires_mfa(self, role: str) -> bool:
         return role in self.require_mfa
@@ -47,6 +57,7 @@ class SecurityPolicy:
         values = asdict(self)
         values["ip_allowlist"] = list(self.ip_allowlist)
         values["require_mfa"] = list(self.require_mfa)
+        values["reminder_offsets_minutes"] = list(self.reminder_offsets_minutes)
         return values
 
     def allows_ip(self, source_ip: str | None) -> bool:
@@ -102,6 +113,8 @@ def _build(base: SecurityPolicy, values: dict[str, Any]) -> SecurityPolicy:
         changes["ip_allowlist"] = _networks(changes["ip_allowlist"])
     if "require_mfa" in changes:
         changes["require_mfa"] = _roles(changes["require_mfa"])
+    if "reminder_offsets_minutes" in changes:
+        changes["reminder_offsets_minutes"] = _offsets(changes["reminder_offsets_minutes"])
     for name in RANGES:
         if name in changes:
             changes[name] = int(changes[name])
@@ -113,6 +126,14 @@ def _roles(entries: Any) -> tuple[str, ...]:
     if any(entry not in known for entry in entries):
         raise ValidationFailed(f"Roles must be among {', '.join(known)}.", field="require_mfa")
     return tuple(role for role in known if role in entries)
+
+
+def _offsets(entries: Any) -> tuple[int, ...]:
+    offsets = tuple(sorted({int(entry) for entry in entries}, reverse=True))
+    if len(offsets) > MAX_REMINDERS or any(not 15 <= o <= 20160 or o % 15 for o in offsets):
+        raise ValidationFailed(f"At most {MAX_REMINDERS} reminders, each 15 minutes to 14 days before, "
+                               "in steps of 15 minutes.", field="reminder_offsets_minutes")
+    return offsets
 
 
 def _networks(entries: Any) -> tuple[str, ...]:

@@ -1,0 +1,39 @@
+"""The scheduled Lambdas (EventBridge rules): each runs one job through `run_job` and returns its report.
+The same jobs run on demand with `python manage.py <job>`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Cron, Rate
+from chalice.app import CloudWatchEvent
+
+from chalicelib.jobs import accounts, backup, reminders, restore, retention
+from chalicelib.jobs.runner import run_job
+
+schedules = Blueprint(__name__)
+
+
+@schedules.schedule(Cron(0, 3, "*", "*", "?", "*"), name="daily_backup")
+def daily_backup(event: CloudWatchEvent) -> dict[str, Any]:
+    return run_job("backup", backup.run_backup).as_dict()
+
+
+@schedules.schedule(Cron(0, 5, "?", "*", "SUN", "*"), name="weekly_restore_drill")
+def weekly_restore_drill(event: CloudWatchEvent) -> dict[str, Any]:
+    return run_job("restore_drill", restore.run_drill).as_dict()
+
+
+@schedules.schedule(Cron(30, 3, "*", "*", "?", "*"), name="daily_accounts")
+def daily_accounts(event: CloudWatchEvent) -> dict[str, Any]:
+    return run_job("accounts", accounts.run_accounts).as_dict()
+
+
+@schedules.schedule(Cron(0, 4, "*", "*", "?", "*"), name="daily_retention")
+def daily_retention(event: CloudWatchEvent) -> dict[str, Any]:
+    return run_job("retention", retention.run_retention).as_dict()
+
+
+@schedules.schedule(Rate(15, unit=Rate.MINUTES), name="appointment_reminders")
+def appointment_reminders(event: CloudWatchEvent) -> dict[str, Any]:
+    return run_job("reminders", reminders.run_reminders).as_dict()

@@ -1,0 +1,77 @@
+"""One run of a job: its report, a metric (aws-lambda-powertools, EMF), an SNS alert when it failed, an
+event on the system audit chain and a log line. A job never raises: what failed is in its report."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+from chalicelib import aws
+from chalicelib.config import settings
+from chalicelib.logs import logger
+from chalicelib.services import audit
+
+SYSTEM_CHAIN = "_system"  # the audit chain of events that belong to no org (jobs, operators)
+METRIC_NAMESPACE = "SafeSlot"
+# The metric each job's failures count in; infra/stack.py alarms on BackupFailures and RestoreDrillFailures.
+FAILURE_METRICS = {"backup": "BackupFailures", "restore_drill": "RestoreDrillFailures"}
+
+
+@dataclass
+class JobReport:
+    job: str
+    failures: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def fail(self, what: str) -> None:
+        """Record a failure: a short description with ids, never personal data."""
+        self.failures.append(what)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"job": self.job, "ok": self.ok, "failures": self.failures, **self.details}
+
+
+def run_job(job: str, work: Callable[[JobReport], None], actor: str = "scheduler") -> JobReport:
+    """Run `work` and report on it (metrics, alert, audit, log) whatever happens inside."""
+    report = JobReport(job)
+    started = time.perf_counter()
+    try:
+        work(report)
+    except Exception as error:
+        logger.exception("job failed", extra={"job": job})
+        report.fail(f"unexpected {type(error).__name__}")
+    report.details["seconds"] = round(time.perf_counter() - started, 3)
+    _emit_metrics(report)
+    if not report.ok:
+        _alert(report)
+    audit.record(SYSTEM_CHAIN, actor, f"job.{job}", outcome="success" if report.ok else "failure",
+                 subjects={"failures": str(len(report.failures))})
+    logger.info("job finished", extra={"job": job, "ok": report.ok, "failures": report.failures})
+    return report
+
+
+def _emit_metrics(report: JobReport) -> None:
+    metrics = EphemeralMetrics(namespace=METRIC_NAMESPACE, service="safeslot-jobs")
+    metrics.add_dimension(name="job", value=report.job)
+    metrics.add_metric(name=FAILURE_METRICS.get(report.job, "JobFailures"), unit=MetricUnit.Count,
+                       value=0 if report.ok else 1)
+    metrics.add_metric(name="JobSeconds", unit=MetricUnit.Seconds, value=report.details["seconds"])
+    metrics.flush_metrics()
+
+
+def _alert(report: JobReport) -> None:
+    topic = settings().alert_topic_arn
+    if not topic:
+        logger.error("job failed and no alert topic is set", extra={"job": report.job})
+        return
+    aws.client("sns").publish(TopicArn=topic, Subject=f"SafeSlot {report.job} failed"[:100],
+                              Message="\n".join([f"{report.job} failed at {report.details.get('run_id', '')}:",
+                                                 *report.failures]))

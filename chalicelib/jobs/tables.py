@@ -1,0 +1,79 @@
+"""SafeSlot's tables as the backup jobs see them: raw DynamoDB items (still sealed), portable as JSON."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from typing import Any
+
+from pynamodb.models import Model
+
+from chalicelib import aws
+from chalicelib.config import settings
+
+
+def owned_tables() -> dict[str, type[Model]]:
+    """logical name ("bookings") -> model, for every table SafeSlot owns."""
+    from chalicelib.models import ALL_MODELS
+
+    prefix = settings().table_prefix
+    return {model.Meta.table_name.removeprefix(prefix): model for model in ALL_MODELS}
+
+
+def scan(table: str) -> Iterator[dict[str, Any]]:
+    """Every raw item of `table`, read consistently."""
+    pages = aws.client("dynamodb").get_paginator("scan").paginate(TableName=table, ConsistentRead=True)
+    for page in pages:
+        yield from page["Items"]
+
+
+def create_like(model: type[Model], table: str) -> None:
+    """A new, empty table named `table` with `model`'s keys and indexes; waits until it is active."""
+    schema = model._get_schema()
+    definitions = {d["AttributeName"]: d for d in schema["attribute_definitions"]}
+    for index in schema["global_secondary_indexes"]:
+        definitions.update({d["AttributeName"]: d for d in index["attribute_definitions"]})
+    options: dict[str, Any] = {"TableName": table, "BillingMode": "PAY_PER_REQUEST",
+                               "AttributeDefinitions": list(definitions.values()), "KeySchema": schema["key_schema"]}
+    if schema["global_secondary_indexes"]:
+        options["GlobalSecondaryIndexes"] = [
+            {"IndexName": i["index_name"], "KeySchema": i["key_schema"], "Projection": i["projection"]}
+            for i in schema["global_secondary_indexes"]]
+    dynamodb = aws.client("dynamodb")
+    dynamodb.create_table(**options)
+    dynamodb.get_waiter("table_exists").wait(TableName=table)
+
+
+def write_all(table: str, items: list[dict[str, Any]]) -> None:
+    """Put every item into `table`, 25 a batch, retrying what DynamoDB leaves unprocessed."""
+    dynamodb = aws.client("dynamodb")
+    for start in range(0, len(items), 25):
+        pending = {table: [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]}
+        while pending:
+            pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+
+
+def to_json(item: dict[str, Any]) -> dict[str, Any]:
+    """A raw item with its binary values in base64, so that it fits in JSON."""
+    return {name: _map_binary(value, _b64) for name, value in item.items()}
+
+
+def from_json(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _map_binary(value, base64.b64decode) for name, value in item.items()}
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _map_binary(value: dict[str, Any], convert: Any) -> dict[str, Any]:
+    (kind, inner), = value.items()
+    if kind == "B":
+        return {"B": convert(inner)}
+    if kind == "BS":
+        return {"BS": [convert(v) for v in inner]}
+    if kind == "M":
+        return {"M": {k: _map_binary(v, convert) for k, v in inner.items()}}
+    if kind == "L":
+        return {"L": [_map_binary(v, convert) for v in inner]}
+    return value

@@ -1,0 +1,64 @@
+"""Running scheduled jobs the way EventBridge does (through the Chalice test client), and reading what
+they left behind: buckets, backups, alerts, metrics, mail."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+
+from chalicelib.config import settings
+
+
+def invoke(client, function: str) -> dict[str, Any]:
+    """Invoke a scheduled Lambda with a scheduled event; returns its report."""
+    event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={},
+                                            resources=[f"arn:aws:events:us-east-1:123456789012:rule/{function}"])
+    return dict(client.lambda_.invoke(function, event).payload)
+
+
+def keys(bucket: str, region: str, prefix: str = "exports/") -> list[str]:
+    s3 = boto3.client("s3", region_name=region)
+    return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", []))
+
+
+def primary_keys(prefix: str = "exports/") -> list[str]:
+    return keys(settings().backup_bucket, settings().region, prefix)
+
+
+def replica_keys(prefix: str = "exports/") -> list[str]:
+    return keys(settings().replica_bucket, settings().replica_region, prefix)
+
+
+def on_demand_backups() -> list[str]:
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    return sorted(b["BackupName"] for table in dynamodb.list_tables()["TableNames"]
+                  for b in dynamodb.list_backups(TableName=table)["BackupSummaries"])
+
+
+def alerts() -> list[str]:
+    from moto.sns.models import sns_backends
+
+    topic = sns_backends["123456789012"]["us-east-1"].topics[settings().alert_topic_arn]
+    return [notification[1] for notification in topic.sent_notifications]
+
+
+def metrics(output: str) -> dict[str, float]:
+    """The EMF metrics printed by the jobs (name -> value; the last value of each)."""
+    found = {}
+    for line in output.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            document = json.loads(line)
+            for definition in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+                value = document[definition["Name"]]
+                found[definition["Name"]] = value[-1] if isinstance(value, list) else value
+    return found
+
+
+def mail_to(address: str) -> list[Any]:
+    from moto.ses.models import ses_backends
+
+    return [m for m in ses_backends["123456789012"]["us-east-1"].sent_messages
+            if address in (getattr(m, "destinations", None) or {}).get("ToAddresses", [])
+            or address in getattr(m, "raw_data", "")]
