@@ -2,14 +2,25 @@
 
     python manage.py create-org --slug clinic --name "Clinic" --owner-email o@clinic.example [--timezone ...]
     python manage.py verify-audit --org clinic
+    python manage.py backup | restore-drill | accounts | reminders
+    python manage.py retention [--dry-run]
+    python manage.py restore --export 2026-11-23 [--from primary|replica] [--prefix NAME]
+    python manage.py restore --backup 2026-11-23 [--prefix NAME]
+
+Jobs print their report as JSON and exit 1 when it says something failed (which also alerts).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chalicelib.jobs.runner import JobReport
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -36,6 +47,35 @@ def verify_audit(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def job(name: str, args: argparse.Namespace) -> int:
+    """Run a scheduled job now, as the operator."""
+    from chalicelib.jobs import accounts, backup, reminders, restore, retention
+    from chalicelib.jobs.runner import run_job
+
+    work: dict[str, Callable[[JobReport], object]] = {
+        "backup": backup.run_backup,
+        "restore_drill": restore.run_drill,
+        "accounts": accounts.run_accounts,
+        "reminders": reminders.run_reminders,
+        "retention": lambda report: retention.run_retention(report, dry_run=args.dry_run),
+        "restore": lambda report: _restore(report, args),
+    }
+    report = run_job(name, work[name], actor="operator")
+    print(json.dumps(report.as_dict(), indent=2, default=str))
+    return 0 if report.ok else 1
+
+
+def _restore(report: JobReport, args: argparse.Namespace) -> object:
+    from chalicelib.config import settings
+    from chalicelib.jobs import restore
+
+    prefix = args.prefix or f"{settings().table_prefix}restored-{args.export or args.backup}-"
+    if args.backup:
+        return restore.run_backup_restore(report, args.backup, prefix)
+    source = restore.Source.replica() if args.source == "replica" else restore.Source.primary()
+    return restore.run_restore(report, args.export, source, prefix)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="manage.py", description="SafeSlot operator commands")
     commands = root.add_subparsers(dest="command", required=True)
@@ -49,6 +89,21 @@ def parser() -> argparse.ArgumentParser:
     verify = commands.add_parser("verify-audit", help="check an org's audit chain; exit 1 if broken")
     verify.add_argument("--org", required=True, help="the org's slug")
     verify.set_defaults(run=verify_audit)
+    for name, text in [("backup", "back up every table to both regions now, and prune"),
+                       ("restore-drill", "restore the newest backup into scratch tables, verify, delete them"),
+                       ("accounts", "password expiry reminders, expired setup tokens, dormant accounts"),
+                       ("reminders", "send the appointment reminders that are due")]:
+        commands.add_parser(name, help=text).set_defaults(run=functools.partial(job, name.replace("-", "_")))
+    retention = commands.add_parser("retention", help="delete what the orgs' retention settings say")
+    retention.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
+    retention.set_defaults(run=functools.partial(job, "retention"))
+    restore = commands.add_parser("restore", help="restore a backup into new tables and verify it")
+    what = restore.add_mutually_exclusive_group(required=True)
+    what.add_argument("--export", help="the run (YYYY-MM-DD) whose export to load")
+    what.add_argument("--backup", help="the run (YYYY-MM-DD) whose on-demand DynamoDB backups to restore")
+    restore.add_argument("--from", dest="source", choices=["primary", "replica"], default="primary")
+    restore.add_argument("--prefix", help="name prefix of the new tables (default <prefix>restored-<run>-)")
+    restore.set_defaults(run=functools.partial(job, "restore"))
     return root
 
 

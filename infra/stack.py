@@ -6,6 +6,7 @@ protection, locked-down backup buckets, alarms, WAF, TLS 1.2, least-privilege IA
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,7 @@ class ReplicaStack(Stack):
         self.bucket = _backup_bucket(self, "ReplicaBucket", key,
                                      config.backup_bucket.format(account=self.account) + "-replica",
                                      _access_log_bucket(self))
+        self.bucket.grant_read_write(app_role)  # the daily backup copies here; the drill reads from here
 
 
 class SafeSlotStack(Stack):
@@ -194,23 +196,49 @@ class SafeSlotStack(Stack):
             actions=["sns:Publish"], resources=["*"],  # SMS to a phone number has no resource ARN
             conditions={"StringEquals": {"aws:RequestedRegion": self.region}},
         ))
+        self._grant_backup_jobs(role)
         log_group = logs.LogGroup(self, "ApiLogs", retention=LOG_RETENTION, encryption_key=self.key,
                                   removal_policy=RemovalPolicy.RETAIN)
         log_group.grant_write(role)
-        function = self.chalice.get_resource("APIHandler")
-        function.add_property_override("LoggingConfig", {"LogGroup": log_group.log_group_name,
-                                                          "LogFormat": "JSON"})
+        for name in self._function_names():
+            self._harden_function(name, log_group)
+        role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("AWSXRayDaemonWriteAccess"))
+        self.api_log_group = log_group
+
+    def _grant_backup_jobs(self, role: iam.Role) -> None:
+        """On-demand backups of our tables, and scratch tables for the restore drill (prefix `drill-`)."""
+        tables = f"arn:aws:dynamodb:{self.region}:{self.account}:table/{self.config.prefix}"
+        role.add_to_policy(iam.PolicyStatement(
+            actions=["dynamodb:CreateBackup", "dynamodb:DeleteBackup", "dynamodb:DescribeBackup"],
+            resources=[f"{tables}*", f"{tables}*/backup/*"]))
+        role.add_to_policy(iam.PolicyStatement(  # ListBackups has no resource-level permissions
+            actions=["dynamodb:ListBackups"], resources=["*"],
+            conditions={"StringEquals": {"aws:RequestedRegion": self.region}}))
+        role.add_to_policy(iam.PolicyStatement(
+            actions=["dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:DescribeTable",
+                     "dynamodb:BatchWriteItem", "dynamodb:Scan"],
+            resources=[f"{tables}drill-*"]))
+
+    def _function_names(self) -> list[str]:
+        """Logical ids of every function the Chalice app packages (the API and each scheduled job)."""
+        template = json.loads((Path(self.chalice._sam_package_dir) / "sam.json").read_text())
+        return sorted(name for name, resource in template["Resources"].items()
+                      if resource["Type"] == "AWS::Serverless::Function")
+
+    def _harden_function(self, name: str, log_group: logs.LogGroup) -> None:
+        function = self.chalice.get_resource(name)
+        function.add_property_override("LoggingConfig", {"LogGroup": log_group.log_group_name, "LogFormat": "JSON"})
         function.add_property_override("Tracing", "Active")
         function.add_property_override("KmsKeyArn", self.key.key_arn)  # environment encrypted at rest
-        function.add_property_override("ReservedConcurrentExecutions", RESERVED_CONCURRENCY)
+        # the API is capped against floods; each job runs one at a time, so runs never overlap
+        function.add_property_override("ReservedConcurrentExecutions",
+                                       RESERVED_CONCURRENCY if name == "APIHandler" else 1)
         _skip_checks(function, {
-            "CKV_AWS_116": "Invoked synchronously by API Gateway; a dead-letter queue applies only to "
-                           "asynchronous invocations.",
+            "CKV_AWS_116": "The API is invoked synchronously by API Gateway and the jobs by EventBridge rules "
+                           "whose failures alarm; a dead-letter queue applies to neither.",
             "CKV_AWS_117": "Calls only AWS APIs (DynamoDB, KMS, S3, SES, SNS) over TLS and reaches no private "
                            "resource; a VPC would add NAT or endpoints and no protection.",
         })
-        role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("AWSXRayDaemonWriteAccess"))
-        self.api_log_group = log_group
 
     def _api_logging_and_tls(self) -> None:
         access_logs = logs.LogGroup(self, "ApiAccessLogs", retention=LOG_RETENTION, encryption_key=self.key,

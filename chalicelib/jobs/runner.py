@@ -39,7 +39,7 @@ class JobReport:
         return {"job": self.job, "ok": self.ok, "failures": self.failures, **self.details}
 
 
-def run_job(job: str, work: Callable[[JobReport], None], actor: str = "scheduler") -> JobReport:
+def run_job(job: str, work: Callable[[JobReport], object], actor: str = "scheduler") -> JobReport:
     """Run `work` and report on it (metrics, alert, audit, log) whatever happens inside."""
     report = JobReport(job)
     started = time.perf_counter()

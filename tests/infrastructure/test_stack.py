@@ -63,8 +63,9 @@ def test_application_role_cannot_manage_or_delete_keys_and_has_no_wildcard_actio
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             assert not any(a.endswith("*") and ":" in a and a.split(":")[1] == "*" for a in actions), actions
             assert "kms:ScheduleKeyDeletion" not in actions and "kms:*" not in actions
-            if statement["Resource"] == "*":
-                assert actions == ["sns:Publish"] and "aws:RequestedRegion" in json.dumps(statement["Condition"])
+            if statement["Resource"] == "*":  # only actions that have no resource-level permissions
+                assert actions in (["sns:Publish"], ["dynamodb:ListBackups"])
+                assert "aws:RequestedRegion" in json.dumps(statement["Condition"])
 
 
 def test_key_policy_grants_no_key_deletion_to_application_roles(main):
@@ -163,6 +164,19 @@ def test_api_writes_access_logs_and_function_logs_with_retention(main):
     assert len(groups) >= 2 and all(g["Properties"]["RetentionInDays"] == 365 for g in groups.values())
     function = next(iter(resources(main, "AWS::Serverless::Function").values()))["Properties"]
     assert "LogGroup" in function["LoggingConfig"]
+
+
+def test_every_job_runs_on_its_schedule_alone_with_the_long_timeout_and_the_apis_hardening(main):
+    functions = resources(main, "AWS::Serverless::Function")
+    jobs = {name: f["Properties"] for name, f in functions.items() if name != "APIHandler"}
+
+    assert set(jobs) == {"DailyBackup", "WeeklyRestoreDrill", "DailyAccounts", "DailyRetention",
+                         "AppointmentReminders"}
+    for name, job in jobs.items():
+        assert [event["Type"] for event in job["Events"].values()] == ["Schedule"], name
+        assert (job["Timeout"], job["ReservedConcurrentExecutions"], job["Tracing"]) == (900, 1, "Active")
+        assert "LogGroup" in job["LoggingConfig"] and "DataKey" in json.dumps(job["KmsKeyArn"])
+    assert "cron(0 3 * * ? *)" in json.dumps(jobs["DailyBackup"]["Events"])
 
 
 def test_function_environment_points_at_the_stage_resources(main):

@@ -59,6 +59,8 @@ def metrics(output: str) -> dict[str, float]:
 def mail_to(address: str) -> list[Any]:
     from moto.ses.models import ses_backends
 
-    return [m for m in ses_backends["123456789012"]["us-east-1"].sent_messages
-            if address in (getattr(m, "destinations", None) or {}).get("ToAddresses", [])
-            or address in getattr(m, "raw_data", "")]
+    def recipients(message: Any) -> list[str]:
+        destinations = getattr(message, "destinations", None) or []
+        return destinations.get("ToAddresses", []) if isinstance(destinations, dict) else list(destinations)
+
+    return [m for m in ses_backends["123456789012"]["us-east-1"].sent_messages if address in recipients(m)]
