@@ -79,7 +79,7 @@ def test_the_drill_fails_alerts_and_is_audited_on_a_corrupted_backup(client, bac
     assert report["failures"] == ["bookings: SHA-256 differs from the manifest"]
     assert "bookings: SHA-256 differs from the manifest" in alerts()[-1]
     assert metrics(capsys.readouterr().out)["RestoreDrillFailures"] == 1
-    last = list(AuditEvent.query("_system", scan_index_forward=False, limit=1))[0]
+    last = next(iter(AuditEvent.query("_system", scan_index_forward=False, limit=1)))
     assert (last.action, last.outcome) == ("job.restore_drill", "failure")
     assert not [t for t in table_names() if "-drill-" in t]
 
