@@ -64,3 +64,11 @@ def mail_to(address: str) -> list[Any]:
         return destinations.get("ToAddresses", []) if isinstance(destinations, dict) else list(destinations)
 
     return [m for m in ses_backends["123456789012"]["us-east-1"].sent_messages if address in recipients(m)]
+
+
+def last_system_event() -> Any:
+    """The newest event on the audit chain of jobs and operators."""
+    from chalicelib.jobs.runner import SYSTEM_CHAIN
+    from chalicelib.models.audit import AuditEvent
+
+    return next(iter(AuditEvent.query(SYSTEM_CHAIN, scan_index_forward=False, limit=1)))

@@ -13,11 +13,11 @@ import pytest
 from chalicelib.config import settings
 from chalicelib.jobs.backup import runs_to_keep
 from chalicelib.models import ALL_MODELS
-from chalicelib.models.audit import AuditEvent
 from tests.functional.booking.helpers import ALICE, at, book, make_clinic, next_weekday
 from tests.functional.jobs.helpers import (
     alerts,
     invoke,
+    last_system_event,
     metrics,
     on_demand_backups,
     primary_keys,
@@ -117,5 +117,5 @@ def test_a_run_that_fails_part_way_keeps_earlier_backups_says_what_failed_and_al
     assert primary_keys() == earlier  # no manifest, no file of the failed day: the earlier run is untouched
     assert metrics(capsys.readouterr().out)["BackupFailures"] == 1
     assert "bookings: ProvisionedThroughputExceededException" in alerts()[-1]
-    last = next(iter(AuditEvent.query("_system", scan_index_forward=False, limit=1)))
+    last = last_system_event()
     assert (last.action, last.outcome) == ("job.backup", "failure")

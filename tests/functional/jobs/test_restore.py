@@ -13,9 +13,8 @@ from chalicelib.jobs import restore
 from chalicelib.jobs.restore import Source
 from chalicelib.jobs.runner import JobReport, run_job
 from chalicelib.jobs.tables import owned_tables, scan
-from chalicelib.models.audit import AuditEvent
 from tests.functional.booking.helpers import at, book, make_clinic, next_weekday
-from tests.functional.jobs.helpers import alerts, invoke, metrics
+from tests.functional.jobs.helpers import alerts, invoke, last_system_event, metrics
 
 
 @pytest.fixture
@@ -79,7 +78,7 @@ def test_the_drill_fails_alerts_and_is_audited_on_a_corrupted_backup(client, bac
     assert report["failures"] == ["bookings: SHA-256 differs from the manifest"]
     assert "bookings: SHA-256 differs from the manifest" in alerts()[-1]
     assert metrics(capsys.readouterr().out)["RestoreDrillFailures"] == 1
-    last = next(iter(AuditEvent.query("_system", scan_index_forward=False, limit=1)))
+    last = last_system_event()
     assert (last.action, last.outcome) == ("job.restore_drill", "failure")
     assert not [t for t in table_names() if "-drill-" in t]
 
