@@ -79,7 +79,16 @@ def provision(env: dict[str, str]) -> dict[str, str]:
     target = LOCAL_DIR / "demo-credentials.json"
     target.write_text(json.dumps(credentials, indent=2) + "\n")
     target.chmod(0o600)
+    _write_env_file(env)
     return env
+
+
+def _write_env_file(env: dict[str, str]) -> None:
+    """.local/stack.env: the variables that point manage.py (or anything else) at this local stack."""
+    names = sorted(k for k in env if k.startswith(("AWS_", "SAFESLOT_")) and not k.endswith("_PORT"))
+    target = LOCAL_DIR / "stack.env"
+    target.write_text("".join(f"{name}={env[name]}\n" for name in names))
+    target.chmod(0o600)
 
 
 def main() -> None:
@@ -140,6 +149,7 @@ def spawn(local_dir: Path, **settings: str) -> tuple[subprocess.Popen[str], dict
     threading.Thread(target=_drain, args=(process, local_dir / "stack.log"), daemon=True).start()
     credentials = json.loads((local_dir / "demo-credentials.json").read_text())
     credentials["aws_endpoint"] = f"http://{HOST}:{ports[0]}"
+    credentials["env_file"] = str(local_dir / "stack.env")
     return process, credentials
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from tests.e2e.conftest import request
 
 pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def children_of(pid: int) -> list[str]:
@@ -56,6 +58,22 @@ def test_owner_creates_a_user_who_sets_a_password_and_logs_in(stack):
     assert status == 200 and nina["token"]
     status, sessions = request("GET", f"{api}/v1/auth/sessions", token=nina["token"])
     assert status == 200 and len(sessions["sessions"]) == 1
+
+
+def test_an_operator_runs_the_jobs_against_the_stack_with_its_env_file(stack):
+    import json
+    import subprocess
+    import sys
+
+    credentials, _ = stack
+    variables = dict(line.split("=", 1) for line in Path(credentials["env_file"]).read_text().splitlines())
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAFESLOT_"))} | variables
+
+    for command in (["backup"], ["restore-drill"], ["retention", "--dry-run"]):
+        run = subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=environment,
+                             capture_output=True, text=True, timeout=300)
+        report = json.loads(run.stdout[run.stdout.index("{\n"):])
+        assert (run.returncode, report["ok"]) == (0, True), (command, run.stderr[-2000:])
 
 
 def test_stopping_the_stack_stops_every_process_it_started(stack):
