@@ -35,7 +35,7 @@ class CustomerDetails:
 
 def create_customer(
     org_id: str, details: CustomerDetails, actor: str, origin: audit.Origin = audit.SYSTEM,
-    customer_id: str | None = None,
+    customer_id: str | None = None, audited: bool = True,
 ) -> str:
     """Store a new customer (sealed before anything is written) and return its id."""
     customer = Customer(
@@ -46,8 +46,9 @@ def create_customer(
     )
     customer.seal(_fields(details))  # raises EncryptionUnavailable before any write
     customer.save(condition=Customer.customer_id.does_not_exist())
-    audit.record(org_id, actor, "customer.created",
-                 subjects={"customer_id": customer.customer_id}, origin=origin)
+    if audited:
+        audit.record(org_id, actor, "customer.created",
+                     subjects={"customer_id": customer.customer_id}, origin=origin)
     return customer.customer_id
 
 
@@ -72,18 +73,21 @@ def find_customer_ids_by_email(org_id: str, email: str) -> list[str]:
 
 
 def find_or_create(org_id: str, details: CustomerDetails, origin: audit.Origin) -> str:
-    """The customer with this e-mail, made on first booking. A public caller never edits a customer."""
+    """The customer with this e-mail, made on first booking. A public caller never edits a customer.
+
+    The record is made without an event of its own: the booking's `booking.created` event names the
+    customer (one append to the org's chain per public booking, not two)."""
     existing = find_customer_ids_by_email(org_id, details.email)
     if existing:
         return existing[0]
     first_id = blind_index(org_id, FIRST_ID, normalize_email(details.email))[:32]
     try:
-        return create_customer(org_id, details, "customer", origin, customer_id=first_id)
+        return create_customer(org_id, details, "customer", origin, customer_id=first_id, audited=False)
     except PutError:  # a concurrent first booking won, or an earlier customer changed address
         holder = _load(org_id, first_id)
         if holder.email_index == email_index(org_id, details.email):
             return first_id
-        return create_customer(org_id, details, "customer", origin)
+        return create_customer(org_id, details, "customer", origin, audited=False)
 
 
 # --- staff routes -----------------------------------------------------------------------------------
