@@ -34,9 +34,15 @@ def wrapped_index_key(key_arn: str) -> str:
 
 
 def create_tables() -> None:
+    """Every table, from its model (one client for all: a fixture of every test makes them)."""
+    from chalicelib.jobs.tables import create_like
+
     for model in tables():
-        if not model.exists():
-            model.create_table(wait=True)
+        try:
+            create_like(model, model.Meta.table_name)
+        except botocore.exceptions.ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceInUseException":
+                raise
     dynamodb = boto3.client("dynamodb")
     for model, attribute in ttl_tables():
         dynamodb.update_time_to_live(TableName=model.Meta.table_name, TimeToLiveSpecification={

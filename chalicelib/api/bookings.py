@@ -7,7 +7,7 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib.api.principal import principal_of
-from chalicelib.api.requests import header, json_body, parse_instant, query_param
+from chalicelib.api.requests import header, json_body, parse_instant, query_param, required_instant
 from chalicelib.errors import ValidationFailed
 from chalicelib.services import customers
 from chalicelib.services.booking import bookings as calendar
@@ -42,9 +42,8 @@ def create_booking() -> Response:
     body = json_body(request)
     customers.contact_of(principal.org_id, body["customer_id"])  # 404 for an unknown customer
     queries.require_own_staff(principal, body["staff_id"])
-    start = parse_instant(body["start"], "start")
-    assert start is not None  # the schema requires it
     key = idempotency_key(principal.org_id, "staff-booking", header(request, "Idempotency-Key"), body)
+    start = required_instant(body.get("start"), "start")
     wanted = calendar.NewBooking(body["service_id"], start, body["staff_id"], body.get("notes"))
     status, answer = calendar.book(_actor(principal), body["customer_id"], wanted, key)
     booking = calendar.get_booking(principal.org_id, answer["booking"]["id"])
@@ -64,9 +63,8 @@ def reschedule_booking(booking_id: str) -> dict[str, Any]:
     body = json_body(bookings.current_request)
     booking = queries.staff_booking(principal, booking_id, Permission.BOOKINGS_MANAGE)
     queries.require_own_staff(principal, body.get("staff_id"))
-    start = parse_instant(body["start"], "start")
-    assert start is not None
-    moved = calendar.reschedule(_actor(principal), booking, start, body.get("staff_id"))
+    moved = calendar.reschedule(_actor(principal), booking, required_instant(body.get("start"), "start"),
+                                body.get("staff_id"))
     return {"booking": queries.staff_view(moved)}
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.requests import header, json_body, origin_of, parse_instant, query_param
+from chalicelib.api.requests import header, json_body, origin_of, query_param, required_instant
 from chalicelib.errors import ValidationFailed
 from chalicelib.models.booking import Booking
 from chalicelib.services import customers, rate_limits
@@ -124,11 +124,7 @@ def _throttle(limit: rate_limits.Limit) -> None:
 
 
 def _start(body: dict[str, Any]) -> datetime:
-    return parse_instant(body["start"], "start") or _missing("start")
-
-
-def _missing(name: str) -> Any:
-    raise ValidationFailed(f"Field '{name}' is required.", field=name)
+    return required_instant(body.get("start"), "start")
 
 
 def _required_param(name: str) -> str:

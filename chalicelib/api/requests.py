@@ -64,6 +64,14 @@ def parse_instant(value: str | None, name: str) -> datetime | None:
     return instant
 
 
+def required_instant(value: str | None, name: str) -> datetime:
+    """Like `parse_instant`, and the value must be there."""
+    instant = parse_instant(value, name)
+    if instant is None:
+        raise ValidationFailed(f"Field '{name}' is required.", field=name)
+    return instant
+
+
 def origin_of(request: Request) -> Origin:
     """Source IP as API Gateway saw the connection (never X-Forwarded-For) and the user agent."""
     identity = request.context.get("identity") or {}
