@@ -13,6 +13,7 @@ from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 from soft_webauthn import SoftWebauthnDevice
 
+from chalicelib import clock
 from tests.functional.identity.helpers import PASSWORD, body, call, login, make_org, post_json, token_for
 
 ORIGIN = "http://localhost:8000"  # the configured WebAuthn origin and RP id (localhost)
@@ -26,7 +27,8 @@ def acme(aws_stack):
 def enroll_totp(client, token) -> str:
     started = body(call(client, "POST", "/v1/auth/mfa/totp/enroll", token))
     totp = pyotp.TOTP(started["secret"])
-    confirmed = post_json(client, "/v1/auth/mfa/totp/confirm", {"code": totp.now()}, token)
+    # the server's clock (a test's fake clock when it has one): real time may cross a 30 s step meanwhile
+    confirmed = post_json(client, "/v1/auth/mfa/totp/confirm", {"code": totp.at(clock.now())}, token)
     assert confirmed.status_code == 200, confirmed.body
     return started["secret"], body(confirmed)
 
