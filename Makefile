@@ -25,7 +25,7 @@ run: $(INSTALLED)
 	$(BIN)/python scripts/run_local.py
 
 test: lint $(CHECKOV) browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Debian's chromium, for the hosted booking page's tests in a real browser (tests/e2e/test_booking_page.py).
 browser:

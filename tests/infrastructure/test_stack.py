@@ -19,13 +19,22 @@ DOMAIN = {"domain_name": "book.clinic.example",
 
 
 def synth(tmp_path_factory, context: dict[str, str]):
+    """Synthesize both stacks. `chalice package` exports the stage's variables (CDK tokens) into this
+    process's environment: they are put back, so that later tests in the process see their own."""
+    from chalicelib.config import settings
     from infra.app import build_app
 
-    app = build_app(context={"stage": "test", **context},
-                    outdir=str(tmp_path_factory.mktemp("cdk")))
-    main = app.node.find_child("SafeSlot-test")
-    replica = app.node.find_child("SafeSlot-test-replica")
-    assembly = app.synth()
+    saved = dict(os.environ)
+    try:
+        app = build_app(context={"stage": "test", **context},
+                        outdir=str(tmp_path_factory.mktemp("cdk")))
+        main = app.node.find_child("SafeSlot-test")
+        replica = app.node.find_child("SafeSlot-test-replica")
+        assembly = app.synth()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        settings.cache_clear()
     return Template.from_stack(main), Template.from_stack(replica), assembly
 
 
