@@ -77,7 +77,7 @@ def book(actor: Actor, customer_id: str, request: NewBooking,
                 return replay.status_code, replay.body
             continue  # these granules are taken: try the next staff member who offers the start
         _record(actor, "booking.created", booking)
-        _mail("confirmed", booking, str(body["manage_url"]))
+        _mail("confirmed", booking, str(body["manage_url"]), Offer(service, staff))
         return 201, body
     raise SlotUnavailable()
 
@@ -109,7 +109,7 @@ def reschedule(actor: Actor, booking: Booking, start: datetime, staff_id: str | 
         raise _why_not_committed(booking) from error
     moved = _reload(booking)
     _record(actor, "booking.rescheduled", moved)
-    send_update("rescheduled", moved)
+    send_update("rescheduled", moved, Offer(service, staff))
     return moved
 
 
@@ -133,7 +133,7 @@ def cancel(actor: Actor, booking: Booking, reason: str | None) -> Booking:
         raise _why_not_committed(booking) from error
     cancelled = _reload(booking)
     _record(actor, "booking.cancelled", cancelled)
-    _mail("cancelled", cancelled, "")
+    _mail("cancelled", cancelled, "", Offer(service, None))
     return cancelled
 
 
@@ -243,22 +243,30 @@ def _record(actor: Actor, action: str, booking: Booking) -> None:
         logger.error("audit append failed after commit", extra={"action": action, **subjects})
 
 
-def send_update(kind: str, booking: Booking) -> bool:
+@dataclass(frozen=True)
+class Offer:
+    """The service and staff member of a booking, when the caller has them loaded already."""
+
+    service: Service | None = None
+    staff: StaffMember | None = None
+
+
+def send_update(kind: str, booking: Booking, known: Offer = Offer()) -> bool:
     """E-mail the customer with a fresh manage link (the first one's token was never stored)."""
     token, grant = grants.booking_grant(booking)
     grant.save()
-    return _mail(kind, booking, grants.manage_url(booking.booking_id, token))
+    return _mail(kind, booking, grants.manage_url(booking.booking_id, token), known)
 
 
-def _mail(kind: str, booking: Booking, link: str) -> bool:
+def _mail(kind: str, booking: Booking, link: str, known: Offer) -> bool:
     """E-mail the customer; False if that failed. A booking stands whatever the mail server does."""
     try:
         org = org_by_id(booking.org_id)
         contact = customers.contact_of(booking.org_id, booking.customer_id)
-        send_booking_mail(BookingMail(
-            kind, booking, catalog.get_service(booking.org_id, booking.service_id),
-            catalog.get_staff(booking.org_id, booking.staff_id), org, contact.email, contact.name,
-            link or f"{settings().public_url}/book/{org.slug}"))
+        service = known.service or catalog.get_service(booking.org_id, booking.service_id)
+        staff = known.staff or catalog.get_staff(booking.org_id, booking.staff_id)
+        send_booking_mail(BookingMail(kind, booking, service, staff, org, contact.email, contact.name,
+                                      link or f"{settings().public_url}/book/{org.slug}"))
     except Exception as error:  # any mail failure leaves the committed booking alone
         logger.error("booking e-mail failed", extra={"booking_id": booking.booking_id,
                                                      "error_type": type(error).__name__})
