@@ -105,6 +105,38 @@ def test_a_visitor_books_moves_and_cancels_through_the_pages(stack, phone):
     assert page.hosts == {credentials["api"].split("/")[2]}  # nothing fetched from anywhere else
 
 
+def sent_mail_bodies(credentials) -> list[str]:
+    """Bodies of the plain e-mails moto's server has sent (its model dump at /moto-api/data.json)."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"{credentials['aws_endpoint']}/moto-api/data.json", timeout=30) as answer:
+        models = json.loads(answer.read())
+    return [message.get("body", "") for message in models.get("ses", {}).get("Message", [])]
+
+
+def test_a_customer_asks_for_their_bookings_and_opens_one_from_the_emailed_link(stack, phone):
+    credentials, _ = stack
+    page, day = phone, a_wednesday() + timedelta(days=7)
+    page.goto(f"{credentials['api']}/book/demo")
+    page.get_by_label("With").select_option(label="Dr Ana Ruiz")
+    pick_day_and_time(page, day, "16:00")
+    page.get_by_label("Name").fill("Marta Mine")
+    page.get_by_label("E-mail", exact=True).fill("marta@example.org")
+    page.get_by_role("button", name="Confirm booking").click()
+    page.get_by_role("heading", name="You are booked").wait_for()
+
+    page.get_by_label("Your e-mail").fill("marta@example.org")
+    page.get_by_role("button", name="E-mail me a link to my bookings").click()
+    page.get_by_text("If we know this address, a link to its bookings is on its way.").wait_for()
+    link = next(word for body in sent_mail_bodies(credentials) for word in body.split() if "/my/bookings#" in word)
+    page.goto(link)
+    page.get_by_role("link", name="Consultation with Dr Ana Ruiz").click()
+
+    page.get_by_text("Booked", exact=True).wait_for()
+    assert page.problems == []
+
+
 def test_a_link_without_its_token_shows_nothing(stack, phone):
     credentials, _ = stack
     phone.goto(f"{credentials['api']}/manage/some-booking")
