@@ -11,10 +11,12 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
 .PHONY: run test lint browser bench synth deploy smoke clean
 
+# Quiet on stdout (`make bench` prints its JSON report there); progress goes to stderr.
 $(INSTALLED): requirements.txt requirements-dev.txt infra/requirements.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
-	rm -f $(VENV)/.installed-* && touch $@
+	@echo "installing $(VENV) (requirements changed)" >&2
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) >&2
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt >&2
+	@rm -f $(VENV)/.installed-* && touch $@
 
 $(CHECKOV): infra/requirements-checkov.txt
 	test -x .venv-checkov/bin/python || $(PYTHON) -m venv .venv-checkov
