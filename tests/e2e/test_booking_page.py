@@ -119,6 +119,7 @@ def test_a_customer_asks_for_their_bookings_and_opens_one_from_the_emailed_link(
     credentials, _ = stack
     page, day = phone, a_wednesday() + timedelta(days=7)
     page.goto(f"{credentials['api']}/book/demo")
+    page.get_by_label("Service").select_option(label="Consultation (30 min)")
     page.get_by_label("With").select_option(label="Dr Ana Ruiz")
     pick_day_and_time(page, day, "16:00")
     page.get_by_label("Name").fill("Marta Mine")

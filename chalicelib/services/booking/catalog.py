@@ -49,7 +49,8 @@ def update_service(principal: Principal, service_id: str, fields: Mapping[str, A
 
 
 def list_services(org_id: str, active_only: bool = False) -> list[Service]:
-    return [s for s in Service.query(org_id) if s.active or not active_only]
+    """By name, as people look for them."""
+    return sorted((s for s in Service.query(org_id) if s.active or not active_only), key=lambda s: s.name)
 
 
 def get_service(org_id: str, service_id: str) -> Service:
@@ -88,7 +89,9 @@ def update_staff(principal: Principal, staff_id: str, fields: Mapping[str, Any])
 
 
 def list_staff(org_id: str, active_only: bool = False) -> list[StaffMember]:
-    return [m for m in StaffMember.query(org_id) if m.active or not active_only]
+    """By display name."""
+    return sorted((m for m in StaffMember.query(org_id) if m.active or not active_only),
+                  key=lambda m: m.display_name)
 
 
 def get_staff(org_id: str, staff_id: str) -> StaffMember:
