@@ -9,6 +9,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
+    VersionAttribute,
 )
 from pynamodb.models import Model
 
@@ -54,3 +55,5 @@ class StaffMember(Model):
     active = BooleanAttribute(default=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    # Moves on every change; a booking commits only if the schedule it was checked against is still current.
+    version = VersionAttribute()

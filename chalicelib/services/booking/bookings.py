@@ -67,6 +67,7 @@ def book(actor: Actor, customer_id: str, request: NewBooking,
         try:
             with transaction() as tx:
                 tx.save(booking, condition=Booking.booking_id.does_not_exist())
+                _schedule_unchanged(tx, staff)
                 _take_locks(tx, _locks_of(booking), booking.booking_id, booking.granules)
                 tx.save(grant)
                 if idempotency:
@@ -102,6 +103,7 @@ def reschedule(actor: Actor, booking: Booking, start: datetime, staff_id: str | 
                 Booking.sequence.add(1),
                 Booking.updated_at.set(clock.now()),
             ], condition=_unchanged(booking))
+            _schedule_unchanged(tx, staff)
             _release_locks(tx, _locks_of(booking), [g for g in booking.granules if g not in keep])
             _take_locks(tx, staff_key(booking.org_id, staff.staff_id), booking.booking_id,
                         [g for g in new_granules if g not in keep])
@@ -191,6 +193,12 @@ def _new_booking(org_id: str, customer_id: str, service: Service, staff: StaffMe
         created_at=now, updated_at=now)
     booking.seal({"notes": request.notes} if request.notes else {})
     return booking
+
+
+def _schedule_unchanged(tx: TransactWrite, staff: StaffMember) -> None:
+    """Commit only if the member's hours and time off are still those the start was checked against."""
+    same = StaffMember.version == staff.version if staff.version else StaffMember.version.does_not_exist()
+    tx.condition_check(StaffMember, staff.org_id, staff.staff_id, condition=same)
 
 
 def _locks_of(booking: Booking) -> str:

@@ -8,8 +8,10 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pynamodb.exceptions import PutError
+
 from chalicelib import clock
-from chalicelib.errors import NotFound, ValidationFailed
+from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.models.catalog import Service, StaffMember
 from chalicelib.services import audit
 from chalicelib.services.booking.timeline import GRANULE_SECONDS, WEEKDAYS
@@ -21,7 +23,7 @@ MAX_SPAN_MINUTES = 240  # duration + buffers: at most 48 locks, so a reschedule 
 SERVICE_FIELDS = ("name", "duration_minutes", "buffer_before_minutes", "buffer_after_minutes",
                   "min_notice_minutes", "max_advance_days", "slot_step_minutes", "active")
 STAFF_FIELDS = ("display_name", "timezone", "service_ids", "weekly_hours", "exceptions", "time_off",
-                "user_id", "active")
+                "user_id", "active")  # `version` is the store's, never the caller's
 
 
 # --- services ---------------------------------------------------------------------------------------
@@ -83,7 +85,10 @@ def update_staff(principal: Principal, staff_id: str, fields: Mapping[str, Any])
     _apply(member, fields, STAFF_FIELDS)
     _check_staff(member)
     member.updated_at = clock.now()
-    member.save()
+    try:
+        member.save()  # conditional on the version read: two admins' edits never overwrite each other
+    except PutError as error:
+        raise Conflict("The staff member changed meanwhile; reload and try again.") from error
     _audit(principal, "staff.updated", staff_id=staff_id)
     return staff_view(member)
 

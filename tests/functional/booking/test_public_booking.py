@@ -7,7 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chalicelib.errors import Conflict, SlotUnavailable
 from chalicelib.models.booking import Booking, SlotLock
+from chalicelib.models.catalog import StaffMember
+from chalicelib.services import customers
+from chalicelib.services.audit import SYSTEM
+from chalicelib.services.booking import bookings, catalog
 from tests.functional.booking.helpers import ALICE, at, book, make_clinic, manage, next_weekday, token_of
 from tests.functional.identity.helpers import body
 
@@ -288,3 +293,29 @@ def test_a_my_bookings_token_opens_only_that_customers_bookings(client, clinic, 
     other = manage(client, "GET", f"/v1/public/bookings/{bob_booking['booking']['id']}", token)
 
     assert own.status_code == 200 and other.status_code == 404
+
+
+def test_a_booking_checked_against_hours_that_change_meanwhile_does_not_commit(clinic, day, monkeypatch):
+    stale = catalog.get_staff(clinic.org_id, clinic.staff[0]["id"])  # what a request in flight has read
+    catalog.update_staff(clinic.owner, stale.staff_id,  # meanwhile, the doctor takes the day off
+                         {"time_off": [{"start": at(day, "00:00"), "end": at(day, "23:59")}]})
+    monkeypatch.setattr(bookings, "_offering_staff", lambda *_args: [stale])
+    customer_id = customers.create_customer(clinic.org_id, customers.CustomerDetails("Ann", "ann@example.org"), "t")
+    wanted = bookings.NewBooking(clinic.service["id"], datetime.fromisoformat(at(day, "10:00")))
+
+    with pytest.raises(SlotUnavailable):
+        bookings.book(bookings.Actor(clinic.org_id, "customer", SYSTEM, is_staff=False), customer_id, wanted)
+
+    assert Booking.count() == 0 and SlotLock.count() == 0
+
+
+def test_two_admins_editing_one_staff_member_cannot_overwrite_each_other(clinic, monkeypatch):
+    staff_id = clinic.staff[0]["id"]
+    stale = catalog.get_staff(clinic.org_id, staff_id)  # the second admin read it before the first saved
+    catalog.update_staff(clinic.owner, staff_id, {"display_name": "Dr Ada Lovelace"})
+    monkeypatch.setattr(catalog, "get_staff", lambda *_args: stale)
+
+    with pytest.raises(Conflict):
+        catalog.update_staff(clinic.owner, staff_id, {"display_name": "Dr A. L."})
+
+    assert StaffMember.get(clinic.org_id, staff_id).display_name == "Dr Ada Lovelace"
