@@ -9,6 +9,7 @@ from typing import Any
 import fastjsonschema
 from chalice.app import Request
 
+from chalicelib import clock
 from chalicelib.api import spec
 from chalicelib.errors import InvalidJson, PayloadTooLarge, ValidationFailed
 from chalicelib.services.audit import Origin
@@ -53,15 +54,7 @@ def header(request: Request, name: str) -> str | None:
 
 def parse_instant(value: str | None, name: str) -> datetime | None:
     """An ISO 8601 instant with its UTC offset, or a 422 naming the field."""
-    if value is None:
-        return None
-    try:
-        instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as error:
-        raise ValidationFailed(f"Field '{name}' must be an ISO 8601 time.", field=name) from error
-    if instant.tzinfo is None:
-        raise ValidationFailed(f"Field '{name}' needs a time zone offset.", field=name)
-    return instant
+    return None if value is None else clock.parse_instant(value, name)
 
 
 def required_instant(value: str | None, name: str) -> datetime:

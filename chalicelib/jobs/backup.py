@@ -108,7 +108,7 @@ def prune(report: JobReport) -> list[str]:
     """Delete the exports (both buckets) and on-demand backups of runs not kept; returns their ids."""
     config = settings()
     buckets = [(_primary(), config.backup_bucket), (aws.client("s3", config.replica_region), config.replica_bucket)]
-    runs = set().union(*(_run_ids(s3, bucket) for s3, bucket in buckets))
+    runs = set().union(*(run_ids(s3, bucket) for s3, bucket in buckets))
     backups = _on_demand_backups()
     runs |= {run_id for run_id, _ in backups}
     complete = [run_id for run_id in sorted(runs) if _has(_primary(), config.backup_bucket,
@@ -123,7 +123,8 @@ def prune(report: JobReport) -> list[str]:
     return doomed
 
 
-def _run_ids(s3: Any, bucket: str) -> set[str]:
+def run_ids(s3: Any, bucket: str) -> set[str]:
+    """The runs (dates) that have files under `exports/` in `bucket`."""
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=EXPORTS, Delimiter="/")
     return {p["Prefix"][len(EXPORTS):-1] for page in pages for p in page.get("CommonPrefixes", [])}
 

@@ -24,7 +24,7 @@ from chalicelib.config import settings
 from chalicelib.crypto.envelope import Sealer
 from chalicelib.errors import DomainError
 from chalicelib.jobs import tables
-from chalicelib.jobs.backup import EXPORTS, MANIFEST
+from chalicelib.jobs.backup import EXPORTS, MANIFEST, run_ids
 from chalicelib.jobs.runner import JobReport
 from chalicelib.models.base import SealedModel
 
@@ -62,9 +62,7 @@ class Source:
         return bytes(aws.client("s3", self.region).get_object(Bucket=self.bucket, Key=key)["Body"].read())
 
     def run_ids(self) -> list[str]:
-        pages = aws.client("s3", self.region).get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=EXPORTS, Delimiter="/")
-        return sorted(p["Prefix"][len(EXPORTS):-1] for page in pages for p in page.get("CommonPrefixes", []))
+        return sorted(run_ids(aws.client("s3", self.region), self.bucket))
 
     def manifest(self, run_id: str | None = None) -> dict[str, Any] | None:
         """The manifest of `run_id`, or of the newest complete run."""

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import date, datetime, time
+from datetime import date, time
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pynamodb.exceptions import PutError
 
@@ -132,7 +131,7 @@ def _check_service(service: Service) -> None:
 def _check_staff(member: StaffMember) -> None:
     if not member.display_name:
         raise ValidationFailed("Field 'display_name' is required.", field="display_name")
-    _check_zone(member.timezone)
+    clock.zone(member.timezone, "timezone")
     for day, intervals in (member.weekly_hours or {}).items():
         if day not in WEEKDAYS:
             raise ValidationFailed(f"Unknown weekday '{day}'.", field="weekly_hours")
@@ -141,7 +140,7 @@ def _check_staff(member: StaffMember) -> None:
         _parse(date.fromisoformat, entry["date"], "exceptions")
         _check_intervals(entry["intervals"], "exceptions")
     for entry in member.time_off or []:
-        start, end = (_instant(entry[key], "time_off") for key in ("start", "end"))
+        start, end = (clock.parse_instant(entry[key], "time_off") for key in ("start", "end"))
         if start >= end:
             raise ValidationFailed("Time off must end after it starts.", field="time_off")
     known = {s.service_id for s in Service.query(member.org_id)}
@@ -161,20 +160,6 @@ def _check_intervals(intervals: list[dict[str, str]], field: str) -> None:
         if not start < end or start < previous_end:
             raise ValidationFailed("Intervals must run forward and not overlap.", field=field)
         previous_end = end
-
-
-def _check_zone(name: str) -> None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError) as error:
-        raise ValidationFailed("Unknown IANA time zone.", field="timezone") from error
-
-
-def _instant(value: str, field: str) -> datetime:
-    instant = _parse(datetime.fromisoformat, value, field)
-    if instant.tzinfo is None:
-        raise ValidationFailed("Times need a UTC offset.", field=field)
-    return instant
 
 
 def _parse(parse: Any, value: str, field: str) -> Any:

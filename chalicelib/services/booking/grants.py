@@ -7,7 +7,6 @@ stored. It travels in the URL fragment, which browsers never send, and reaches t
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -15,13 +14,10 @@ from chalicelib import clock
 from chalicelib.config import settings
 from chalicelib.errors import NotFound, Unauthenticated
 from chalicelib.models.booking import AccessGrant, Booking
+from chalicelib.services.identity.sessions import token_hash  # the same SHA-256 of an opaque secret
 
 BOOKING_LINK_AFTER_END = timedelta(days=30)
 CUSTOMER_LINK_LIFETIME = timedelta(hours=1)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def new_grant(org_id: str, customer_id: str, booking_id: str | None, expires_at: datetime) -> tuple[str, AccessGrant]:

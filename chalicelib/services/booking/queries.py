@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib import clock
 from chalicelib.errors import Forbidden, ValidationFailed
@@ -34,15 +33,15 @@ class SlotQuery:
 
 def find_slots(org_id: str, query: SlotQuery) -> list[dict[str, str]]:
     """Free starts for a service, every staff member (or one), shown in the viewer's zone."""
-    zone = viewer_zone(query.timezone)
+    zone = clock.zone(query.timezone, "tz")
     if not 0 <= (query.last - query.first).days < MAX_DAYS:
         raise ValidationFailed(f"'to' must be on or after 'from', at most {MAX_DAYS} days in all.", field="to")
     window = viewer_window(query.first, query.last, zone)
     service = catalog.get_service(org_id, query.service_id)
     found: list[Slot] = []
+    rules = Rules(now=clock.now())
     for member in _staff_giving(org_id, service, query.staff_id):
-        taken = taken_granules(org_id, member.staff_id, window)
-        found += open_slots(service, member, window, Rules(now=clock.now()), taken)
+        found += open_slots(service, member, window, rules, taken_granules(org_id, member.staff_id, window))
     found.sort(key=lambda slot: (slot.start, slot.staff_id))
     return [{"start": s.start.astimezone(zone).isoformat(), "end": s.end.astimezone(zone).isoformat(),
              "staff_id": s.staff_id} for s in found]
@@ -126,13 +125,6 @@ def public_service(service: Service) -> dict[str, Any]:
 def public_staff(member: StaffMember) -> dict[str, Any]:
     return {"id": member.staff_id, "display_name": member.display_name, "timezone": member.timezone,
             "service_ids": list(member.service_ids or [])}
-
-
-def viewer_zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError) as error:
-        raise ValidationFailed("Unknown IANA time zone.", field="tz") from error
 
 
 def _staff_giving(org_id: str, service: Service, staff_id: str | None) -> list[StaffMember]:
