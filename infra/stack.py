@@ -60,6 +60,7 @@ from aws_cdk import (
 from chalice.cdk import Chalice
 from constructs import Construct
 
+from chalicelib.jobs.backup import EXPORTS
 from chalicelib.services.identity.authentication import LOCKOUT_LOG_MESSAGE
 from infra.tables import TableSpec, table_specs
 
@@ -67,6 +68,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 RESERVED_CONCURRENCY = 100  # caps the blast radius of a flood on DynamoDB and KMS
 BACKUP_DAILY_DAYS, BACKUP_MONTHLY_DAYS = 35, 366
+# The oldest run the backup job keeps (first of the month, 12 months back) is at most 12 * 31 days old:
+# S3 expires backups a week after that, as a backstop to the job's own pruning.
+BACKUP_KEPT_DAYS = 12 * 31 + 7
 
 
 @dataclass(frozen=True)
@@ -390,10 +394,10 @@ def _backup_bucket(scope: Construct, construct_id: str, key: kms.IKey, name: str
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL, enforce_ssl=True,
         minimum_tls_version=1.2, removal_policy=RemovalPolicy.RETAIN,
         lifecycle_rules=[
-            s3.LifecycleRule(id="daily", prefix="daily/", expiration=Duration.days(BACKUP_DAILY_DAYS + 1),
-                             noncurrent_version_expiration=Duration.days(7)),
-            s3.LifecycleRule(id="monthly", prefix="monthly/", expiration=Duration.days(BACKUP_MONTHLY_DAYS + 1),
-                             noncurrent_version_expiration=Duration.days(7)),
+            # Every file of a run is under EXPORTS; the job prunes runs, which leaves noncurrent versions.
+            s3.LifecycleRule(id="exports", prefix=EXPORTS, expiration=Duration.days(BACKUP_KEPT_DAYS),
+                             noncurrent_version_expiration=Duration.days(1),
+                             abort_incomplete_multipart_upload_after=Duration.days(1)),
         ],
     )
 

@@ -1,6 +1,7 @@
 """The daily retention job (HIPAA 164.316(b)(2), ASVS 14.2.7): per org, bookings are deleted
 `booking_retention_days` after they end and customers `customer_retention_days` after their last
-appointment (with every booking and lock of theirs; 0 keeps them), audit events after
+appointment (with every booking and lock of theirs; 0 keeps them; a deleted booking's end lives on as the
+customer's `last_visit_at`, so customers outlast their bookings), audit events after
 `audit_retention_days` (six years at least), login attempts after 90 days. Each deletion is audited
 with its counts; a dry run lists what would go and deletes nothing.
 """
@@ -10,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock
 from chalicelib.jobs.runner import SYSTEM_CHAIN, JobReport
@@ -64,8 +67,7 @@ def plan_for(org_id: str, policy: SecurityPolicy, now: datetime) -> Plan:
     if policy.customer_retention_days:
         cutoff = now - timedelta(days=policy.customer_retention_days)
         last_seen = _last_appointments(bookings)
-        plan.customers = [c for c in Customer.query(org_id)
-                          if last_seen.get(c.customer_id, c.created_at) < cutoff]
+        plan.customers = [c for c in Customer.query(org_id) if _last_seen(c, last_seen) < cutoff]
         gone = {c.customer_id for c in plan.customers}
         plan.bookings += [b for b in bookings if b.customer_id in gone and b not in plan.bookings]
     return plan
@@ -78,7 +80,28 @@ def _last_appointments(bookings: Iterable[Booking]) -> dict[str, datetime]:
     return last
 
 
+def _last_seen(customer: Customer, last_appointments: dict[str, datetime]) -> datetime:
+    """When the customer was last seen: their latest appointment, kept or deleted, else their creation."""
+    candidates = [customer.created_at, customer.last_visit_at, last_appointments.get(customer.customer_id)]
+    return max(moment for moment in candidates if moment is not None)
+
+
+def _remember_last_visits(org_id: str, plan: Plan) -> None:
+    """Before bookings go, keep their latest end on each customer who stays."""
+    gone = {c.customer_id for c in plan.customers}
+    for customer_id, ended in _last_appointments(b for b in plan.bookings if b.customer_id not in gone).items():
+        customer = Customer(org_id, customer_id)
+        try:
+            customer.update(actions=[Customer.last_visit_at.set(ended)],
+                            condition=Customer.customer_id.exists() & (Customer.last_visit_at.does_not_exist()
+                                                                       | (Customer.last_visit_at < ended)))
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise  # a later visit is already remembered, or the customer is gone: nothing to keep
+
+
 def _apply(org_id: str, plan: Plan, policy: SecurityPolicy, now: datetime) -> None:
+    _remember_last_visits(org_id, plan)
     for booking in plan.bookings:
         for granule in booking.granules or []:
             SlotLock(staff_key(org_id, booking.staff_id), granule).delete()

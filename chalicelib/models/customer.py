@@ -28,6 +28,8 @@ class Customer(SealedModel):
     customer_id = UnicodeAttribute(range_key=True)
     email_index = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+    # The end of the latest appointment retention has deleted: the customer's clock keeps running from it.
+    last_visit_at = UTCDateTimeAttribute(null=True)
     by_email = CustomerByEmail()
 
     @property

@@ -119,12 +119,40 @@ def assert_backup_bucket(template: Template) -> None:
     assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
     assert props["PublicAccessBlockConfiguration"] == {
         "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
-    expirations = {r["Id"]: r["ExpirationInDays"] for r in props["LifecycleConfiguration"]["Rules"]}
-    assert expirations == {"daily": 36, "monthly": 367}
+    assert_backup_files_expire(props["LifecycleConfiguration"]["Rules"])
     assert bucket["DeletionPolicy"] == "Retain"
     assert "AccessLogBucket" in json.dumps(props["LoggingConfiguration"])
     policy = json.dumps(resources(template, "AWS::S3::BucketPolicy"))
     assert '"aws:SecureTransport": "false"' in policy and '"Effect": "Deny"' in policy
+
+
+def assert_backup_files_expire(rules: list[dict]) -> None:
+    """Every file the backup job writes (all under backup.EXPORTS) expires, never before the job would still
+    keep its run; the versions its pruning leaves behind expire too (they lived on forever)."""
+    from chalicelib.config import settings
+    from chalicelib.jobs import backup
+
+    covering = [r for r in rules if r["Status"] == "Enabled"
+                and backup.EXPORTS.startswith(r.get("Prefix", r.get("Filter", {}).get("Prefix", "")))]
+    assert covering, f"no lifecycle rule covers {backup.EXPORTS}"
+    oldest_kept = max_age_of_a_kept_run(settings().backups_daily, settings().backups_monthly)
+    expirations = [r.get("ExpirationInDays") for r in covering]
+    assert None not in expirations and min(expirations) > oldest_kept
+    assert any(r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays") for r in covering)
+
+
+def max_age_of_a_kept_run(daily: int, monthly: int) -> int:
+    """The age in days of the oldest run the job keeps, over two years of daily runs."""
+    from datetime import date, timedelta
+
+    from chalicelib.jobs.backup import runs_to_keep
+
+    days = [date(2025, 1, 1) + timedelta(days=n) for n in range(730)]
+    oldest = 0
+    for today_index, today in enumerate(days):
+        kept = runs_to_keep([d.isoformat() for d in days[:today_index + 1]], daily, monthly)
+        oldest = max(oldest, (today - date.fromisoformat(min(kept))).days)
+    return oldest
 
 
 def test_backup_buckets_are_versioned_locked_encrypted_private_and_tls_only(main, replica):

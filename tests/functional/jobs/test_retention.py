@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -103,3 +103,28 @@ def test_audit_events_older_than_the_setting_go_and_the_chain_still_verifies(cli
     assert remaining[0] == "recent.event" and len(remaining) == 2  # and the retention event itself
     assert old_events > 5
     assert audit.verify(clinic.org_id).ok
+
+
+def test_a_customer_outlasts_their_deleted_bookings_by_the_customer_retention(client, fake_clock):
+    """Bookings kept 30 days, customers 365: a returning customer's record must stay a year after their
+    last visit, not vanish once that visit's booking is deleted (it fell back to when they were created)."""
+    clinic = make_clinic()
+    change_policy(clinic.owner, {"booking_retention_days": 30, "customer_retention_days": 365})
+    first = next_weekday()
+    book(client, clinic, at(first, "10:00"))
+    fake_clock.advance(days=400)  # the same patient comes back more than a year later
+    day = next_weekday(fake_clock.now.date() + timedelta(days=2))
+    book(client, clinic, at(day, "10:00"))
+    visit_end = datetime.fromisoformat(at(day, "10:30"))
+
+    for days_after_last_visit in (31, 32, 200, 364):
+        fake_clock.now = visit_end + timedelta(days=days_after_last_visit)
+        invoke(client, "daily_retention")
+        assert Customer.count() == 1, f"the customer was deleted {days_after_last_visit} days after their visit"
+    assert Booking.count() == 0  # both bookings went on the booking schedule
+
+    fake_clock.now = visit_end + timedelta(days=366)
+    report = invoke(client, "daily_retention")
+
+    assert Customer.count() == 0
+    assert len(report["deleted"]["clinic"]["customers"]) == 1
