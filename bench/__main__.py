@@ -24,13 +24,14 @@ for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
 
 
 def main() -> None:
-    from bench import backups, booking, cold_start, envelope, login
+    from bench import backups, booking, cold_start, envelope, local_aws, login
 
     measures = {
         "envelope": envelope.measure,
         "login": login.measure,
         "booking": booking.measure,
         "booking_over_http": booking.measure_http,
+        "local_aws_memory": local_aws.measure,
         "backups": backups.measure,
         "cold_start": cold_start.measure,
     }

@@ -1,4 +1,5 @@
-"""`make run`: moto's server as the local AWS, SafeSlot's resources and demo org, and `chalice local`.
+"""`make run`: moto's server as the local AWS (scripts/local_aws.py: DynamoDB made atomic, memory bounded),
+SafeSlot's resources and demo org, and `chalice local`.
 
 Ctrl-C or SIGTERM stops every process this started. Each run starts from an empty local AWS.
 """
@@ -113,9 +114,8 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    bin_dir = Path(sys.executable).parent
     LOCAL_DIR.mkdir(parents=True, exist_ok=True)
-    children.append(start([str(bin_dir / "moto_server"), "-H", HOST, "-p", str(AWS_PORT)], env, "moto.log"))
+    children.append(start([sys.executable, "scripts/local_aws.py", "-H", HOST, "-p", str(AWS_PORT)], env, "moto.log"))
     wait_for_port(AWS_PORT)
     env = provision(env)
     children.append(start([sys.executable, "scripts/chalice_local.py", "--no-autoreload", "--stage", "local",

@@ -47,25 +47,12 @@ def client(aws_stack: dict[str, str]) -> Iterator[Client]:
 
 @pytest.fixture
 def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make moto's in-process DynamoDB apply each request atomically, as DynamoDB does.
+    """Make moto's in-process DynamoDB apply each request atomically, as DynamoDB does (and as the local
+    stack's server does: scripts/local_aws.py). Threads still interleave between their requests."""
+    from scripts.local_aws import atomic_dynamodb_patches
 
-    moto is not thread-safe (a transaction deep-copies tables that another thread is changing);
-    concurrency tests need the real service's guarantee, not moto's race, so requests are serialized
-    while the threads still interleave between their reads and their conditional writes.
-    """
-    import threading
-
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.RLock()
-    for name in ("transact_write_items", "put_item", "update_item", "delete_item", "get_item", "query"):
-        original = getattr(DynamoDBBackend, name)
-
-        def serialized(self: DynamoDBBackend, *args: object, __original=original, **kwargs: object) -> object:
-            with lock:
-                return __original(self, *args, **kwargs)
-
-        monkeypatch.setattr(DynamoDBBackend, name, serialized)
+    for owner, name, replacement in atomic_dynamodb_patches():
+        monkeypatch.setattr(owner, name, replacement)
 
 
 class FakeClock:
