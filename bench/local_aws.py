@@ -49,7 +49,16 @@ def _load(server_command: list[str], writes: int) -> dict[str, Any]:
         return {"rss_started_mb": started, "rss_after_writes_mb": _rss_mb(server.pid),
                 "writes_per_second": round(rate, 1), "answers": dict(outcomes)}
     finally:
-        server.terminate()
+        _stop(server)
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL: a stock moto busy copying tables may not stop in time."""
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
         server.wait(timeout=20)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
+from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib.errors import ValidationFailed
@@ -27,11 +29,21 @@ def reset() -> None:
 
 
 def zone(name: str, field: str) -> ZoneInfo:
-    """The IANA zone `name`, or a 422 naming `field`."""
+    """The IANA zone `name`, or a 422 naming `field`. Only the IANA database's names count: the host's
+    `localtime` (whatever the machine is set to: UTC on Lambda) and `Factory` ("zone unknown") do not."""
+    if not isinstance(name, str) or name not in _iana_zone_names():
+        raise ValidationFailed("Unknown IANA time zone (use a name such as 'Europe/Paris').", field=field)
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError) as error:
         raise ValidationFailed("Unknown IANA time zone.", field=field) from error
+
+
+@functools.cache
+def _iana_zone_names() -> frozenset[str]:
+    """The zones of the IANA database as the pinned `tzdata` package lists them (not the host's files)."""
+    names = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
+    return frozenset(names) - {"Factory"}
 
 
 def parse_instant(value: str, field: str) -> datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Mapping
 from datetime import date, time
@@ -12,6 +13,7 @@ from pynamodb.exceptions import PutError
 from chalicelib import clock
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.models.catalog import Service, StaffMember
+from chalicelib.models.user import User
 from chalicelib.services import audit
 from chalicelib.services.booking.timeline import GRANULE_SECONDS, WEEKDAYS
 from chalicelib.services.identity.roles import Permission, require
@@ -21,6 +23,7 @@ GRANULE_MINUTES = GRANULE_SECONDS // 60
 MAX_SPAN_MINUTES = 240  # duration + buffers: at most 48 locks, so a reschedule fits one transaction
 SERVICE_FIELDS = ("name", "duration_minutes", "buffer_before_minutes", "buffer_after_minutes",
                   "min_notice_minutes", "max_advance_days", "slot_step_minutes", "active")
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")  # reorder what is shown
 STAFF_FIELDS = ("display_name", "timezone", "service_ids", "weekly_hours", "exceptions", "time_off",
                 "user_id", "active")  # `version` is the store's, never the caller's
 
@@ -73,6 +76,7 @@ def create_staff(principal: Principal, fields: Mapping[str, Any]) -> dict[str, A
     member = StaffMember(principal.org_id, uuid.uuid4().hex, created_at=now, updated_at=now)
     _apply(member, fields, STAFF_FIELDS)
     _check_staff(member)
+    _check_user_link(member)
     member.save(condition=StaffMember.staff_id.does_not_exist())
     _audit(principal, "staff.created", staff_id=member.staff_id)
     return staff_view(member)
@@ -83,6 +87,8 @@ def update_staff(principal: Principal, staff_id: str, fields: Mapping[str, Any])
     member = get_staff(principal.org_id, staff_id)
     _apply(member, fields, STAFF_FIELDS)
     _check_staff(member)
+    if "user_id" in fields:  # a link made earlier stays valid for edits of other fields
+        _check_user_link(member)
     member.updated_at = clock.now()
     try:
         member.save()  # conditional on the version read: two admins' edits never overwrite each other
@@ -117,8 +123,7 @@ def staff_ids_of_user(org_id: str, user_id: str) -> set[str]:
 # --- checks -----------------------------------------------------------------------------------------
 
 def _check_service(service: Service) -> None:
-    if not service.name:
-        raise ValidationFailed("Field 'name' is required.", field="name")
+    service.name = _display_text(service.name, "name")
     for name in ("duration_minutes", "buffer_before_minutes", "buffer_after_minutes", "slot_step_minutes"):
         if int(getattr(service, name)) % GRANULE_MINUTES:
             raise ValidationFailed(f"Field '{name}' must be a multiple of {GRANULE_MINUTES}.", field=name)
@@ -129,8 +134,7 @@ def _check_service(service: Service) -> None:
 
 
 def _check_staff(member: StaffMember) -> None:
-    if not member.display_name:
-        raise ValidationFailed("Field 'display_name' is required.", field="display_name")
+    member.display_name = _display_text(member.display_name, "display_name")
     clock.zone(member.timezone, "timezone")
     for day, intervals in (member.weekly_hours or {}).items():
         if day not in WEEKDAYS:
@@ -146,6 +150,29 @@ def _check_staff(member: StaffMember) -> None:
     known = {s.service_id for s in Service.query(member.org_id)}
     if set(member.service_ids or []) - known:
         raise ValidationFailed("Unknown service id.", field="service_ids")
+
+
+def _display_text(value: str | None, field: str) -> str:
+    """A name people read (pages, e-mails, calendars): trimmed, not blank, no control characters."""
+    text = (value or "").strip()
+    if not text:
+        raise ValidationFailed(f"Field '{field}' must not be blank.", field=field)
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS for char in text):
+        raise ValidationFailed(f"Field '{field}' must not hold control characters or line breaks.", field=field)
+    return text
+
+
+def _check_user_link(member: StaffMember) -> None:
+    """A staff member works as a user of their own org, or as nobody."""
+    if member.user_id is None:
+        return
+    unknown = ValidationFailed("No user with this id in your organization.", field="user_id")
+    if not member.user_id:
+        raise unknown  # DynamoDB refuses an empty key: never look it up
+    try:
+        User.get(member.org_id, member.user_id)
+    except User.DoesNotExist as error:
+        raise unknown from error
 
 
 def _check_intervals(intervals: list[dict[str, str]], field: str) -> None:
