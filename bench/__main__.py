@@ -25,6 +25,9 @@ for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
 
 def main() -> None:
     from bench import backups, booking, cold_start, envelope, local_aws, login
+    from scripts.local_aws import make_dynamodb_atomic
+
+    make_dynamodb_atomic()  # in-process moto as the local stack serves it: no table copies per transaction
 
     measures = {
         "envelope": envelope.measure,

@@ -1,6 +1,6 @@
 """Booking and slot queries: AWS calls per operation (counts); p50/p95 in process, in all and of SafeSlot's
-own code (time inside AWS calls taken out: moto copies every table on each transaction, which real DynamoDB
-does not); concurrent bookings per second over HTTP on the local stack against health checks per second."""
+own code (time inside AWS calls taken out: moto's times are not DynamoDB's); concurrent bookings per second
+over HTTP on the local stack against health checks per second."""
 
 from __future__ import annotations
 

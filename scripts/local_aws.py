@@ -109,11 +109,16 @@ def _untracked_new(cls: type, *_args: Any, **_kwargs: Any) -> Any:
     return object.__new__(cls)
 
 
+def make_dynamodb_atomic() -> None:
+    """Apply the changes to this process's moto for good (the server; the in-process benchmarks)."""
+    for owner, name, replacement in atomic_dynamodb_patches():
+        setattr(owner, name, replacement)
+
+
 def main(argv: list[str] | None = None) -> None:
     from moto import server
 
-    for owner, name, replacement in atomic_dynamodb_patches():
-        setattr(owner, name, replacement)
+    make_dynamodb_atomic()
     server.main(argv or sys.argv[1:])
 
 
