@@ -8,7 +8,7 @@ Stock moto gets both wrong under concurrent requests:
 - every model instance it creates is appended to a class-level list kept for its dashboard, so each of
   those table copies (and each item a read copies) stays in memory for good (21.9 GB after ~2,500 writes).
 
-`atomic_dynamodb_patches()` names the three changes; this server and the in-process tests' `atomic_dynamodb`
+`atomic_dynamodb_patches()` names the changes; this server and the in-process tests' `atomic_dynamodb`
 fixture both apply them. Usage: `python scripts/local_aws.py -H 127.0.0.1 -p 5000` (moto_server's options).
 """
 
@@ -27,11 +27,13 @@ def atomic_dynamodb_patches() -> list[Patch]:
     """(owner, attribute name, replacement) for each change; apply them with setattr (or monkeypatch)."""
     from moto.core.model_instances import model_data
     from moto.dynamodb import models
+    from moto.dynamodb.models.table_export import TableExport
     from moto.dynamodb.responses import DynamoHandler
 
     backend = models.DynamoDBBackend
     return [
         (DynamoHandler, "call_action", _one_at_a_time(DynamoHandler.call_action)),
+        (TableExport, "_backup_to_s3_file", _one_at_a_time(TableExport._backup_to_s3_file)),
         (backend, "transact_write_items", _undo_touched_items(backend.transact_write_items)),
         (models, "copy", _TablesNotCopied()),
         *[(model, "__new__", _untracked_new) for model in model_data["dynamodb"].values()],
@@ -41,12 +43,13 @@ def atomic_dynamodb_patches() -> list[Patch]:
 _DYNAMODB_LOCK = threading.RLock()
 
 
-def _one_at_a_time(call_action: Callable[..., Any]) -> Callable[..., Any]:
-    """Each DynamoDB request (a transaction, a write, a query) runs whole before the next one begins."""
+def _one_at_a_time(work: Callable[..., Any]) -> Callable[..., Any]:
+    """Each DynamoDB request (a transaction, a write, a query), and each export's read of its table (moto
+    runs it in a thread of its own), runs whole before the next one begins."""
 
-    def serialized(handler: Any) -> Any:
+    def serialized(*args: Any, **kwargs: Any) -> Any:
         with _DYNAMODB_LOCK:
-            return call_action(handler)
+            return work(*args, **kwargs)
 
     return serialized
 

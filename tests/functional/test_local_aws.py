@@ -63,3 +63,26 @@ def test_transactions_and_reads_leave_no_copies_behind(dynamodb):
 
     kept = {name: len(model.instances_tracked) for name, model in model_data["dynamodb"].items()}
     assert kept == dict.fromkeys(kept, 0)
+
+
+def test_an_export_reads_its_table_whole_and_completes(dynamodb):
+    import gzip
+    import json
+    import time
+
+    for sk in ("a", "b", "c"):
+        dynamodb.put_item(TableName=TABLE, Item=key(sk))
+    dynamodb.update_continuous_backups(TableName=TABLE, PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": True})
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="exports")
+    arn = dynamodb.describe_table(TableName=TABLE)["Table"]["TableArn"]
+
+    export = dynamodb.export_table_to_point_in_time(TableArn=arn, S3Bucket="exports", S3Prefix="probe")
+    while (status := dynamodb.describe_export(ExportArn=export["ExportDescription"]["ExportArn"])
+           ["ExportDescription"]["ExportStatus"]) == "IN_PROGRESS":
+        time.sleep(0.05)
+
+    [data] = [o["Key"] for o in s3.list_objects_v2(Bucket="exports")["Contents"] if o["Key"].endswith(".gz")]
+    lines = gzip.decompress(s3.get_object(Bucket="exports", Key=data)["Body"].read()).decode().splitlines()
+    assert status == "COMPLETED" and sorted(json.loads(line)["Item"]["sk"]["S"] for line in lines) == ["a", "b", "c"]
