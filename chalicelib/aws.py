@@ -1,28 +1,73 @@
-"""boto3 clients, built lazily in one place.
+"""boto3 clients, built lazily in one place, and the time budget every AWS call of a request shares.
 
-`AWS_ENDPOINT_URL` (the local stack's moto server) is honoured by botocore itself; timeouts and
-retries are bounded so that an unreachable service fails a request in seconds, not minutes.
+`AWS_ENDPOINT_URL` (the local stack's moto server) is honoured by botocore itself. Each attempt is
+bounded (`CONNECT_TIMEOUT` + `READ_TIMEOUT`) and retried once, and an attempt that could not finish
+before the request's deadline is not started (`RequestDeadlineExceeded`): API Gateway gives up on a
+Lambda after 29 s, so a request that waits on a hanging service answers 503 well before that.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import threading
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import botocore.config
+import botocore.exceptions
 import botocore.loaders
 import botocore.session
 
+CONNECT_TIMEOUT_SECONDS = 1
+READ_TIMEOUT_SECONDS = 3
+TOTAL_ATTEMPTS = 2  # the first try and one retry (botocore's standard mode: throttling, 5xx, resets)
+ATTEMPT_SECONDS = CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS  # the longest one attempt can take
+REQUEST_BUDGET_SECONDS = 24.0  # every AWS call of one API request ends within this (API Gateway: 29 s)
+
 CLIENT_CONFIG = botocore.config.Config(
-    connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"}
+    connect_timeout=CONNECT_TIMEOUT_SECONDS, read_timeout=READ_TIMEOUT_SECONDS,
+    retries={"total_max_attempts": TOTAL_ATTEMPTS, "mode": "standard"},
 )
+
+
+class RequestDeadlineExceeded(botocore.exceptions.BotoCoreError):
+    """An AWS call was not started: it could not have finished within the request's time budget."""
+
+    fmt = "The request's time budget for AWS calls is spent."
+
+
+class _Deadline(threading.local):
+    at: float | None = None
+
+
+_deadline = _Deadline()
+
+
+@contextlib.contextmanager
+def deadline(seconds: float = REQUEST_BUDGET_SECONDS) -> Iterator[None]:
+    """Within this block (one API request, on this thread), AWS calls end within `seconds` from now."""
+    _deadline.at = time.monotonic() + seconds
+    try:
+        yield
+    finally:
+        _deadline.at = None
+
+
+def _respect_deadline(**_kwargs: Any) -> None:
+    """botocore `before-send` hook: refuse an attempt that could outlast this thread's deadline."""
+    if _deadline.at is not None and time.monotonic() + ATTEMPT_SECONDS > _deadline.at:
+        raise RequestDeadlineExceeded()
 
 
 @functools.cache
 def client(service: str, region: str | None = None) -> Any:
     """A boto3 client for `service` (cached per service and region; `client.cache_clear()` resets)."""
-    return boto3.client(service, region_name=region, config=CLIENT_CONFIG)
+    made = boto3.client(service, region_name=region, config=CLIENT_CONFIG)
+    made.meta.events.register("before-send", _respect_deadline)
+    return made
 
 
 @functools.cache
@@ -39,6 +84,7 @@ def botocore_session() -> botocore.session.Session:
     session = botocore.session.Session()
     session.register_component("data_loader", _data_loader())
     session.set_default_client_config(CLIENT_CONFIG)
+    session.register("before-send", _respect_deadline)
     return session
 
 

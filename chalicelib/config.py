@@ -33,6 +33,7 @@ class Settings:
     alert_topic_arn: str  # SNS topic that operators subscribe to (job failures)
     backups_daily: int  # daily backup runs kept
     backups_monthly: int  # first-of-month runs kept beyond those
+    data_key_max_age_seconds: int  # a data key is reused this long: writes go on so long after KMS refuses
 
     def table_name(self, name: str) -> str:
         """Full DynamoDB table name for a logical table, e.g. `orgs` -> `safeslot-local-orgs`."""
@@ -68,4 +69,5 @@ def settings() -> Settings:
         alert_topic_arn=os.environ.get("SAFESLOT_ALERT_TOPIC_ARN", ""),
         backups_daily=int(os.environ.get("SAFESLOT_BACKUPS_DAILY", "35")),
         backups_monthly=int(os.environ.get("SAFESLOT_BACKUPS_MONTHLY", "12")),
+        data_key_max_age_seconds=int(os.environ.get("SAFESLOT_DATA_KEY_MAX_AGE_SECONDS", "60")),
     )

@@ -19,6 +19,7 @@ class DomainError(ChaliceUnhandledError):
     """
 
     message = "The request could not be completed."
+    retry_after: int | None = None  # seconds, sent as Retry-After
 
     def __init__(self, message: str | None = None, **details: Any) -> None:
         super().__init__(message or self.message)
@@ -82,8 +83,20 @@ class RateLimited(DomainError):
     message = "Too many requests; retry later."
 
 
-class EncryptionUnavailable(DomainError):
+class Unavailable(DomainError):
+    """A service we depend on is refusing, throttling, failing or too slow: retry after `retry_after` s."""
+
+    message = "The service is temporarily unavailable; retry later."
+    retry_after = 5
+
+
+class EncryptionUnavailable(Unavailable):
     message = "Encryption is unavailable; nothing was changed. Retry later."
+    retry_after = 30
+
+
+class StorageUnavailable(Unavailable):
+    message = "Storage is temporarily unavailable; retry later."
 
 
 class SealedDataInvalid(DomainError):
@@ -163,6 +176,8 @@ ERROR_TABLE: dict[type[DomainError], tuple[int, str]] = {
     InternalError: (500, "internal_error"),
     SealedDataInvalid: (500, "data_integrity_error"),
     EncryptionUnavailable: (503, "encryption_unavailable"),
+    Unavailable: (503, "service_unavailable"),
+    StorageUnavailable: (503, "storage_unavailable"),
 }
 
 

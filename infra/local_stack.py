@@ -82,24 +82,25 @@ def create_all() -> dict[str, str]:
             "SAFESLOT_ALERT_TOPIC_ARN": alerts}
 
 
-@contextlib.contextmanager
-def mocked_stack() -> Iterator[dict[str, str]]:
-    """An in-process moto with SafeSlot's resources and the environment pointing at them (tests, bench)."""
-    from moto import mock_aws
-
+def forget_cached_state() -> None:
+    """Drop every client, key provider, connection and setting SafeSlot cached (the AWS behind it changed)."""
     from chalicelib import aws, clock
-    from chalicelib.config import settings
     from chalicelib.crypto.blind_index import reset_index_keys
     from chalicelib.crypto.envelope import reset_sealers
     from chalicelib.models.base import reset_connections
 
-    def forget_cached_state() -> None:
-        settings.cache_clear()
-        aws.reset()
-        reset_sealers()
-        reset_index_keys()
-        reset_connections()
-        clock.reset()
+    settings.cache_clear()
+    aws.reset()
+    reset_sealers()
+    reset_index_keys()
+    reset_connections()
+    clock.reset()
+
+
+@contextlib.contextmanager
+def mocked_stack() -> Iterator[dict[str, str]]:
+    """An in-process moto with SafeSlot's resources and the environment pointing at them (tests, bench)."""
+    from moto import mock_aws
 
     saved = dict(os.environ)
     with mock_aws():

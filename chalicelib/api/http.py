@@ -14,6 +14,7 @@ from typing import Any
 
 from chalice.app import Chalice, Request, Response
 
+from chalicelib import aws, outages
 from chalicelib.config import settings
 from chalicelib.errors import (
     PUBLIC_DETAILS,
@@ -60,15 +61,26 @@ def http_middleware(request: Request, get_response: Handler) -> Response:
     correlation_id = (request.context or {}).get("requestId") or uuid.uuid4().hex
     logger.set_correlation_id(correlation_id)
     try:
-        response = _from_chalice_error(get_response(request), correlation_id)
+        with aws.deadline():
+            response = _from_chalice_error(get_response(request), correlation_id)
     except DomainError as error:
         response = error_response(error, correlation_id)
-    except Exception:
-        logger.exception("unhandled error")
-        response = error_response(InternalError(), correlation_id)
+    except Exception as error:
+        response = error_response(_unexpected(error), correlation_id)
     _add_headers(response, request, correlation_id)
     _log_access(request, response)
     return response
+
+
+def _unexpected(error: Exception) -> DomainError:
+    """A transient AWS failure becomes a 503 with Retry-After; anything else is a bug: a logged 500."""
+    unavailable = outages.as_unavailable(error)
+    if unavailable is None:
+        logger.exception("unhandled error")
+        return InternalError()
+    logger.warning("dependency unavailable", extra={"error_type": type(error).__name__,
+                                                    "aws_error": outages.error_code(error)})
+    return unavailable
 
 
 def error_response(error: DomainError, correlation_id: str) -> Response:
@@ -78,8 +90,9 @@ def error_response(error: DomainError, correlation_id: str) -> Response:
     if status >= 500:
         body["correlation_id"] = correlation_id
     headers: dict[str, str | list[str]] = {}
-    if "retry_after" in error.details:
-        headers["Retry-After"] = str(int(error.details["retry_after"]))
+    retry_after = error.details.get("retry_after", error.retry_after)
+    if retry_after is not None:
+        headers["Retry-After"] = str(int(retry_after))
     return Response(body={"error": body}, status_code=status, headers=headers)
 
 

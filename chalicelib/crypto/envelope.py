@@ -19,9 +19,9 @@ import botocore.exceptions
 import botocore.session
 from aws_encryption_sdk import CommitmentPolicy
 from aws_encryption_sdk.caches.local import LocalCryptoMaterialsCache
-from aws_encryption_sdk.exceptions import AWSEncryptionSDKClientError
+from aws_encryption_sdk.exceptions import AWSEncryptionSDKClientError, DecryptKeyError
 from aws_encryption_sdk.identifiers import Algorithm
-from aws_encryption_sdk.key_providers.kms import StrictAwsKmsMasterKeyProvider
+from aws_encryption_sdk.key_providers.kms import KMSMasterKey, StrictAwsKmsMasterKeyProvider
 from aws_encryption_sdk.materials_managers.base import CryptoMaterialsManager
 from aws_encryption_sdk.materials_managers.caching import CachingCryptoMaterialsManager
 from aws_encryption_sdk.materials_managers.default import DefaultCryptoMaterialsManager
@@ -33,11 +33,43 @@ from chalicelib.errors import EncryptionUnavailable, SealedDataInvalid
 
 ALGORITHM = Algorithm.AES_256_GCM_HKDF_SHA512_COMMIT_KEY
 CACHE_CAPACITY = 1000
-CACHE_MAX_AGE_SECONDS = 300.0
 CACHE_MAX_MESSAGES = 10_000
 # KMS error codes that mean "the ciphertext is wrong", as opposed to "KMS cannot serve us now".
 _BAD_CIPHERTEXT_CODES = {"InvalidCiphertextException", "IncorrectKeyException"}
 _SDK_FAILURES = (AWSEncryptionSDKClientError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
+
+
+class KmsRefused(Exception):
+    """KMS answered a Decrypt with an error that is about KMS (disabled, pending deletion, throttled,
+    failing), not about the ciphertext. Raised past the SDK's key loop, which would otherwise swallow it."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class _ReportingKmsMasterKey(KMSMasterKey):  # type: ignore[misc]
+    """The SDK's KMS master key, except that a refusal by KMS is not disguised as an undecryptable key.
+
+    The SDK turns every KMS ClientError into DecryptKeyError, and its provider then drops that error and
+    raises a new, causeless DecryptKeyError("Unable to decrypt data key"): a disabled key would look like
+    a tampered message. Only KMS's own "this ciphertext is wrong" codes stay DecryptKeyError here.
+    """
+
+    def _decrypt_data_key(self, encrypted_data_key: Any, algorithm: Any, encryption_context: Any = None) -> Any:
+        try:
+            return super()._decrypt_data_key(encrypted_data_key, algorithm, encryption_context)
+        except DecryptKeyError as error:
+            cause = error.__cause__
+            if isinstance(cause, botocore.exceptions.ClientError):
+                code = str(cause.response.get("Error", {}).get("Code", ""))
+                if code not in _BAD_CIPHERTEXT_CODES:
+                    raise KmsRefused(code) from cause
+            raise
+
+
+class _ReportingKmsKeyProvider(StrictAwsKmsMasterKeyProvider):  # type: ignore[misc]
+    master_key_class = _ReportingKmsMasterKey
 
 
 @dataclass(frozen=True)
@@ -63,15 +95,15 @@ class Sealer:
     ) -> None:
         if not key_arn:
             raise EncryptionUnavailable("No encryption key is configured.")
-        provider = StrictAwsKmsMasterKeyProvider(
-            key_ids=[key_arn], botocore_session=session or aws.botocore_session()
-        )
+        provider = _ReportingKmsKeyProvider(key_ids=[key_arn], botocore_session=session or aws.botocore_session())
         self._materials: CryptoMaterialsManager = DefaultCryptoMaterialsManager(provider)
         if cache:
             self._materials = CachingCryptoMaterialsManager(
                 master_key_provider=provider,
                 cache=LocalCryptoMaterialsCache(capacity=CACHE_CAPACITY),
-                max_age=CACHE_MAX_AGE_SECONDS,
+                # How long a data key is reused without asking KMS: the longest that writes and reads of
+                # cached keys go on after the KMS key is disabled or scheduled for deletion.
+                max_age=float(settings().data_key_max_age_seconds),
                 max_messages_encrypted=CACHE_MAX_MESSAGES,
             )
         self._client = aws_encryption_sdk.EncryptionSDKClient(
@@ -97,6 +129,8 @@ class Sealer:
         """Decrypt a sealed value and check that it belongs to `context` and `row_key`."""
         try:
             plaintext, header = self._client.decrypt(source=blob, materials_manager=self._materials)
+        except KmsRefused as error:
+            raise EncryptionUnavailable() from error
         except (*_SDK_FAILURES, InvalidTag, ValueError) as error:
             raise _classify_open_failure(error) from error
         # With master key providers the SDK does not check the context on decrypt: we do.

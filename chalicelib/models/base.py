@@ -18,6 +18,10 @@ from chalicelib.crypto.envelope import SealContext, sealer
 
 # PynamoDB builds a botocore session per connection; ours share parsed service models and bounded timeouts.
 pynamodb.connection.base.get_session = aws.botocore_session
+# PynamoDB passes its own client config (defaults: 15 s connect, 30 s read, 4 attempts), which wins over
+# the session's: give it the same bounds as every other AWS call.
+_TIMEOUTS = {"connect_timeout_seconds": aws.CONNECT_TIMEOUT_SECONDS, "read_timeout_seconds": aws.READ_TIMEOUT_SECONDS,
+             "max_retry_attempts": aws.TOTAL_ATTEMPTS - 1}
 
 
 def table_meta(logical_name: str) -> Any:
@@ -31,6 +35,7 @@ def table_meta(logical_name: str) -> Any:
             "region": config.region,
             "host": config.endpoint_url,
             "billing_mode": "PAY_PER_REQUEST",
+            **_TIMEOUTS,
         },
     )
 
@@ -39,12 +44,16 @@ def table_meta(logical_name: str) -> Any:
 def _connection() -> Connection:
     """One connection (one botocore client: ~150 ms to build) for every transaction of this process."""
     config = settings()
-    return Connection(region=config.region, host=config.endpoint_url)
+    return Connection(region=config.region, host=config.endpoint_url, **_TIMEOUTS)
 
 
-def transaction() -> TransactWrite:
-    """A write transaction on the configured region and endpoint."""
-    return TransactWrite(connection=_connection())
+def transaction(request_token: str | None = None) -> TransactWrite:
+    """A write transaction on the configured region and endpoint.
+
+    With `request_token` (DynamoDB's ClientRequestToken) a retried transaction is applied at most once:
+    DynamoDB answers a repeat within ten minutes with the first outcome instead of applying it again.
+    """
+    return TransactWrite(connection=_connection(), client_request_token=request_token)
 
 
 def reset_connections() -> None:

@@ -1,0 +1,1 @@
+"""Test harnesses that stand outside the product: the fault-injecting proxy and the stack behind it."""
