@@ -47,9 +47,10 @@ _deadline = _Deadline()
 
 
 @contextlib.contextmanager
-def deadline(seconds: float = REQUEST_BUDGET_SECONDS) -> Iterator[None]:
-    """Within this block (one API request, on this thread), AWS calls end within `seconds` from now."""
-    _deadline.at = time.monotonic() + seconds
+def deadline(seconds: float | None = None) -> Iterator[None]:
+    """Within this block (one API request, on this thread), AWS calls end within `seconds` from now
+    (default `REQUEST_BUDGET_SECONDS`)."""
+    _deadline.at = time.monotonic() + (seconds or REQUEST_BUDGET_SECONDS)
     try:
         yield
     finally:

@@ -7,6 +7,7 @@ anything unexpected into a 500 that says nothing but the correlation id.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from chalicelib.errors import (
     InternalError,
     MethodNotAllowed,
     NotFound,
+    Unavailable,
     UnsupportedMediaType,
     status_and_code,
 )
@@ -64,23 +66,31 @@ def http_middleware(request: Request, get_response: Handler) -> Response:
         with aws.deadline():
             response = _from_chalice_error(get_response(request), correlation_id)
     except DomainError as error:
+        _log_outage(error)
         response = error_response(error, correlation_id)
     except Exception as error:
-        response = error_response(_unexpected(error), correlation_id)
+        response = error_response(_as_domain_error(error), correlation_id)
     _add_headers(response, request, correlation_id)
     _log_access(request, response)
     return response
 
 
-def _unexpected(error: Exception) -> DomainError:
+def _as_domain_error(error: Exception) -> DomainError:
     """A transient AWS failure becomes a 503 with Retry-After; anything else is a bug: a logged 500."""
     unavailable = outages.as_unavailable(error)
     if unavailable is None:
         logger.exception("unhandled error")
         return InternalError()
-    logger.warning("dependency unavailable", extra={"error_type": type(error).__name__,
-                                                    "aws_error": outages.error_code(error)})
+    unavailable.__cause__ = error
+    _log_outage(unavailable)
     return unavailable
+
+
+def _log_outage(error: DomainError) -> None:
+    """Operators see which dependency failed and how (error names and AWS codes only, no data)."""
+    if isinstance(error, Unavailable) and error.__cause__ is not None:
+        logger.warning("dependency unavailable", extra={"error_type": type(error.__cause__).__name__,
+                                                        "aws_error": outages.error_code(error.__cause__)})
 
 
 def error_response(error: DomainError, correlation_id: str) -> Response:
@@ -146,6 +156,32 @@ def preflight(app: Chalice) -> Handler:
         methods = ", ".join(sorted(app.routes.get(path, {})))
         return Response(body="", status_code=204, headers={"Access-Control-Allow-Methods": methods})
     return answer  # type: ignore[return-value]
+
+
+def answer_outages_with_503(app: Chalice) -> None:
+    """Let transient AWS failures of every route reach the middleware as 503s (call after all routes).
+
+    Chalice turns any exception but its own unhandled-error type into a bare 500 before middleware
+    sees it; each view is wrapped so that throttling, 5xx, timeouts and resets become `Unavailable`.
+    """
+    for methods in app.routes.values():
+        for entry in methods.values():
+            entry.view_function = _outages_as_unavailable(entry.view_function)
+
+
+def _outages_as_unavailable(view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except DomainError:
+            raise
+        except Exception as error:
+            unavailable = outages.as_unavailable(error)
+            if unavailable is None:
+                raise
+            raise unavailable from error
+    return guarded
 
 
 def add_preflight_routes(app: Chalice) -> None:

@@ -48,7 +48,7 @@ class KmsRefused(Exception):
         self.code = code
 
 
-class _ReportingKmsMasterKey(KMSMasterKey):  # type: ignore[misc]
+class _ReportingKmsMasterKey(KMSMasterKey):
     """The SDK's KMS master key, except that a refusal by KMS is not disguised as an undecryptable key.
 
     The SDK turns every KMS ClientError into DecryptKeyError, and its provider then drops that error and
@@ -68,7 +68,7 @@ class _ReportingKmsMasterKey(KMSMasterKey):  # type: ignore[misc]
             raise
 
 
-class _ReportingKmsKeyProvider(StrictAwsKmsMasterKeyProvider):  # type: ignore[misc]
+class _ReportingKmsKeyProvider(StrictAwsKmsMasterKeyProvider):
     master_key_class = _ReportingKmsMasterKey
 
 

@@ -44,7 +44,9 @@ def table_meta(logical_name: str) -> Any:
 def _connection() -> Connection:
     """One connection (one botocore client: ~150 ms to build) for every transaction of this process."""
     config = settings()
-    return Connection(region=config.region, host=config.endpoint_url, **_TIMEOUTS)
+    return Connection(region=config.region, host=config.endpoint_url,
+                      connect_timeout_seconds=aws.CONNECT_TIMEOUT_SECONDS,
+                      read_timeout_seconds=aws.READ_TIMEOUT_SECONDS, max_retry_attempts=aws.TOTAL_ATTEMPTS - 1)
 
 
 def transaction(request_token: str | None = None) -> TransactWrite:

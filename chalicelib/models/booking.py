@@ -49,6 +49,7 @@ class Booking(SealedModel):
     granules: ListAttribute[int] = ListAttribute()  # the slot-lock granules this booking holds
     status = UnicodeAttribute()  # "confirmed" or "cancelled"
     sequence = NumberAttribute(default=0)  # iCalendar SEQUENCE: moves on every change
+    last_write = UnicodeAttribute(null=True)  # ClientRequestToken of the last change: read back when its answer is lost
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     by_start = BookingsByStart()

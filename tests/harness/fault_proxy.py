@@ -14,7 +14,6 @@ import json
 import socket
 import struct
 import threading
-import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -125,71 +124,69 @@ def identify(headers: dict[str, str], path: str) -> tuple[str, str]:
 
 
 def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base class's name)
-            pass  # quiet: tests assert on `proxy.calls`
-
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-            self._serve()
-
-        do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_GET  # noqa: N815
-
-        def _serve(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            service, operation = identify(headers, self.path)
-            fault = proxy.fault_for(service, operation)
-            proxy.record(Call(service, operation, body, fault.kind if fault else None))
-            if fault is None:
-                self._answer(*self._forward(body))
-            elif fault.kind == "error":
-                self._answer(fault.status, {"Content-Type": "application/x-amz-json-1.1"},
-                             json.dumps({"__type": fault.code, "message": "injected by the fault proxy"}).encode())
-            elif fault.kind == "hang":
-                proxy.wait_or_stop(fault.seconds)
-                self._reset()
-            elif fault.kind == "reset":
-                self._reset()
-            elif fault.kind == "drop_response":
-                self._forward(body)
-                self._reset()
-
-        def _forward(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
-            upstream = urlsplit(proxy.upstream)
-            connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=30)
-            try:
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
-                connection.request(self.command, self.path, body=body, headers=headers)
-                answer = connection.getresponse()
-                return answer.status, dict(answer.getheaders()), answer.read()
-            finally:
-                connection.close()
-
-        def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
-            self.send_response(status)
-            for name, value in headers.items():
-                if name.lower() not in _HOP_BY_HOP and name.lower() != "content-length":
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
-
-        def _reset(self) -> None:
-            """Close the connection with a TCP RST: the client sees 'connection reset', no answer."""
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.close_connection = True
-            self.connection.close()
-
-    return Handler
+    return type("BoundProxyHandler", (_ProxyHandler,), {"proxy": proxy})
 
 
-def wait_until(condition: object, seconds: float = 5.0) -> None:
-    """Poll `condition()` until true (for assertions on what the proxy saw from other threads)."""
-    deadline = time.monotonic() + seconds
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
+class _ProxyHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    proxy: FaultProxy
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # quiet: tests assert on `proxy.calls`
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_GET
+
+    def _serve(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        service, operation = identify({k.lower(): v for k, v in self.headers.items()}, self.path)
+        fault = self.proxy.fault_for(service, operation)
+        self.proxy.record(Call(service, operation, body, fault.kind if fault else None))
+        if fault is None:
+            self._answer(*self._forward(body))
+        else:
+            getattr(self, f"_inject_{fault.kind}")(fault, body)
+
+    def _inject_error(self, fault: Fault, _body: bytes) -> None:
+        error = json.dumps({"__type": fault.code, "message": "injected by the fault proxy"}).encode()
+        self._answer(fault.status, {"Content-Type": "application/x-amz-json-1.1"}, error)
+
+    def _inject_hang(self, fault: Fault, _body: bytes) -> None:
+        self.proxy.wait_or_stop(fault.seconds)
+        self._reset()
+
+    def _inject_reset(self, _fault: Fault, _body: bytes) -> None:
+        self._reset()
+
+    def _inject_drop_response(self, _fault: Fault, body: bytes) -> None:
+        self._forward(body)  # AWS applies the request ...
+        self._reset()  # ... and its answer never arrives
+
+    def _forward(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        upstream = urlsplit(self.proxy.upstream)
+        connection = http.client.HTTPConnection(upstream.hostname or "127.0.0.1", upstream.port, timeout=30)
+        try:
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+            connection.request(self.command, self.path, body=body, headers=headers)
+            answer = connection.getresponse()
+            return answer.status, dict(answer.getheaders()), answer.read()
+        finally:
+            connection.close()
+
+    def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() not in _HOP_BY_HOP and name.lower() != "content-length":
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _reset(self) -> None:
+        """Close the connection with a TCP RST: the client sees 'connection reset', no answer."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()

@@ -35,7 +35,7 @@ def proxied_stack(**settings: str) -> Iterator[ProxiedStack]:
     moto.start()
     host, port = moto.get_host_and_port()
     aws_url = f"http://{host}:{port}"
-    urllib.request.urlopen(urllib.request.Request(f"{aws_url}/moto-api/reset", method="POST"))  # noqa: S310
+    urllib.request.urlopen(urllib.request.Request(f"{aws_url}/moto-api/reset", method="POST"))
     proxy = FaultProxy(aws_url).start()
     try:
         os.environ.update(AWS_ENDPOINT_URL=aws_url, **settings)

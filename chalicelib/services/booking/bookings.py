@@ -12,16 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock
+from chalicelib import clock, outages
 from chalicelib.config import settings
 from chalicelib.errors import BookingCancelled, Conflict, NotFound, SlotUnavailable, TooLateToChange
 from chalicelib.logs import logger
-from chalicelib.models.base import transaction
-from chalicelib.models.booking import Booking, IdempotencyRecord, SlotLock
+from chalicelib.models.booking import AccessGrant, Booking, IdempotencyRecord, SlotLock
 from chalicelib.models.catalog import Service, StaffMember
+from chalicelib.models.transactions import commit, new_request_token
 from chalicelib.services import audit, customers
 from chalicelib.services.booking import catalog, grants
 from chalicelib.services.booking.availability import Rules, busy_span, is_offered
@@ -64,15 +63,8 @@ def book(actor: Actor, customer_id: str, request: NewBooking,
         token, grant = grants.booking_grant(booking)
         body: dict[str, Any] = {"booking": public_view(booking),
                                 "manage_url": grants.manage_url(booking.booking_id, token)}
-        try:
-            with transaction() as tx:
-                tx.save(booking, condition=Booking.booking_id.does_not_exist())
-                _schedule_unchanged(tx, staff)
-                _take_locks(tx, _locks_of(booking), booking.booking_id, booking.granules)
-                tx.save(grant)
-                if idempotency:
-                    tx.save(idempotency.record(201, body), condition=IdempotencyRecord.key.does_not_exist())
-        except TransactWriteError:
+        record = idempotency.record(201, body) if idempotency else None
+        if not _commit_new(booking, staff, grant, record):
             replay = idempotency.previous() if idempotency else None
             if replay:
                 return replay.status_code, replay.body
@@ -81,6 +73,19 @@ def book(actor: Actor, customer_id: str, request: NewBooking,
         _mail("confirmed", booking, str(body["manage_url"]), Offer(service, staff))
         return 201, body
     raise SlotUnavailable()
+
+
+def _commit_new(booking: Booking, staff: StaffMember, grant: AccessGrant, record: IdempotencyRecord | None) -> bool:
+    """Write a new booking, its locks, its manage grant and its idempotency record; False if refused."""
+    def write(tx: TransactWrite) -> None:
+        tx.save(booking, condition=Booking.booking_id.does_not_exist())
+        _schedule_unchanged(tx, staff)
+        _take_locks(tx, _locks_of(booking), booking.booking_id, booking.granules)
+        tx.save(grant)
+        if record:
+            tx.save(record, condition=IdempotencyRecord.key.does_not_exist())
+
+    return commit(write, booking.booking_id, applied=lambda: _exists(booking))
 
 
 def reschedule(actor: Actor, booking: Booking, start: datetime, staff_id: str | None = None) -> Booking:
@@ -93,23 +98,20 @@ def reschedule(actor: Actor, booking: Booking, start: datetime, staff_id: str | 
     new_granules = granules(busy_span(service, start))
     same_staff = staff.staff_id == booking.staff_id
     keep = set(booking.granules) & set(new_granules) if same_staff else set()
-    try:
-        with transaction() as tx:
-            tx.update(booking, actions=[
-                Booking.starts_at.set(start),
-                Booking.ends_at.set(start + timedelta(minutes=int(service.duration_minutes))),
-                Booking.staff_id.set(staff.staff_id),
-                Booking.granules.set(new_granules),
-                Booking.sequence.add(1),
-                Booking.updated_at.set(clock.now()),
-            ], condition=_unchanged(booking))
-            _schedule_unchanged(tx, staff)
-            _release_locks(tx, _locks_of(booking), [g for g in booking.granules if g not in keep])
-            _take_locks(tx, staff_key(booking.org_id, staff.staff_id), booking.booking_id,
-                        [g for g in new_granules if g not in keep])
-    except TransactWriteError as error:
-        raise _why_not_committed(booking) from error
-    moved = _reload(booking)
+    token = new_request_token()
+    changes = {"starts_at": start, "ends_at": start + timedelta(minutes=int(service.duration_minutes)),
+               "staff_id": staff.staff_id, "granules": new_granules}
+
+    def write(tx: TransactWrite) -> None:
+        tx.update(booking, actions=_change_actions(changes, token), condition=_unchanged(booking))
+        _schedule_unchanged(tx, staff)
+        _release_locks(tx, _locks_of(booking), [g for g in booking.granules if g not in keep])
+        _take_locks(tx, staff_key(booking.org_id, staff.staff_id), booking.booking_id,
+                    [g for g in new_granules if g not in keep])
+
+    if not commit(write, token, applied=lambda: _reload(booking).last_write == token):
+        raise _why_not_committed(booking)
+    moved = _as_changed(booking, changes, token)
     _record(actor, "booking.rescheduled", moved)
     send_update("rescheduled", moved, Offer(service, staff))
     return moved
@@ -121,19 +123,16 @@ def cancel(actor: Actor, booking: Booking, reason: str | None) -> Booking:
     _check_changeable(actor, booking, service)
     sealed = dict(booking.unseal(), cancel_reason=reason) if reason else booking.unseal()
     booking.seal(sealed)
-    try:
-        with transaction() as tx:
-            tx.update(booking, actions=[
-                Booking.status.set(CANCELLED),
-                Booking.granules.set([]),
-                Booking.sealed.set(booking.sealed),
-                Booking.sequence.add(1),
-                Booking.updated_at.set(clock.now()),
-            ], condition=_unchanged(booking))
-            _release_locks(tx, _locks_of(booking), booking.granules)
-    except TransactWriteError as error:
-        raise _why_not_committed(booking) from error
-    cancelled = _reload(booking)
+    token = new_request_token()
+    changes = {"status": CANCELLED, "granules": [], "sealed": booking.sealed}
+
+    def write(tx: TransactWrite) -> None:
+        tx.update(booking, actions=_change_actions(changes, token), condition=_unchanged(booking))
+        _release_locks(tx, _locks_of(booking), booking.granules)
+
+    if not commit(write, token, applied=lambda: _reload(booking).last_write == token):
+        raise _why_not_committed(booking)
+    cancelled = _as_changed(booking, changes, token)
     _record(actor, "booking.cancelled", cancelled)
     _mail("cancelled", cancelled, "", Offer(service, None))
     return cancelled
@@ -217,6 +216,31 @@ def _release_locks(tx: TransactWrite, key: str, released: list[int]) -> None:
         tx.delete(SlotLock(key, granule))
 
 
+def _exists(booking: Booking) -> bool:
+    """Whether this new booking (a fresh id: nobody else writes it) is stored."""
+    try:
+        _reload(booking)
+    except NotFound:
+        return False
+    return True
+
+
+def _change_actions(changes: dict[str, Any], token: str) -> list[Any]:
+    """The update of a change: its fields, the next sequence, and the token that marks it as ours."""
+    return [*(getattr(Booking, name).set(value) for name, value in changes.items()), Booking.sequence.add(1),
+            Booking.updated_at.set(clock.now()), Booking.last_write.set(token)]
+
+
+def _as_changed(booking: Booking, changes: dict[str, Any], token: str) -> Booking:
+    """The booking as the committed change left it, without reading it again (a read that fails after
+    the commit would report a done change as failed)."""
+    changed = Booking.from_raw_data(booking.serialize())
+    for name, value in changes.items():
+        setattr(changed, name, value)
+    changed.sequence, changed.last_write, changed.updated_at = booking.sequence + 1, token, clock.now()
+    return changed
+
+
 def _unchanged(booking: Booking) -> Any:
     return (Booking.status == CONFIRMED) & (Booking.sequence == booking.sequence)
 
@@ -247,7 +271,9 @@ def _record(actor: Actor, action: str, booking: Booking) -> None:
     subjects = {"booking_id": booking.booking_id, "customer_id": booking.customer_id, "staff_id": booking.staff_id}
     try:
         audit.record(actor.org_id, actor.actor_id, action, origin=actor.origin, subjects=subjects)
-    except Conflict:
+    except Exception as error:  # the change is committed: a busy chain or an outage must not report it failed
+        if not isinstance(error, Conflict) and not outages.is_transient(error):
+            raise
         logger.error("audit append failed after commit", extra={"action": action, **subjects})
 
 
@@ -262,7 +288,13 @@ class Offer:
 def send_update(kind: str, booking: Booking, known: Offer = Offer()) -> bool:
     """E-mail the customer with a fresh manage link (the first one's token was never stored)."""
     token, grant = grants.booking_grant(booking)
-    grant.save()
+    try:
+        grant.save()
+    except Exception as error:  # after a committed change: no link to send, but the change stands
+        if not outages.is_transient(error):
+            raise
+        logger.error("manage link not saved", extra={"booking_id": booking.booking_id})
+        return False
     return _mail(kind, booking, grants.manage_url(booking.booking_id, token), known)
 
 
