@@ -2,7 +2,7 @@
 
     python manage.py create-org --slug clinic --name "Clinic" --owner-email o@clinic.example [--timezone ...]
     python manage.py verify-audit --org clinic
-    python manage.py backup | restore-drill | accounts | reminders
+    python manage.py backup [--force] | restore-drill | accounts | reminders
     python manage.py retention [--dry-run]
     python manage.py restore --export 2026-11-23 [--from primary|replica] [--prefix NAME]
     python manage.py restore --backup 2026-11-23 [--prefix NAME]
@@ -53,7 +53,7 @@ def job(name: str, args: argparse.Namespace) -> int:
     from chalicelib.jobs.runner import run_job
 
     work: dict[str, Callable[[JobReport], object]] = {
-        "backup": backup.run_backup,
+        "backup": lambda report: backup.run_backup(report, force=args.force),
         "restore_drill": restore.run_drill,
         "accounts": accounts.run_accounts,
         "reminders": reminders.run_reminders,
@@ -89,8 +89,10 @@ def parser() -> argparse.ArgumentParser:
     verify = commands.add_parser("verify-audit", help="check an org's audit chain; exit 1 if broken")
     verify.add_argument("--org", required=True, help="the org's slug")
     verify.set_defaults(run=verify_audit)
-    for name, text in [("backup", "back up every table to both regions now, and prune"),
-                       ("restore-drill", "restore the newest backup into scratch tables, verify, delete them"),
+    run_backup = commands.add_parser("backup", help="back up every table to both regions now, and prune")
+    run_backup.add_argument("--force", action="store_true", help="a second backup even if today's exists")
+    run_backup.set_defaults(run=functools.partial(job, "backup"))
+    for name, text in [("restore-drill", "restore the newest backup into scratch tables, verify, delete them"),
                        ("accounts", "password expiry reminders, expired setup tokens, dormant accounts"),
                        ("reminders", "send the appointment reminders that are due")]:
         commands.add_parser(name, help=text).set_defaults(run=functools.partial(job, name.replace("-", "_")))

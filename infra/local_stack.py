@@ -44,6 +44,9 @@ def create_tables() -> None:
             if error.response["Error"]["Code"] != "ResourceInUseException":
                 raise
     dynamodb = boto3.client("dynamodb")
+    for model in tables():  # as infra/ declares: point-in-time recovery, which the backup's exports need
+        dynamodb.update_continuous_backups(TableName=model.Meta.table_name, PointInTimeRecoverySpecification={
+            "PointInTimeRecoveryEnabled": True})
     for model, attribute in ttl_tables():
         dynamodb.update_time_to_live(TableName=model.Meta.table_name, TimeToLiveSpecification={
             "Enabled": True, "AttributeName": attribute})

@@ -2,8 +2,9 @@
 operator's restore into new tables.
 
 Both load an export into fresh tables and verify it: each file's SHA-256 against the manifest, each
-table's item count against the manifest, and a sample of sealed items opened through KMS with no cache
-(the key still decrypts what the backup holds). The drill measures how long that took (the recovery
+table's item count against the manifest, the cross-table invariants of bookings and slot locks
+(jobs/consistency.py), and a sample of sealed items opened through KMS with no cache (the key still
+decrypts what the backup holds). The drill measures how long that took (the recovery
 time) and deletes its scratch tables; a restore keeps its tables and runs `RESTORE_HOOKS` on them.
 """
 
@@ -15,6 +16,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -23,7 +25,7 @@ from chalicelib import aws, clock
 from chalicelib.config import settings
 from chalicelib.crypto.envelope import Sealer
 from chalicelib.errors import DomainError
-from chalicelib.jobs import tables
+from chalicelib.jobs import consistency, tables
 from chalicelib.jobs.backup import EXPORTS, MANIFEST, run_ids
 from chalicelib.jobs.runner import JobReport
 from chalicelib.models.base import SealedModel
@@ -127,24 +129,21 @@ def run_backup_restore(report: JobReport, run_id: str, prefix: str) -> Restored:
         expected = manifest["tables"].get(logical, {}).get("items")
         if expected is not None and expected != restored.counts[logical]:
             report.fail(f"{logical}: {restored.counts[logical]} items restored, the manifest says {expected}")
+    if {"bookings", "slot_locks"} <= set(restored.tables):
+        check_invariants(list(tables.scan(restored.tables["bookings"])),
+                         list(tables.scan(restored.tables["slot_locks"])), clock.now(), report)
     report.details.update(tables=restored.tables, counts=restored.counts)
     return restored
 
 
 def restore_export(manifest: dict[str, Any], source: Source, prefix: str, restored: Restored,
                    report: JobReport) -> None:
-    """Load every table of `manifest` into `prefix` tables, checking digests, counts and sealed items."""
-    owned = tables.owned_tables()
+    """Load every table of `manifest` into `prefix` tables, checking digests, counts, invariants, sealed items."""
+    owned, loaded = tables.owned_tables(), {}
     for logical, entry in manifest["tables"].items():
-        try:
-            body = source.read(entry["key"])
-        except (ClientError, BotoCoreError) as error:
-            report.fail(f"{logical}: export unreadable ({type(error).__name__})")
+        items = _read_export(logical, entry, source, report)
+        if items is None:
             continue
-        if hashlib.sha256(body).hexdigest() != entry["sha256"]:
-            report.fail(f"{logical}: SHA-256 differs from the manifest")
-            continue
-        items = [tables.from_json(json.loads(line)) for line in gzip.decompress(body).decode().splitlines() if line]
         target = f"{prefix}{logical}"
         tables.create_like(owned[logical], target)
         restored.tables[logical] = target
@@ -153,6 +152,35 @@ def restore_export(manifest: dict[str, Any], source: Source, prefix: str, restor
         if restored.counts[logical] != entry["items"]:
             report.fail(f"{logical}: {restored.counts[logical]} items restored, the manifest says {entry['items']}")
         _open_sample(owned[logical], items, logical, report)
+        loaded[logical] = items
+    if {"bookings", "slot_locks"} <= set(loaded):  # a table that did not load has failed the report already
+        as_of = datetime.fromisoformat(manifest.get("export_time") or manifest["created_at"])
+        check_invariants(loaded["bookings"], loaded["slot_locks"], as_of, report)
+
+
+def _read_export(logical: str, entry: dict[str, Any], source: Source, report: JobReport) -> list[Any] | None:
+    """The raw items of one table's export files, each checked against its digest; None if unusable."""
+    items: list[Any] = []
+    for file in entry["files"]:
+        try:
+            body = source.read(file["key"])
+        except (ClientError, BotoCoreError) as error:
+            report.fail(f"{logical}: export unreadable ({type(error).__name__})")
+            return None
+        if hashlib.sha256(body).hexdigest() != file["sha256"]:
+            report.fail(f"{logical}: SHA-256 differs from the manifest")
+            return None
+        lines = gzip.decompress(body).decode().splitlines()
+        items.extend(tables.from_json(json.loads(line)["Item"]) for line in lines if line.strip())
+    return items
+
+
+def check_invariants(bookings: list[Any], locks: list[Any], as_of: datetime, report: JobReport) -> None:
+    """Fail the report loudly when the restored bookings and slot locks do not agree."""
+    violations = consistency.check_bookings_and_locks(bookings, locks, as_of)
+    report.details["invariants"] = "ok" if violations.ok else "violated"
+    if not violations.ok:
+        report.fail(f"bookings/slot_locks: {violations.describe()}")
 
 
 def _open_sample(model: Any, items: list[dict[str, Any]], logical: str, report: JobReport) -> None:

@@ -11,7 +11,9 @@ import boto3
 import pytest
 
 from chalicelib.config import settings
+from chalicelib.jobs import backup
 from chalicelib.jobs.backup import runs_to_keep
+from chalicelib.jobs.runner import run_job
 from chalicelib.models import ALL_MODELS
 from tests.functional.booking.helpers import ALICE, at, book, make_clinic, next_weekday
 from tests.functional.jobs.helpers import (
@@ -37,18 +39,52 @@ def test_a_backup_lands_in_both_regions_with_a_manifest_that_matches_the_tables(
 
     day = fake_clock.now.strftime("%Y-%m-%d")
     assert report["ok"], report
-    expected = [f"exports/{day}/{model.Meta.table_name.removeprefix(settings().table_prefix)}.jsonl.gz"
-                for model in ALL_MODELS] + [f"exports/{day}/manifest.json"]
-    assert primary_keys() == replica_keys() == sorted(expected)
     s3 = boto3.client("s3", region_name=settings().replica_region)
     manifest = json.loads(s3.get_object(Bucket=settings().replica_bucket,
                                         Key=f"exports/{day}/manifest.json")["Body"].read())
+    logical = {model.Meta.table_name.removeprefix(settings().table_prefix) for model in ALL_MODELS}
+    assert set(manifest["tables"]) == logical
+    data_files = [f["key"] for entry in manifest["tables"].values() for f in entry["files"]]
+    assert primary_keys() == replica_keys() == sorted([*data_files, f"exports/{day}/manifest.json"])
     bookings = manifest["tables"]["bookings"]
-    body = s3.get_object(Bucket=settings().replica_bucket, Key=bookings["key"])["Body"].read()
-    assert bookings["items"] == 1 and hashlib.sha256(body).hexdigest() == bookings["sha256"]
+    (file,) = bookings["files"]
+    assert file["key"].startswith(f"exports/{day}/bookings/AWSDynamoDB/")
+    body = s3.get_object(Bucket=settings().replica_bucket, Key=file["key"])["Body"].read()
+    assert bookings["items"] == 1 and hashlib.sha256(body).hexdigest() == file["sha256"]
     export = gzip.decompress(body).decode()
     assert "asthma" not in export and ALICE["email"] not in export  # still sealed
     assert len(on_demand_backups()) == len(ALL_MODELS)
+
+
+def test_every_table_is_exported_as_of_one_instant(client, clinic, fake_clock, monkeypatch):
+    import botocore.client
+
+    exports, original = [], botocore.client.BaseClient._make_api_call
+
+    def recorded(client, operation, params):
+        if operation == "ExportTableToPointInTime":
+            exports.append(params)
+        return original(client, operation, params)
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recorded)
+
+    report = invoke(client, "daily_backup")
+
+    assert report["ok"], report
+    assert len(exports) == len(ALL_MODELS)
+    instant = fake_clock.now.replace(microsecond=0)
+    assert {params["ExportTime"] for params in exports} == {instant}
+    assert report["export_time"] == instant.isoformat().replace("+00:00", "Z")
+
+
+def test_force_makes_a_second_backup_the_same_day(client, clinic, fake_clock):
+    first = invoke(client, "daily_backup")
+    fake_clock.advance(hours=2)
+
+    forced = run_job("backup", lambda report: backup.run_backup(report, force=True))
+
+    assert forced.ok, forced.failures
+    assert forced.details["run_id"] == fake_clock.now.strftime("%Y-%m-%dT%H%M%SZ") != first["run_id"]
+    assert {key.split("/")[1] for key in replica_keys()} == {first["run_id"], forced.details["run_id"]}
 
 
 def test_a_second_run_the_same_day_changes_nothing(client, clinic):
@@ -97,18 +133,18 @@ def test_a_run_that_fails_part_way_keeps_earlier_backups_says_what_failed_and_al
                                                                                   monkeypatch, capsys):
     from botocore.exceptions import ClientError
 
-    from chalicelib.jobs import tables
+    from chalicelib.jobs import backup as backup_job
 
     invoke(client, "daily_backup")
     earlier = primary_keys()
     fake_clock.advance(days=1)
-    real_scan = tables.scan
+    real_start = backup_job._start_export
 
-    def failing_scan(table: str):
+    def failing_export(table: str, *args):
         if table.endswith("bookings"):
-            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "Scan")
-        return real_scan(table)
-    monkeypatch.setattr(tables, "scan", failing_scan)
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "Export")
+        return real_start(table, *args)
+    monkeypatch.setattr(backup_job, "_start_export", failing_export)
 
     report = invoke(client, "daily_backup")
 

@@ -68,7 +68,9 @@ def test_the_drill_passes_on_a_good_backup_opens_sealed_items_and_removes_its_ta
 
 def test_the_drill_fails_alerts_and_is_audited_on_a_corrupted_backup(client, backed_up, capsys):
     s3 = boto3.client("s3", region_name=settings().replica_region)
-    key = f"exports/{backed_up}/bookings.jsonl.gz"
+    manifest = json.loads(s3.get_object(Bucket=settings().replica_bucket,
+                                        Key=f"exports/{backed_up}/manifest.json")["Body"].read())
+    key = manifest["tables"]["bookings"]["files"][0]["key"]
     rows = gzip.decompress(s3.get_object(Bucket=settings().replica_bucket, Key=key)["Body"].read()).splitlines()
     s3.put_object(Bucket=settings().replica_bucket, Key=key, Body=gzip.compress(b"\n".join(rows[:-1])))
 
