@@ -63,10 +63,15 @@ def _respect_deadline(**_kwargs: Any) -> None:
         raise RequestDeadlineExceeded()
 
 
+# S3 serves only the jobs (backups move large objects; a CopyObject can be quiet for seconds): a longer read
+# timeout there. API requests are still bounded by their deadline.
+_SLOW_SERVICES = {"s3": CLIENT_CONFIG.merge(botocore.config.Config(read_timeout=60))}
+
+
 @functools.cache
 def client(service: str, region: str | None = None) -> Any:
     """A boto3 client for `service` (cached per service and region; `client.cache_clear()` resets)."""
-    made = boto3.client(service, region_name=region, config=CLIENT_CONFIG)
+    made = boto3.client(service, region_name=region, config=_SLOW_SERVICES.get(service, CLIENT_CONFIG))
     made.meta.events.register("before-send", _respect_deadline)
     return made
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import botocore.exceptions
 from pynamodb.exceptions import PynamoDBException
 
+from chalicelib.aws import RequestDeadlineExceeded
 from chalicelib.errors import StorageUnavailable, Unavailable
 
 # Error codes AWS uses for "not now" (throttled, overloaded, failing): the same request may succeed later.
@@ -41,10 +42,15 @@ def error_code(error: BaseException) -> str | None:
     return None
 
 
+# botocore's own errors that mean "could not reach AWS in time" (not bad parameters or missing credentials).
+_NETWORK_ERRORS = (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError,
+                   RequestDeadlineExceeded)
+
+
 def is_transient(error: BaseException) -> bool:
     """True when `error` comes from AWS being throttled, failing, slow or unreachable."""
     for cause in causes(error):
-        if isinstance(cause, botocore.exceptions.BotoCoreError):
+        if isinstance(cause, _NETWORK_ERRORS):
             return True
         if isinstance(cause, botocore.exceptions.ClientError):
             status = int(cause.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
