@@ -100,7 +100,7 @@ def reschedule(actor: Actor, booking: Booking, start: datetime, staff_id: str | 
     keep = set(booking.granules) & set(new_granules) if same_staff else set()
     token = new_request_token()
     changes = {"starts_at": start, "ends_at": start + timedelta(minutes=int(service.duration_minutes)),
-               "staff_id": staff.staff_id, "granules": new_granules}
+               "staff_id": staff.staff_id, "granules": new_granules, "updated_at": clock.now()}
 
     def write(tx: TransactWrite) -> None:
         tx.update(booking, actions=_change_actions(changes, token), condition=_unchanged(booking))
@@ -124,7 +124,7 @@ def cancel(actor: Actor, booking: Booking, reason: str | None) -> Booking:
     sealed = dict(booking.unseal(), cancel_reason=reason) if reason else booking.unseal()
     booking.seal(sealed)
     token = new_request_token()
-    changes = {"status": CANCELLED, "granules": [], "sealed": booking.sealed}
+    changes = {"status": CANCELLED, "granules": [], "sealed": booking.sealed, "updated_at": clock.now()}
 
     def write(tx: TransactWrite) -> None:
         tx.update(booking, actions=_change_actions(changes, token), condition=_unchanged(booking))
@@ -228,7 +228,7 @@ def _exists(booking: Booking) -> bool:
 def _change_actions(changes: dict[str, Any], token: str) -> list[Any]:
     """The update of a change: its fields, the next sequence, and the token that marks it as ours."""
     return [*(getattr(Booking, name).set(value) for name, value in changes.items()), Booking.sequence.add(1),
-            Booking.updated_at.set(clock.now()), Booking.last_write.set(token)]
+            Booking.last_write.set(token)]
 
 
 def _as_changed(booking: Booking, changes: dict[str, Any], token: str) -> Booking:
@@ -237,7 +237,7 @@ def _as_changed(booking: Booking, changes: dict[str, Any], token: str) -> Bookin
     changed = Booking.from_raw_data(booking.serialize())
     for name, value in changes.items():
         setattr(changed, name, value)
-    changed.sequence, changed.last_write, changed.updated_at = booking.sequence + 1, token, clock.now()
+    changed.sequence, changed.last_write = booking.sequence + 1, token
     return changed
 
 
