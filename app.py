@@ -8,9 +8,12 @@ from chalicelib.api.auth import auth
 from chalicelib.api.bookings import bookings
 from chalicelib.api.catalog import catalog
 from chalicelib.api.mfa import mfa
+from chalicelib.api.org_transparency import org_transparency
 from chalicelib.api.pages import pages
+from chalicelib.api.patient_transparency import patient_transparency
 from chalicelib.api.public import public
 from chalicelib.api.schedules import schedules
+from chalicelib.api.support import support
 from chalicelib.api.system import system
 
 app = Chalice(app_name="safeslot")
@@ -27,6 +30,9 @@ app.register_blueprint(bookings)
 app.register_blueprint(public)
 app.register_blueprint(pages)
 app.register_blueprint(schedules)
+app.register_blueprint(support)
+app.register_blueprint(org_transparency)
+app.register_blueprint(patient_transparency)
 http.not_found_routes(app)
 http.add_preflight_routes(app)
 http.answer_outages_with_503(app)

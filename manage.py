@@ -1,8 +1,8 @@
 """Operator CLI. Runs against whatever AWS the environment points at (real, or the local stack).
 
-    python manage.py create-org --slug clinic --name "Clinic" --owner-email o@clinic.example [--timezone ...]
+    python manage.py create-org --slug clinic --name "Clinic" --owner-email o@clinic.example [--timezone ...] [--vendor]
     python manage.py verify-audit --org clinic
-    python manage.py backup [--force] | restore-drill | accounts | reminders
+    python manage.py backup [--force] | restore-drill | accounts | reminders | policy-notices
     python manage.py retention [--dry-run]
     python manage.py restore --export 2026-11-23 [--from primary|replica] [--prefix NAME]
     python manage.py restore --backup 2026-11-23 [--prefix NAME]
@@ -30,6 +30,8 @@ def create_org(args: argparse.Namespace) -> int:
     from chalicelib.services.organizations import create_org as create
 
     org = create(args.slug, args.name, timezone=args.timezone, actor="operator")
+    if args.vendor:  # SafeSlot's own support people: their org is marked once, by an operator
+        org.update(actions=[type(org).vendor.set(True)])
     owner = create_first_owner(org.org_id, args.owner_email, args.owner_name)
     print(json.dumps({"org_id": org.org_id, "slug": org.slug, "owner_id": owner.user["id"],
                       "owner_setup_token": owner.setup_token}))
@@ -49,7 +51,7 @@ def verify_audit(args: argparse.Namespace) -> int:
 
 def job(name: str, args: argparse.Namespace) -> int:
     """Run a scheduled job now, as the operator."""
-    from chalicelib.jobs import accounts, backup, reminders, restore, retention
+    from chalicelib.jobs import accounts, backup, policy_notices, reminders, restore, retention
     from chalicelib.jobs.runner import run_job
 
     work: dict[str, Callable[[JobReport], object]] = {
@@ -57,6 +59,7 @@ def job(name: str, args: argparse.Namespace) -> int:
         "restore_drill": restore.run_drill,
         "accounts": accounts.run_accounts,
         "reminders": reminders.run_reminders,
+        "policy_notices": policy_notices.run_policy_notices,
         "retention": lambda report: retention.run_retention(report, dry_run=args.dry_run),
         "restore": lambda report: _restore(report, args),
     }
@@ -85,6 +88,7 @@ def parser() -> argparse.ArgumentParser:
     org.add_argument("--owner-email", required=True)
     org.add_argument("--owner-name", default="Owner")
     org.add_argument("--timezone", default="UTC")
+    org.add_argument("--vendor", action="store_true", help="SafeSlot's own support org (support access)")
     org.set_defaults(run=create_org)
     verify = commands.add_parser("verify-audit", help="check an org's audit chain; exit 1 if broken")
     verify.add_argument("--org", required=True, help="the org's slug")
@@ -94,7 +98,8 @@ def parser() -> argparse.ArgumentParser:
     run_backup.set_defaults(run=functools.partial(job, "backup"))
     for name, text in [("restore-drill", "restore the newest backup into scratch tables, verify, delete them"),
                        ("accounts", "password expiry reminders, expired setup tokens, dormant accounts"),
-                       ("reminders", "send the appointment reminders that are due")]:
+                       ("reminders", "send the appointment reminders that are due"),
+                       ("policy-notices", "e-mail the privacy-policy change notices that are due")]:
         commands.add_parser(name, help=text).set_defaults(run=functools.partial(job, name.replace("-", "_")))
     retention = commands.add_parser("retention", help="delete what the orgs' retention settings say")
     retention.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")

@@ -14,7 +14,7 @@ from chalice import Blueprint, Response
 from chalicelib.api.requests import header, json_body, origin_of, query_param, required_instant
 from chalicelib.errors import ValidationFailed
 from chalicelib.models.booking import Booking
-from chalicelib.services import customers, rate_limits
+from chalicelib.services import customers, privacy_policies, rate_limits
 from chalicelib.services.booking import catalog, grants, queries
 from chalicelib.services.booking.bookings import Actor, NewBooking, book, cancel, reschedule
 from chalicelib.services.booking.idempotency import idempotency_key
@@ -58,7 +58,8 @@ def create_booking(slug: str) -> Response:
     key = idempotency_key(org.org_id, "public-booking", header(request, "Idempotency-Key"), body)
     contact = customers.CustomerDetails(**body["customer"])
     customer_id = customers.find_or_create(org.org_id, contact, actor.origin)
-    wanted = NewBooking(body["service_id"], _start(body), body.get("staff_id"), body.get("notes"))
+    wanted = NewBooking(body["service_id"], _start(body), body.get("staff_id"), body.get("notes"),
+                        policy_version=privacy_policies.version_in_force(org.org_id))
     status, answer = book(actor, customer_id, wanted, key)
     return Response(body=answer, status_code=status)
 

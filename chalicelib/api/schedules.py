@@ -8,7 +8,7 @@ from typing import Any
 from chalice import Blueprint, Cron, Rate
 from chalice.app import CloudWatchEvent
 
-from chalicelib.jobs import accounts, backup, reminders, restore, retention
+from chalicelib.jobs import accounts, backup, policy_notices, reminders, restore, retention
 from chalicelib.jobs.runner import run_job
 
 schedules = Blueprint(__name__)
@@ -37,3 +37,8 @@ def daily_retention(event: CloudWatchEvent) -> dict[str, Any]:
 @schedules.schedule(Rate(15, unit=Rate.MINUTES), name="appointment_reminders")
 def appointment_reminders(event: CloudWatchEvent) -> dict[str, Any]:
     return run_job("reminders", reminders.run_reminders).as_dict()
+
+
+@schedules.schedule(Rate(1, unit=Rate.HOURS), name="policy_notices")
+def privacy_policy_notices(event: CloudWatchEvent) -> dict[str, Any]:
+    return run_job("policy_notices", policy_notices.run_policy_notices).as_dict()

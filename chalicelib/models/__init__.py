@@ -12,15 +12,19 @@ from chalicelib.models.customer import Customer
 from chalicelib.models.login_attempt import LoginAttempt
 from chalicelib.models.mfa import MfaChallenge, MfaFactor
 from chalicelib.models.organization import Organization, OrgSlug
+from chalicelib.models.privacy_policy import PolicyVersion
 from chalicelib.models.session import Session
+from chalicelib.models.support import SupportGrant, SupportSession
 from chalicelib.models.user import User
 
 ALL_MODELS: tuple[type[Model], ...] = (
     Organization, OrgSlug, User, Session, LoginAttempt, Counter, MfaFactor, MfaChallenge, Customer, AuditEvent,
     Service, StaffMember, Booking, SlotLock, AccessGrant, IdempotencyRecord,
+    SupportGrant, SupportSession, PolicyVersion,
 )
 # Tables whose rows expire through DynamoDB TTL, on this attribute (epoch seconds).
 TTL_ATTRIBUTE = "ttl"
 TTL_MODELS: tuple[type[Model], ...] = (
     Session, LoginAttempt, Counter, MfaChallenge, SlotLock, AccessGrant, IdempotencyRecord,
+    SupportSession,
 )

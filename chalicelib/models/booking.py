@@ -50,6 +50,7 @@ class Booking(SealedModel):
     status = UnicodeAttribute()  # "confirmed" or "cancelled"
     sequence = NumberAttribute(default=0)  # iCalendar SEQUENCE: moves on every change
     last_write = UnicodeAttribute(null=True)  # ClientRequestToken of the last change: read back when its answer is lost
+    policy_version = NumberAttribute(null=True)  # the privacy-policy version in force when the customer booked
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     by_start = BookingsByStart()

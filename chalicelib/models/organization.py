@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import MapAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import BooleanAttribute, MapAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
 from chalicelib.models.base import table_meta
@@ -19,6 +19,8 @@ class Organization(Model):
     timezone = UnicodeAttribute(default="UTC")
     created_at = UTCDateTimeAttribute()
     security_policy: MapAttribute = MapAttribute(null=True)  # settings that differ from the defaults
+    vendor = BooleanAttribute(null=True)  # SafeSlot's own support org (manage.py create-org --vendor)
+    transparency: MapAttribute = MapAttribute(null=True)  # policy notice days, access-report naming
 
 
 class OrgSlug(Model):

@@ -52,6 +52,8 @@ PUBLIC_OPERATIONS = {("/v1/health", "get"), ("/v1/openapi.json", "get"), ("/v1/a
                      ("/v1/public/bookings/{booking_id}/cancel", "post"),
                      ("/book/{slug}", "get"), ("/manage/{booking_id}", "get"), ("/my/bookings", "get"),
                      ("/static/{name}", "get")}
+PUBLIC_OPERATIONS |= {("/v1/public/orgs/{slug}/privacy-policy", "get"), ("/v1/public/my-access-report", "get"),
+                      ("/privacy/{slug}", "get")}  # transparency (issue 15)
 
 
 def operations(document: dict):

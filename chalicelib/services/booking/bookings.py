@@ -49,6 +49,7 @@ class NewBooking:
     start: datetime
     staff_id: str | None = None
     notes: str | None = None
+    policy_version: int | None = None  # the privacy policy in force when a customer booked
 
 
 def book(actor: Actor, customer_id: str, request: NewBooking,
@@ -189,7 +190,7 @@ def _new_booking(org_id: str, customer_id: str, service: Service, staff: StaffMe
         customer_id=customer_id, customer_key=f"{org_id}/{customer_id}", starts_at=request.start,
         ends_at=request.start + timedelta(minutes=int(service.duration_minutes)),
         granules=granules(busy_span(service, request.start)), status=CONFIRMED, sequence=0,
-        created_at=now, updated_at=now)
+        created_at=now, updated_at=now, policy_version=request.policy_version)
     booking.seal({"notes": request.notes} if request.notes else {})
     return booking
 

@@ -94,7 +94,8 @@ def staff_detail(principal: Principal, booking: Booking) -> dict[str, Any]:
 
 def staff_view(booking: Booking) -> dict[str, Any]:
     return {**public_view(booking), "customer_id": booking.customer_id,
-            "created_at": clock.isoformat(booking.created_at), "updated_at": clock.isoformat(booking.updated_at)}
+            "created_at": clock.isoformat(booking.created_at), "updated_at": clock.isoformat(booking.updated_at),
+            "policy_version": int(booking.policy_version) if booking.policy_version is not None else None}
 
 
 def visible_staff(principal: Principal) -> set[str] | None:

@@ -29,6 +29,9 @@ class Permission(StrEnum):
     BOOKINGS_MANAGE = "bookings.manage"
     CUSTOMERS_READ = "customers.read"
     CUSTOMERS_MANAGE = "customers.manage"
+    SUPPORT_READ = "support.read"  # the vendor's support grants to this org and what they read
+    SUPPORT_MANAGE = "support.manage"  # approve, refuse, revoke, review them
+    PRIVACY_POLICY_MANAGE = "privacy_policy.manage"
 
 
 _EVERYONE = frozenset(Role)
@@ -49,6 +52,9 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.BOOKINGS_MANAGE: _FRONT_OF_HOUSE,
     Permission.CUSTOMERS_READ: _FRONT_OF_HOUSE,
     Permission.CUSTOMERS_MANAGE: _ADMINS | {Role.FRONTDESK},
+    Permission.SUPPORT_READ: _ADMINS | {Role.AUDITOR},
+    Permission.SUPPORT_MANAGE: _ADMINS,
+    Permission.PRIVACY_POLICY_MANAGE: _ADMINS,
 }
 
 

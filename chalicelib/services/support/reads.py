@@ -1,0 +1,53 @@
+"""What a support person may see while a grant lives: read-only views, each read on the clinic's audit
+chain under the support person's own id and the grant's id (the clinic lists them per grant)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.errors import ValidationFailed
+from chalicelib.models.booking import Booking
+from chalicelib.services import audit, customers
+from chalicelib.services.booking import catalog
+from chalicelib.services.booking.bookings import get_booking
+from chalicelib.services.booking.queries import staff_view
+from chalicelib.services.identity.sessions import Principal
+
+MAX_DAYS = 31
+READ_ACTIONS = ("support.read", "booking.read", "customer.read")
+
+
+def calendar(support: Principal, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """Bookings starting in [since, until): times, ids and status (no notes)."""
+    if not timedelta(0) < until - since <= timedelta(days=MAX_DAYS):
+        raise ValidationFailed(f"'to' must be after 'from', at most {MAX_DAYS} days later.", field="to")
+    _read(support, "support.read", resource="bookings")
+    found = Booking.by_start.query(support.org_id, Booking.starts_at.between(since, until))
+    return [staff_view(b) for b in found if b.starts_at < until]
+
+
+def booking(support: Principal, booking_id: str) -> dict[str, Any]:
+    """One booking with its sealed notes."""
+    found = get_booking(support.org_id, booking_id)
+    _read(support, "booking.read", booking_id=booking_id, customer_id=found.customer_id)
+    return {**staff_view(found), **found.unseal()}
+
+
+def customer(support: Principal, customer_id: str) -> dict[str, Any]:
+    """One customer's details."""
+    details = customers.contact_of(support.org_id, customer_id)
+    _read(support, "customer.read", customer_id=customer_id)
+    return {"id": customer_id, **asdict(details)}
+
+
+def services(support: Principal) -> list[dict[str, Any]]:
+    _read(support, "support.read", resource="services")
+    return [catalog.service_view(s) for s in catalog.list_services(support.org_id)]
+
+
+def _read(support: Principal, action: str, **subjects: str) -> None:
+    """Audit first: a read the chain cannot record is not served."""
+    audit.record(support.org_id, support.user_id, action, origin=support.origin,
+                 subjects={"grant_id": support.session_id, **subjects})
