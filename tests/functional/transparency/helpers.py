@@ -1,0 +1,68 @@
+"""SafeSlot's vendor org with two support people, and the steps of support access over HTTP."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pyotp
+from chalice.test import Client
+
+from chalicelib import clock
+from chalicelib.models.organization import Organization
+from chalicelib.services.audit import SYSTEM
+from chalicelib.services.identity import sessions
+from chalicelib.services.identity.policy import policy_of
+from tests.functional.identity.helpers import Account, body, call, make_org, post_json, token_for
+
+
+@dataclass
+class Vendor:
+    org_id: str
+    first: Account
+    second: Account
+
+    def token(self, agent: Account, assurance: int = 2) -> str:
+        """A session of a vendor person who signed in with a second factor (login is tested elsewhere)."""
+        policy = policy_of(Organization.get(self.org_id))
+        return sessions.start_session(self.org_id, agent.user_id, agent.role, policy, SYSTEM,
+                                      assurance=assurance).token
+
+
+def make_vendor() -> Vendor:
+    """SafeSlot's own org (marked vendor, as `manage.py create-org --vendor` does) with two people."""
+    accounts = make_org("safeslot-support", roles=("admin",))
+    Organization(accounts["owner"].org_id).update(actions=[Organization.vendor.set(True)])
+    return Vendor(accounts["owner"].org_id, accounts["owner"], accounts["admin"])
+
+
+def enroll_totp(client: Client, token: str) -> str:
+    """Give the caller an authenticator app; returns its secret."""
+    secret = body(call(client, "POST", "/v1/auth/mfa/totp/enroll", token))["secret"]
+    confirmed = post_json(client, "/v1/auth/mfa/totp/confirm", {"code": pyotp.TOTP(secret).at(clock.now())}, token)
+    assert confirmed.status_code == 200, confirmed.body
+    return str(secret)
+
+
+def fresh_code(secret: str) -> str:
+    """A code of the next time step (the current one was used to confirm the app)."""
+    return pyotp.TOTP(secret).at(clock.now() + timedelta(seconds=30))
+
+
+def ask_access(client: Client, token: str, org: str, hours: int = 4, path: str = "/v1/support/access-requests"):
+    return post_json(client, path, {"org": org, "reason": "Ticket 4711: calendar shows double entries", "hours": hours},
+                     token)
+
+
+def support_get(client: Client, path: str, token: str | None) -> Any:
+    return call(client, "GET", path, token)
+
+
+def as_json(response: Any) -> Any:
+    return json.loads(response.body) if response.body else None
+
+
+def owner_token(client: Client, account: Account) -> str:
+    return token_for(client, account)
