@@ -190,6 +190,7 @@ class SafeSlotStack(Stack):
         for table in self.tables.values():
             table.grant_read_write_data(role)
         self.key.grant_encrypt_decrypt(role)  # encrypt, decrypt, generate data key: never key management
+        _decrypt_only_by(self.key, role)  # vendor people reach sealed data only through support grants
         self.backup_bucket.grant_read_write(role)
         self.alerts.grant_publish(role)
         role.add_to_policy(iam.PolicyStatement(
@@ -376,6 +377,19 @@ def _allow_log_encryption(key: kms.Key, stack: Stack) -> None:
         resources=["*"],  # in a key policy, "*" means this key
         conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
                                 f"arn:aws:logs:{stack.region}:{stack.account}:log-group:*"}},
+    ))
+
+
+def _decrypt_only_by(key: kms.Key, role: iam.Role) -> None:
+    """Deny direct decryption with the data key to every principal but the application's role, whatever
+    their IAM policies say (an account administrator included). Decryption that an AWS service does on a
+    caller's behalf (DynamoDB and S3 server-side encryption, CloudWatch Logs, SNS) is left to IAM: what it
+    returns of our tables is still sealed. docs/security.md says what this leaves open."""
+    key.add_to_resource_policy(iam.PolicyStatement(
+        sid="DecryptOnlyByTheApplication", effect=iam.Effect.DENY, principals=[iam.AnyPrincipal()],
+        actions=["kms:Decrypt", "kms:ReEncryptFrom"], resources=["*"],
+        conditions={"ArnNotEquals": {"aws:PrincipalArn": [role.role_arn]},
+                    "BoolIfExists": {"aws:ViaAWSService": "false", "aws:PrincipalIsAWSService": "false"}},
     ))
 
 

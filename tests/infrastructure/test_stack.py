@@ -208,7 +208,7 @@ def test_every_job_runs_on_its_schedule_alone_with_the_long_timeout_and_the_apis
     jobs = {name: f["Properties"] for name, f in functions.items() if name != "APIHandler"}
 
     assert set(jobs) == {"DailyBackup", "WeeklyRestoreDrill", "DailyAccounts", "DailyRetention",
-                         "AppointmentReminders"}
+                         "AppointmentReminders", "PolicyNotices"}
     for name, job in jobs.items():
         assert [event["Type"] for event in job["Events"].values()] == ["Schedule"], name
         assert (job["Timeout"], job["ReservedConcurrentExecutions"], job["Tracing"]) == (900, 1, "Active")
@@ -277,3 +277,16 @@ def test_lambda_package_holds_the_app_and_runtime_requirements_only(stacks):
     assert {"app.py", "chalicelib/openapi.yaml", "chalicelib/api/http.py", "pynamodb/models.py"} <= set(names)
     assert not any(n.startswith(("tests/", "infra/", "bench/", "scripts/", "moto/", "_pytest/", "chalice/cli"))
                    for n in names)
+
+
+def test_only_the_application_role_decrypts_with_the_data_key_directly(main):
+    """Vendor engineers with console access cannot open sealed data: the key policy denies them Decrypt."""
+    (data_key,) = [k for name, k in resources(main, "AWS::KMS::Key").items() if name.startswith("DataKey")]
+    statements = data_key["Properties"]["KeyPolicy"]["Statement"]
+    (deny,) = [s for s in statements if s.get("Sid") == "DecryptOnlyByTheApplication"]
+
+    assert deny["Effect"] == "Deny" and deny["Principal"] == {"AWS": "*"}
+    assert set(deny["Action"]) == {"kms:Decrypt", "kms:ReEncryptFrom"}
+    allowed = deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+    assert len(allowed) == 1 and "ApiRole" in json.dumps(allowed)
+    assert deny["Condition"]["BoolIfExists"] == {"aws:ViaAWSService": "false", "aws:PrincipalIsAWSService": "false"}

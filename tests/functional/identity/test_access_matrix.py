@@ -57,6 +57,35 @@ STAFF_ROUTES = [
     ("GET", "/v1/customers/{customer_id}", Permission.CUSTOMERS_READ, None),
     ("PATCH", "/v1/customers/{customer_id}", Permission.CUSTOMERS_MANAGE, {"name": "D"}),
 ]
+# Transparency (issue 15): clinic routes decided by the same role table.
+STAFF_ROUTES += [
+    ("GET", "/v1/org/privacy-policies", Permission.PRIVACY_POLICY_MANAGE, None),
+    ("POST", "/v1/org/privacy-policies", Permission.PRIVACY_POLICY_MANAGE, {"text": "Policy", "summary": "First"}),
+    ("GET", "/v1/org/transparency-settings", Permission.PRIVACY_POLICY_MANAGE, None),
+    ("PUT", "/v1/org/transparency-settings", Permission.PRIVACY_POLICY_MANAGE, {"access_report_names_staff": False}),
+    ("GET", "/v1/customers/{customer_id}/access-report", Permission.AUDIT_READ, None),
+    ("GET", "/v1/org/support-grants", Permission.SUPPORT_READ, None),
+    ("GET", "/v1/org/support-grants/{grant_id}", Permission.SUPPORT_READ, None),
+    ("POST", "/v1/org/support-grants/{grant_id}/approve", Permission.SUPPORT_MANAGE, {"code": "000000"}),
+    ("POST", "/v1/org/support-grants/{grant_id}/refuse", Permission.SUPPORT_MANAGE, None),
+    ("POST", "/v1/org/support-grants/{grant_id}/revoke", Permission.SUPPORT_MANAGE, None),
+    ("POST", "/v1/org/support-grants/{grant_id}/review", Permission.SUPPORT_MANAGE, None),
+]
+# Vendor support routes: no clinic role opens them. The vendor's own people ask and open sessions;
+# the read-only routes answer only to the support token of a live grant.
+SUPPORT_ASK = {"org": "acme", "reason": "Ticket 1: calendar looks wrong", "hours": 1}
+VENDOR_ROUTES = [
+    ("POST", "/v1/support/access-requests", SUPPORT_ASK),
+    ("POST", "/v1/support/break-glass", SUPPORT_ASK),
+    ("POST", "/v1/support/break-glass/{grant_id}/confirm", None),
+    ("POST", "/v1/support/grants/{grant_id}/session", None),
+]
+SUPPORT_READ_ROUTES = [
+    ("GET", "/v1/support/bookings?from=2030-01-01T00:00:00Z&to=2030-01-02T00:00:00Z", None),
+    ("GET", "/v1/support/bookings/{booking_id}", None),
+    ("GET", "/v1/support/customers/{customer_id}", None),
+    ("GET", "/v1/support/services", None),
+]
 ROLES = [role.value for role in Role]
 
 
@@ -74,6 +103,7 @@ def test_matrix_covers_every_staff_route_of_the_app():
     listed = {(path.replace(TARGET, "{user_id}").replace("sessions/unknown", "sessions/{session_id}")
                .replace("factors/unknown", "factors/{factor_id}").split("?")[0], method)
               for method, path, _, _ in STAFF_ROUTES}
+    listed |= {(path.split("?")[0], method) for method, path, _ in VENDOR_ROUTES + SUPPORT_READ_ROUTES}
     assert staff == listed, app
 
 
@@ -148,3 +178,55 @@ def test_role_and_tenant_cannot_be_mass_assigned(client, acme):
                                              "org_id": "globex", "is_admin": True}, owner)
 
     assert (sneaky.status_code, body(sneaky)["error"]["code"]) == (422, "validation_failed")
+
+
+# --- vendor support principals (issue 15) -------------------------------------------------------------
+
+def live_support_token(acme) -> str:
+    """The support token of a live grant to acme (the grant steps are tested in tests/functional/transparency)."""
+    from datetime import timedelta
+
+    from chalicelib import clock
+    from chalicelib.models.support import SupportGrant
+    from chalicelib.services.audit import SYSTEM
+    from chalicelib.services.identity.sessions import Principal
+    from chalicelib.services.support import sessions as support_sessions
+    from tests.functional.transparency.helpers import make_vendor
+
+    vendor = make_vendor()
+    grant = SupportGrant("g-matrix", org_id=acme["owner"].org_id, agent_id=vendor.first.user_id, kind="request",
+                         reason="matrix", hours=1, status="active", requested_at=clock.now(),
+                         expires_at=clock.now() + timedelta(hours=1))
+    grant.save()
+    agent = Principal(vendor.org_id, vendor.first.user_id, "owner", "s", "full", SYSTEM, assurance=2)
+    return str(support_sessions.open_session(agent, grant.grant_id)["token"])
+
+
+def test_without_a_token_every_support_route_is_401(client, aws_stack):
+    for method, path, payload in VENDOR_ROUTES + SUPPORT_READ_ROUTES:
+        response = call(client, method, concrete(path, "unknown"), None, payload)
+
+        assert (response.status_code, body(response)["error"]["code"]) == (401, "unauthenticated"), path
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_clinic_role_reaches_a_support_route(client, acme, role):
+    token = token_for(client, acme[role])
+    for method, path, payload in VENDOR_ROUTES + SUPPORT_READ_ROUTES:
+        response = call(client, method, concrete(path, "unknown"), token, payload)
+
+        assert response.status_code == 404, (role, method, path)
+
+
+def test_a_support_principal_reaches_only_the_read_only_support_routes(client, acme):
+    support = live_support_token(acme)
+    target = acme["staff"].user_id
+
+    for method, path, _, payload in STAFF_ROUTES:
+        response = call(client, method, concrete(path, target), support, payload)
+        assert (response.status_code, body(response)["error"]["code"]) == (401, "unauthenticated"), path
+    for method, path, payload in VENDOR_ROUTES:
+        assert call(client, method, concrete(path, "unknown"), support, payload).status_code == 401, path
+    for method, path, payload in SUPPORT_READ_ROUTES:
+        assert call(client, method, concrete(path, "unknown"), support, payload).status_code in (200, 404), path
+    assert call(client, "GET", "/v1/support/services", support).status_code == 200
