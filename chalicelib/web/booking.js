@@ -80,11 +80,23 @@
     return !empty;
   }
 
+  // The privacy policy: a prominent notice while a new version is announced, then its effective date.
+  async function showPolicy(slug) {
+    const longDay = (instant) => new Date(instant).toLocaleDateString(undefined, { dateStyle: "long" });
+    $("privacy-link").href = `${base}/privacy/${encodeURIComponent(slug)}`;
+    const { current, upcoming } = await api("GET", `/v1/public/orgs/${encodeURIComponent(slug)}/privacy-policy`);
+    if (current) $("privacy-link").textContent = `Privacy policy (effective ${longDay(current.effective_at)})`;
+    if (!upcoming) return;
+    $("policy-notice").textContent = `Our privacy policy changes on ${longDay(upcoming.effective_at)}: ${upcoming.summary}`;
+    $("policy-notice").hidden = false;
+  }
+
   async function bookPage() {
     const slug = lastSegment();
     const { org, services, staff } = await api("GET", `/v1/public/orgs/${encodeURIComponent(slug)}`);
     document.title = `Book with ${org.name}`;
     $("org-name").textContent = `Book with ${org.name}`;
+    showPolicy(slug).catch(() => {});  // the booking works even if the policy cannot be shown
     $("viewer-tz").textContent = zone;
     services.forEach((service) => addOption($("service"), service.id, `${service.name} (${service.duration_minutes} min)`));
     let idempotencyKey = newKey();
