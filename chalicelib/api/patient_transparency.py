@@ -43,6 +43,7 @@ def privacy_page_html(view: dict[str, Any]) -> str:
     name = html.escape(org["name"])
     parts = [f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Privacy policy of {name}</title>",
              "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+             "<meta name=\"referrer\" content=\"no-referrer\"><link rel=\"icon\" href=\"data:,\">",
              "<link rel=\"stylesheet\" href=\"../static/booking.css\"></head><body><main>",
              f"<h1>Privacy policy of {name}</h1>"]
     if upcoming:
