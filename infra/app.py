@@ -13,6 +13,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 FEATURE_FLAGS = {"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True}
 
 
+# Production refuses to synthesize without these (-c name=value or cdk.json): with no domain its e-mails
+# would link to localhost and WebAuthn would trust localhost; with no subscription no alarm reaches anyone.
+PRODUCTION_REQUIRES = ("domain_name", "certificate_arn", "mail_from", "alert_subscriptions")
+
+
+class IncompleteStageConfig(ValueError):
+    """A production stage is missing settings it cannot run safely without."""
+
+
 def build_app(stage: str | None = None, context: dict[str, str] | None = None, outdir: str | None = None):  # type: ignore[no-untyped-def]
     """The app with its two stacks; `context` overrides cdk.json's (tests set stage, domain, ...)."""
     import aws_cdk as cdk
@@ -24,6 +33,9 @@ def build_app(stage: str | None = None, context: dict[str, str] | None = None, o
     from infra.stack import ReplicaStack, SafeSlotStack, StageConfig
 
     get = app.node.try_get_context
+    missing = [name for name in PRODUCTION_REQUIRES if not get(name)]
+    if stage == "prod" and missing:
+        raise IncompleteStageConfig(f"stage prod needs -c {'=... -c '.join(missing)}=... (see docs/deploy.md)")
     config = StageConfig(
         stage=stage,
         replica_region=get("replica_region") or "us-west-2",
@@ -32,6 +44,7 @@ def build_app(stage: str | None = None, context: dict[str, str] | None = None, o
         domain_name=get("domain_name"),
         certificate_arn=get("certificate_arn"),
         webauthn_rp_id=get("domain_name") or "localhost",
+        alert_subscriptions=tuple(e.strip() for e in (get("alert_subscriptions") or "").split(",") if e.strip()),
     )
     account = os.environ.get("CDK_DEFAULT_ACCOUNT")
     region = get("region") or os.environ.get("CDK_DEFAULT_REGION", "us-east-1")
