@@ -44,6 +44,7 @@ def build_app(stage: str | None = None, context: dict[str, str] | None = None, o
         domain_name=get("domain_name"),
         certificate_arn=get("certificate_arn"),
         webauthn_rp_id=get("domain_name") or "localhost",
+        primary_key_arn=get("primary_key_arn"),
         alert_subscriptions=tuple(e.strip() for e in (get("alert_subscriptions") or "").split(",") if e.strip()),
     )
     account = os.environ.get("CDK_DEFAULT_ACCOUNT")

@@ -87,6 +87,7 @@ class StageConfig:
     certificate_arn: str | None = None
     webauthn_rp_id: str = "localhost"
     alert_subscriptions: tuple[str, ...] = ()  # e-mail addresses, +E.164 phone numbers, https:// URLs
+    primary_key_arn: str | None = None  # the deployed data key (output DataKeyArn), replicated to replica_region
 
     @property
     def prefix(self) -> str:
@@ -113,13 +114,34 @@ class ReplicaStack(Stack):
                                      config.backup_bucket.format(account=self.account) + "-replica",
                                      _access_log_bucket(self))
         self.bucket.grant_read_write(app_role)  # the daily backup copies here; the drill reads from here
+        self._data_key_replica(config, app_role)
+
+    def _data_key_replica(self, config: StageConfig, app_role: iam.IRole) -> None:
+        """The multi-region data key's replica: what was sealed in the primary region opens here with the
+        primary gone (the weekly drill proves it). Its ARN exists once the main stack is deployed, so
+        `make deploy` deploys that stack first and passes its output DataKeyArn as `primary_key_arn`."""
+        if not config.primary_key_arn:
+            Annotations.of(self).add_warning_v2(
+                "safeslot:no-key-replica", "No primary_key_arn: the replica region gets no data key replica; "
+                "`make deploy` passes it after deploying the main stack.")
+            return
+        account_root = iam.AccountRootPrincipal()
+        policy = iam.PolicyDocument(statements=[
+            iam.PolicyStatement(principals=[account_root], actions=["kms:*"], resources=["*"]),
+            iam.PolicyStatement(principals=[app_role],
+                                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                                resources=["*"]),  # in a key policy, "*" means this key
+        ])
+        kms.CfnReplicaKey(self, "DataKeyReplica", primary_key_arn=config.primary_key_arn, key_policy=policy,
+                          description=f"SafeSlot {config.stage} data key (replica)", pending_window_in_days=30)
 
 
 class SafeSlotStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, config: StageConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
-        self.key = _data_key(self, "DataKey", f"SafeSlot {config.stage} data key")
+        self.key = _data_key(self, "DataKey", f"SafeSlot {config.stage} data key", multi_region=True)
+        CfnOutput(self, "DataKeyArn", value=self.key.key_arn)  # the replica stack's primary_key_arn
         self.tables = {spec.logical_name: self._table(spec) for spec in table_specs(config.prefix)}
         self.access_logs = _access_log_bucket(self)
         self.backup_bucket = _backup_bucket(self, "BackupBucket", self.key,
@@ -350,7 +372,7 @@ class SafeSlotStack(Stack):
         self.alerts_key = key
         return topic
 
-    def _alarm(self, name: str, metric: cloudwatch.IMetric, threshold: float, *,
+    def _alarm(self, name: str, metric: cloudwatch.Metric, threshold: float, *,
                period: Duration | None = None, evaluation_periods: int = 1,
                comparison: cloudwatch.ComparisonOperator =
                cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -461,9 +483,10 @@ def _subscription_id(endpoint: str) -> str:
     return hashlib.sha256(endpoint.encode()).hexdigest()[:8]  # stable, and no address in a logical id
 
 
-def _data_key(scope: Construct, construct_id: str, description: str) -> kms.Key:
+def _data_key(scope: Construct, construct_id: str, description: str, multi_region: bool = False) -> kms.Key:
     return kms.Key(scope, construct_id, description=description, enable_key_rotation=True,
-                   removal_policy=RemovalPolicy.RETAIN, pending_window=Duration.days(30))
+                   removal_policy=RemovalPolicy.RETAIN, pending_window=Duration.days(30),
+                   multi_region=multi_region)
 
 
 def _access_log_bucket(scope: Construct) -> s3.Bucket:
