@@ -107,6 +107,18 @@ def create_all() -> dict[str, str]:
             "SAFESLOT_ALERT_TOPIC_ARN": alerts}
 
 
+@contextlib.contextmanager
+def _patched(patches: list[tuple[object, str, Any]]) -> Iterator[None]:
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+    for owner, name, replacement in patches:
+        setattr(owner, name, replacement)
+    try:
+        yield
+    finally:
+        for owner, name, value in originals:
+            setattr(owner, name, value)
+
+
 def forget_cached_state() -> None:
     """Drop every client, key provider, connection and setting SafeSlot cached (the AWS behind it changed)."""
     from chalicelib import aws, clock
@@ -128,12 +140,7 @@ def mocked_stack() -> Iterator[dict[str, str]]:
     from moto import mock_aws
 
     saved = dict(os.environ)
-    patches = moto_kms_patches()
-    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
-    for owner, name, replacement in patches:
-        setattr(owner, name, replacement)
-    with contextlib.ExitStack() as undo, mock_aws():
-        undo.callback(lambda: [setattr(owner, name, value) for owner, name, value in originals])
+    with _patched(moto_kms_patches()), mock_aws():
         forget_cached_state()
         created = create_all()
         os.environ.update(created)
