@@ -22,6 +22,13 @@ class IncompleteStageConfig(ValueError):
     """A production stage is missing settings it cannot run safely without."""
 
 
+def _serve_prefix(stage: str, prefix: str | None) -> str | None:
+    """A switch-over's table prefix (`-c table_prefix=...`): restored tables of this stage only."""
+    if prefix and not prefix.startswith(f"safeslot-{stage}-"):
+        raise IncompleteStageConfig(f"table_prefix must begin with safeslot-{stage}- (the stage's restored tables)")
+    return prefix or None
+
+
 def build_app(stage: str | None = None, context: dict[str, str] | None = None, outdir: str | None = None):  # type: ignore[no-untyped-def]
     """The app with its two stacks; `context` overrides cdk.json's (tests set stage, domain, ...)."""
     import aws_cdk as cdk
@@ -45,6 +52,7 @@ def build_app(stage: str | None = None, context: dict[str, str] | None = None, o
         certificate_arn=get("certificate_arn"),
         webauthn_rp_id=get("domain_name") or "localhost",
         primary_key_arn=get("primary_key_arn"),
+        serve_prefix=_serve_prefix(stage, get("table_prefix")),
         alert_subscriptions=tuple(e.strip() for e in (get("alert_subscriptions") or "").split(",") if e.strip()),
     )
     account = os.environ.get("CDK_DEFAULT_ACCOUNT")

@@ -88,6 +88,12 @@ class StageConfig:
     webauthn_rp_id: str = "localhost"
     alert_subscriptions: tuple[str, ...] = ()  # e-mail addresses, +E.164 phone numbers, https:// URLs
     primary_key_arn: str | None = None  # the deployed data key (output DataKeyArn), replicated to replica_region
+    serve_prefix: str | None = None  # switch-over: serve restored tables named <serve_prefix><table>
+
+    @property
+    def serving_prefix(self) -> str:
+        """The prefix of the tables the application uses: its own, or restored ones after a switch-over."""
+        return self.serve_prefix or self.prefix
 
     @property
     def prefix(self) -> str:
@@ -189,7 +195,7 @@ class SafeSlotStack(Stack):
         config = self.config
         environment = {
             "SAFESLOT_STAGE": config.stage,
-            "SAFESLOT_TABLE_PREFIX": config.prefix,
+            "SAFESLOT_TABLE_PREFIX": config.serving_prefix,
             "SAFESLOT_KEY_ARN": self.key.key_arn,
             "SAFESLOT_INDEX_KEY_BLOB": self.index_key_blob,
             "SAFESLOT_ALLOWED_ORIGINS": config.allowed_origins,
@@ -219,6 +225,7 @@ class SafeSlotStack(Stack):
         role = self.api_role
         for table in self.tables.values():
             table.grant_read_write_data(role)
+        self._grant_restored_tables(role)
         self.key.grant_encrypt_decrypt(role)  # encrypt, decrypt, generate data key: never key management
         self.backup_bucket.grant_read_write(role)
         self.alerts.grant_publish(role)
@@ -238,6 +245,18 @@ class SafeSlotStack(Stack):
             self._harden_function(name, log_group)
         role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("AWSXRayDaemonWriteAccess"))
         self.api_log_group = log_group
+
+    def _grant_restored_tables(self, role: iam.Role) -> None:
+        """After a switch-over the application reads and writes restored tables the stack did not create
+        (their names begin with the stage prefix, so the backup and drill grants cover them already)."""
+        if not self.config.serve_prefix:
+            return
+        tables = f"arn:aws:dynamodb:{self.region}:{self.account}:table/{self.config.serve_prefix}"
+        role.add_to_policy(iam.PolicyStatement(
+            actions=["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
+                     "dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem",
+                     "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"],
+            resources=[f"{tables}*", f"{tables}*/index/*"]))
 
     def _grant_backup_jobs(self, role: iam.Role) -> None:
         """On-demand backups of our tables, and scratch tables for the restore drill (prefix `drill-`)."""

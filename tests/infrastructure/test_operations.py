@@ -15,12 +15,21 @@ from tests.infrastructure.test_stack import DOMAIN, resources, synth
 SUBSCRIBERS = "ops@clinic.example,+15555550100,https://pager.clinic.example/hook"
 PRODUCTION = {"stage": "prod", **DOMAIN, "mail_from": "no-reply@book.clinic.example",
               "alert_subscriptions": SUBSCRIBERS}
+PRIMARY_KEY = "arn:aws:kms:us-east-1:111111111111:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+RESTORED = "safeslot-prod-pitr-20261124t030000-"
 
 
 @pytest.fixture(scope="module")
-def production(tmp_path_factory):
-    main, _, _ = synth(tmp_path_factory, PRODUCTION)
-    return main
+def production_stacks(tmp_path_factory):
+    """Production after a switch-over to restored tables, its key's replica deployed (one synth: ~2 min)."""
+    main, replica, _ = synth(tmp_path_factory, {**PRODUCTION, "primary_key_arn": PRIMARY_KEY,
+                                                "table_prefix": RESTORED})
+    return main, replica
+
+
+@pytest.fixture(scope="module")
+def production(production_stacks):
+    return production_stacks[0]
 
 
 def alarms(template) -> list[dict]:
@@ -172,3 +181,35 @@ def test_rate_rules_match_the_paths_clients_send_through_the_custom_domain(produ
     assert rate_limited(production, "/v1/auth/login") == {"auth-rate"}
     assert rate_limited(production, "/v1/public/orgs/demo/bookings") == {"public-rate"}
     assert rate_limited(production, "/v1/users") == set()
+
+
+def test_the_data_key_is_multi_region_and_the_application_may_use_its_replica_in_the_second_region(
+        production_stacks):
+    main, replica = production_stacks
+    keys = resources(main, "AWS::KMS::Key")
+    assert next(k for name, k in keys.items() if name.startswith("DataKey"))["Properties"]["MultiRegion"] is True
+    (replica_key,) = resources(replica, "AWS::KMS::ReplicaKey").values()
+    assert replica_key["Properties"]["PrimaryKeyArn"] == PRIMARY_KEY
+    statements = replica_key["Properties"]["KeyPolicy"]["Statement"]
+    app = [s for s in statements if "safeslot-prod-api" in json.dumps(s["Principal"])]
+    assert app and "kms:Decrypt" in app[0]["Action"] and "kms:ScheduleKeyDeletion" not in json.dumps(app)
+
+
+def test_a_deploy_points_the_application_at_restored_tables_and_its_role_covers_them(production):
+    variables = next(iter(resources(production, "AWS::Serverless::Function").values()))["Properties"][
+        "Environment"]["Variables"]
+    assert variables["SAFESLOT_TABLE_PREFIX"] == RESTORED
+    granted = [s for p in resources(production, "AWS::IAM::Policy").values()
+               for s in p["Properties"]["PolicyDocument"]["Statement"] if RESTORED in json.dumps(s["Resource"])]
+    actions = {a for s in granted for a in s["Action"]}
+    assert {"dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"} <= actions
+    assert any(json.dumps(s["Resource"]).count("/index/*") for s in granted)
+    names = {t["Properties"]["TableName"] for t in resources(production, "AWS::DynamoDB::Table").values()}
+    assert "safeslot-prod-bookings" in names  # the old tables stay (retained) for comparison and switch-back
+
+
+def test_a_switch_over_refuses_tables_of_another_stage(tmp_path):
+    from infra.app import IncompleteStageConfig, build_app
+
+    with pytest.raises(IncompleteStageConfig, match="table_prefix"):
+        build_app(context={**PRODUCTION, "table_prefix": "safeslot-staging-pitr-x-"}, outdir=str(tmp_path))
