@@ -50,8 +50,8 @@ def main() -> int:
     report = run_pip_audit()
     if report is None:
         required = os.environ.get("SAFESLOT_AUDIT_REQUIRED") == "1"
-        print(f"dependency audit: the vulnerability service could not be reached ({'failing' if required else 'skipped'})",
-              file=sys.stderr)
+        outcome = "failing" if required else "skipped"
+        print(f"dependency audit: the vulnerability service could not be reached ({outcome})", file=sys.stderr)
         return 1 if required else 0
     fixable, unfixable = findings(report)
     for line in unfixable:

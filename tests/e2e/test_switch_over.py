@@ -29,7 +29,7 @@ def stack_env(credentials: dict) -> dict[str, str]:
 
 def items_per_prefix(env: dict[str, str]) -> dict[str, int]:
     dynamodb = boto3.client("dynamodb", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing")  # noqa: S106
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
     counts = {"safeslot-local-": 0, RESTORED: 0}
     for table in dynamodb.list_tables()["TableNames"]:
         prefix = RESTORED if table.startswith(RESTORED) else "safeslot-local-"
@@ -43,12 +43,12 @@ def test_a_deploy_switched_to_tables_restored_to_an_instant_serves_and_writes_th
     time.sleep(1.05)  # the instant must fall inside every table's restorable window
     instant = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
-    restore = subprocess.run([sys.executable, "manage.py", "point-in-time-restore", "--to", instant,  # noqa: S603
+    restore = subprocess.run([sys.executable, "manage.py", "point-in-time-restore", "--to", instant,
                               "--prefix", RESTORED], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert restore.returncode == 0, restore.stdout + restore.stderr
 
     port = _free_port()
-    switched = subprocess.Popen(  # noqa: S603
+    switched = subprocess.Popen(
         [sys.executable, "scripts/chalice_local.py", "--no-autoreload", "--stage", "local", "--host", HOST,
          "--port", str(port)], cwd=ROOT, env={**env, "SAFESLOT_TABLE_PREFIX": RESTORED},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

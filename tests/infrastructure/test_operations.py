@@ -12,6 +12,8 @@ import pytest
 pytest.importorskip("aws_cdk")
 from tests.infrastructure.test_stack import DOMAIN, resources, synth
 
+pytestmark = pytest.mark.timeout(900)  # one synth with `chalice package`: ~2 min, far more on a busy machine
+
 SUBSCRIBERS = "ops@clinic.example,+15555550100,https://pager.clinic.example/hook"
 PRODUCTION = {"stage": "prod", **DOMAIN, "mail_from": "no-reply@book.clinic.example",
               "alert_subscriptions": SUBSCRIBERS}
