@@ -10,6 +10,7 @@ import re
 import pytest
 
 pytest.importorskip("aws_cdk")
+from tests.infrastructure import test_stack
 from tests.infrastructure.test_stack import DOMAIN, resources, synth
 
 pytestmark = pytest.mark.timeout(900)  # one synth with `chalice package`: ~2 min, far more on a busy machine
@@ -24,9 +25,7 @@ RESTORED = "safeslot-prod-pitr-20261124t030000-"
 @pytest.fixture(scope="module")
 def production_stacks(tmp_path_factory):
     """Production after a switch-over to restored tables, its key's replica deployed (one synth: ~2 min)."""
-    main, replica, _ = synth(tmp_path_factory, {**PRODUCTION, "primary_key_arn": PRIMARY_KEY,
-                                                "table_prefix": RESTORED})
-    return main, replica
+    return synth(tmp_path_factory, {**PRODUCTION, "primary_key_arn": PRIMARY_KEY, "table_prefix": RESTORED})
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +186,7 @@ def test_rate_rules_match_the_paths_clients_send_through_the_custom_domain(produ
 
 def test_the_data_key_is_multi_region_and_the_application_may_use_its_replica_in_the_second_region(
         production_stacks):
-    main, replica = production_stacks
+    main, replica, _ = production_stacks
     keys = resources(main, "AWS::KMS::Key")
     assert next(k for name, k in keys.items() if name.startswith("DataKey"))["Properties"]["MultiRegion"] is True
     (replica_key,) = resources(replica, "AWS::KMS::ReplicaKey").values()
@@ -217,3 +216,12 @@ def test_a_switch_over_refuses_tables_of_another_stage(tmp_path):
 
     with pytest.raises(IncompleteStageConfig, match="table_prefix"):
         build_app(context={**PRODUCTION, "table_prefix": "safeslot-staging-pitr-x-"}, outdir=str(tmp_path))
+
+
+def test_the_production_templates_pass_cfn_lint(production_stacks, tmp_path):
+    test_stack.test_templates_pass_cfn_lint(production_stacks, tmp_path)
+
+
+def test_checkov_finds_nothing_in_the_production_templates_but_suppressions_with_reasons(production_stacks,
+                                                                                        tmp_path):
+    test_stack.test_checkov_finds_nothing_but_suppressions_with_written_reasons(production_stacks, tmp_path)
