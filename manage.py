@@ -18,6 +18,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -79,13 +80,22 @@ def _restore(report: JobReport, args: argparse.Namespace) -> object:
 
 
 def _point_in_time_restore(report: JobReport, args: argparse.Namespace) -> object:
-    from chalicelib import clock
     from chalicelib.config import settings
     from chalicelib.jobs import point_in_time
 
-    instant = clock.parse_instant(args.to, "--to")
-    prefix = args.prefix or f"{settings().table_prefix}pitr-{instant.strftime('%Y%m%dt%H%M%S')}-"
-    return point_in_time.run_point_in_time_restore(report, instant, prefix)
+    prefix = args.prefix or f"{settings().table_prefix}pitr-{args.to.strftime('%Y%m%dt%H%M%S')}-"
+    return point_in_time.run_point_in_time_restore(report, args.to, prefix)
+
+
+def instant(value: str) -> datetime:
+    """An argument that is an ISO 8601 instant with its offset."""
+    from chalicelib import clock
+    from chalicelib.errors import ValidationFailed
+
+    try:
+        return clock.parse_instant(value, "--to")
+    except ValidationFailed as error:
+        raise argparse.ArgumentTypeError("an ISO 8601 instant with its offset, e.g. 2026-11-23T14:05:00Z") from error
 
 
 def parser() -> argparse.ArgumentParser:
@@ -120,7 +130,8 @@ def parser() -> argparse.ArgumentParser:
     restore.set_defaults(run=functools.partial(job, "restore"))
     pitr = commands.add_parser("point-in-time-restore",
                                help="restore every table as it was at one instant into new tables")
-    pitr.add_argument("--to", required=True, help="the instant, ISO 8601 with its offset (2026-11-23T14:05:00Z)")
+    pitr.add_argument("--to", required=True, type=instant,
+                      help="the instant, ISO 8601 with its offset (2026-11-23T14:05:00Z)")
     pitr.add_argument("--prefix", help="name prefix of the new tables (default <prefix>pitr-<instant>-)")
     pitr.set_defaults(run=functools.partial(job, "point_in_time_restore"))
     return root

@@ -40,7 +40,10 @@ def build_app(stage: str | None = None, context: dict[str, str] | None = None, o
     from infra.stack import ReplicaStack, SafeSlotStack, StageConfig
 
     get = app.node.try_get_context
-    missing = [name for name in PRODUCTION_REQUIRES if not get(name)]
+    subscriptions = tuple(e.strip() for e in (get("alert_subscriptions") or "").split(",") if e.strip())
+    given = {name: (get(name) or "").strip() for name in ("domain_name", "certificate_arn", "mail_from")}
+    given["alert_subscriptions"] = ",".join(subscriptions)
+    missing = [name for name in PRODUCTION_REQUIRES if not given[name]]
     if stage == "prod" and missing:
         raise IncompleteStageConfig(f"stage prod needs -c {'=... -c '.join(missing)}=... (see docs/deploy.md)")
     config = StageConfig(
@@ -53,7 +56,7 @@ def build_app(stage: str | None = None, context: dict[str, str] | None = None, o
         webauthn_rp_id=get("domain_name") or "localhost",
         primary_key_arn=get("primary_key_arn"),
         serve_prefix=_serve_prefix(stage, get("table_prefix")),
-        alert_subscriptions=tuple(e.strip() for e in (get("alert_subscriptions") or "").split(",") if e.strip()),
+        alert_subscriptions=subscriptions,
     )
     account = os.environ.get("CDK_DEFAULT_ACCOUNT")
     region = get("region") or os.environ.get("CDK_DEFAULT_REGION", "us-east-1")

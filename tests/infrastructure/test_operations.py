@@ -147,10 +147,13 @@ def test_a_dashboard_shows_the_api_every_function_and_every_job(production):
 
 
 @pytest.mark.parametrize("left_out", ["domain_name", "certificate_arn", "mail_from", "alert_subscriptions"])
-def test_production_refuses_to_synthesize_without_domain_mail_from_and_subscription(left_out, tmp_path):
+@pytest.mark.parametrize("how", ["absent", "blank"])
+def test_production_refuses_to_synthesize_without_domain_mail_from_and_subscription(left_out, how, tmp_path):
     from infra.app import IncompleteStageConfig, build_app
 
     context = {name: value for name, value in PRODUCTION.items() if name != left_out}
+    if how == "blank":
+        context[left_out] = " , " if left_out == "alert_subscriptions" else "  "
     with pytest.raises(IncompleteStageConfig, match=left_out):
         build_app(context=context, outdir=str(tmp_path))
 

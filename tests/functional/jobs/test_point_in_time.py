@@ -69,3 +69,12 @@ def test_a_restore_that_fails_part_way_deletes_the_tables_it_made(client, capsys
                                   "deleted"]
     assert restored_tables("pitr-") == [f"pitr-{logical}"]
     assert settings().key_arn not in str(report)
+
+
+def test_an_instant_without_its_offset_is_refused_before_anything_runs(client, capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as exit_:
+        run(capsys, "point-in-time-restore", "--to", "2026-11-23 14:05")
+
+    assert exit_.value.code == 2 and "ISO 8601 instant with its offset" in capsys.readouterr().err
