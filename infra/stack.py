@@ -61,7 +61,7 @@ from aws_cdk import (
 from chalice.cdk import Chalice
 from constructs import Construct
 
-from chalicelib.api.schedules import DEADLINES
+from chalicelib.api.schedules import DEADLINES, Deadline
 from chalicelib.jobs.backup import EXPORTS
 from chalicelib.jobs.runner import METRIC_NAMESPACE, SUCCESS_METRIC, failure_metric, metric_dimensions
 from chalicelib.services.identity.authentication import LOCKOUT_LOG_MESSAGE
@@ -419,8 +419,7 @@ class SafeSlotStack(Stack):
     def _job_alarms(self) -> None:
         """For each scheduled job: its failures (as the job runner emits them, with its exact dimensions),
         and a dead man's switch that alarms when no run has succeeded within the job's deadline."""
-        for function, deadline in DEADLINES.items():
-            name = _logical_id(function)
+        for name, deadline in self._scheduled_jobs().items():
             dimensions = metric_dimensions(deadline.job)
             self._alarm(f"{name}Failed", cloudwatch.Metric(
                 namespace=METRIC_NAMESPACE, metric_name=failure_metric(deadline.job),
@@ -430,6 +429,15 @@ class SafeSlotStack(Stack):
                 statistic="Sum"), 1, period=Duration.hours(1), evaluation_periods=deadline.hours,
                 comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
                 missing=cloudwatch.TreatMissingData.BREACHING)
+
+    def _scheduled_jobs(self) -> dict[str, Deadline]:
+        """Each scheduled function's logical id -> its job and deadline; a schedule without one is an error."""
+        deadlines = {_logical_id(function): deadline for function, deadline in DEADLINES.items()}
+        scheduled = [name for name in self._function_names() if name != "APIHandler"]
+        missing = [name for name in scheduled if name not in deadlines]
+        if missing:
+            raise ValueError(f"scheduled functions without a deadline in schedules.DEADLINES: {missing}")
+        return {name: deadlines[name] for name in scheduled}
 
     def _dashboard(self) -> None:
         """One page of the service's health: API traffic and errors, every function, every job."""
@@ -443,7 +451,8 @@ class SafeSlotStack(Stack):
         def job_metrics(metric_name: str | None) -> list[cloudwatch.IMetric]:
             return [cloudwatch.Metric(namespace=METRIC_NAMESPACE, label=d.job, statistic="Sum",
                                       metric_name=metric_name or failure_metric(d.job),
-                                      dimensions_map=metric_dimensions(d.job)) for d in DEADLINES.values()]
+                                      dimensions_map=metric_dimensions(d.job))
+                    for d in self._scheduled_jobs().values()]
 
         dashboard = cloudwatch.Dashboard(self, "Health", dashboard_name=f"safeslot-{self.config.stage}")
         dashboard.add_widgets(

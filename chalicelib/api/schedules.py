@@ -24,13 +24,17 @@ class Deadline:
     hours: int
 
 
-# Every scheduled function below, by its name (tests/infrastructure checks that none is missing).
+# Every scheduled function, by its name: synthesis refuses a schedule without one.
 DEADLINES = {
     "daily_backup": Deadline("backup", 26),
     "weekly_restore_drill": Deadline("restore_drill", 168),  # 7 days: CloudWatch's longest alarm window
     "daily_accounts": Deadline("accounts", 26),
     "daily_retention": Deadline("retention", 26),
     "appointment_reminders": Deadline("reminders", 1),
+    # the audit trail's schedules (branch i13-audit); an entry whose function does not exist is unused
+    "audit_chain_sweep": Deadline("audit_chain", 1),
+    "daily_audit_digest": Deadline("audit_digest", 26),
+    "daily_audit_verify": Deadline("audit_verify", 26),
 }
 
 
