@@ -35,10 +35,6 @@ def build_app(stage: str | None = None, context: dict[str, str] | None = None, o
 
     app = cdk.App(context={**FEATURE_FLAGS, **(context or {})}, outdir=outdir)
     stage = stage or app.node.try_get_context("stage") or "prod"
-    os.environ["SAFESLOT_TABLE_PREFIX"] = f"safeslot-{stage}-"  # models read their table names at import
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # `chalice package` needs one, no credentials
-    from infra.stack import ReplicaStack, SafeSlotStack, StageConfig
-
     get = app.node.try_get_context
     subscriptions = tuple(e.strip() for e in (get("alert_subscriptions") or "").split(",") if e.strip())
     given = {name: (get(name) or "").strip() for name in ("domain_name", "certificate_arn", "mail_from")}
@@ -46,6 +42,11 @@ def build_app(stage: str | None = None, context: dict[str, str] | None = None, o
     missing = [name for name in PRODUCTION_REQUIRES if not given[name]]
     if stage == "prod" and missing:
         raise IncompleteStageConfig(f"stage prod needs -c {'=... -c '.join(missing)}=... (see docs/deploy.md)")
+    serve_prefix = _serve_prefix(stage, get("table_prefix"))  # checked before anything else changes
+    os.environ["SAFESLOT_TABLE_PREFIX"] = f"safeslot-{stage}-"  # models read their table names at import
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # `chalice package` needs one, no credentials
+    from infra.stack import ReplicaStack, SafeSlotStack, StageConfig
+
     config = StageConfig(
         stage=stage,
         replica_region=get("replica_region") or "us-west-2",
@@ -55,7 +56,7 @@ def build_app(stage: str | None = None, context: dict[str, str] | None = None, o
         certificate_arn=get("certificate_arn"),
         webauthn_rp_id=get("domain_name") or "localhost",
         primary_key_arn=get("primary_key_arn"),
-        serve_prefix=_serve_prefix(stage, get("table_prefix")),
+        serve_prefix=serve_prefix,
         alert_subscriptions=subscriptions,
     )
     account = os.environ.get("CDK_DEFAULT_ACCOUNT")

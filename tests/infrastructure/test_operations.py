@@ -5,6 +5,7 @@ the paths clients send. The production template is synthesized here; the job run
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -19,13 +20,16 @@ SUBSCRIBERS = "ops@clinic.example,+15555550100,https://pager.clinic.example/hook
 PRODUCTION = {"stage": "prod", **DOMAIN, "mail_from": "no-reply@book.clinic.example",
               "alert_subscriptions": SUBSCRIBERS}
 PRIMARY_KEY = "arn:aws:kms:us-east-1:111111111111:key/mrk-1234abcd12ab34cd56ef1234567890ab"
-RESTORED = "safeslot-prod-pitr-20261124t030000-"
+RESTORED = "safeslot-test-pitr-20261124t030000-"
 
 
 @pytest.fixture(scope="module")
 def production_stacks(tmp_path_factory):
-    """Production after a switch-over to restored tables, its key's replica deployed (one synth: ~2 min)."""
-    return synth(tmp_path_factory, {**PRODUCTION, "primary_key_arn": PRIMARY_KEY, "table_prefix": RESTORED})
+    """Production's settings after a switch-over to restored tables, its key's replica deployed (one synth:
+    ~2 min). Stage `test`: the models took this process's table names at import, as `make synth` takes a
+    stage's own."""
+    return synth(tmp_path_factory, {**PRODUCTION, "stage": "test", "primary_key_arn": PRIMARY_KEY,
+                                    "table_prefix": RESTORED})
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +169,7 @@ def test_production_refuses_to_synthesize_without_domain_mail_from_and_subscript
         context[left_out] = " , " if left_out == "alert_subscriptions" else "  "
     with pytest.raises(IncompleteStageConfig, match=left_out):
         build_app(context=context, outdir=str(tmp_path))
+    assert os.environ.get("SAFESLOT_TABLE_PREFIX") != "safeslot-prod-"  # refused before changing anything
 
 
 def test_production_links_and_webauthn_use_its_domain(production):
@@ -204,7 +209,7 @@ def test_the_data_key_is_multi_region_and_the_application_may_use_its_replica_in
     (replica_key,) = resources(replica, "AWS::KMS::ReplicaKey").values()
     assert replica_key["Properties"]["PrimaryKeyArn"] == PRIMARY_KEY
     statements = replica_key["Properties"]["KeyPolicy"]["Statement"]
-    app = [s for s in statements if "safeslot-prod-api" in json.dumps(s["Principal"])]
+    app = [s for s in statements if "safeslot-test-api" in json.dumps(s["Principal"])]
     assert app and "kms:Decrypt" in app[0]["Action"] and "kms:ScheduleKeyDeletion" not in json.dumps(app)
 
 
@@ -220,7 +225,7 @@ def test_a_deploy_points_the_application_at_restored_tables_and_its_role_covers_
     assert {"dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"} <= actions
     assert any(json.dumps(s["Resource"]).count("/index/*") for s in granted)
     names = {t["Properties"]["TableName"] for t in resources(production, "AWS::DynamoDB::Table").values()}
-    assert "safeslot-prod-bookings" in names  # the old tables stay (retained) for comparison and switch-back
+    assert "safeslot-test-bookings" in names  # the old tables stay (retained) for comparison and switch-back
 
 
 def test_a_switch_over_refuses_tables_of_another_stage(tmp_path):
@@ -228,6 +233,7 @@ def test_a_switch_over_refuses_tables_of_another_stage(tmp_path):
 
     with pytest.raises(IncompleteStageConfig, match="table_prefix"):
         build_app(context={**PRODUCTION, "table_prefix": "safeslot-staging-pitr-x-"}, outdir=str(tmp_path))
+    assert os.environ.get("SAFESLOT_TABLE_PREFIX") != "safeslot-prod-"  # refused before changing anything
 
 
 def test_the_production_templates_pass_cfn_lint(production_stacks, tmp_path):
