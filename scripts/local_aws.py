@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import copy
 import sys
-from pathlib import Path
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 Patch = tuple[object, str, Any]
