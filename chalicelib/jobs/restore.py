@@ -192,7 +192,8 @@ def check_invariants(bookings: list[Any], locks: list[Any], as_of: datetime, rep
 
 def _check_recovery_point(manifest: dict[str, Any], report: JobReport) -> None:
     """The newest backup in the source is no older than the recovery point objective."""
-    age = clock.now() - clock.parse_instant(manifest["created_at"], "created_at")
+    taken = manifest.get("export_time") or manifest["created_at"]  # the instant the data is as of
+    age = clock.now() - clock.parse_instant(taken, "export_time")
     report.details["recovery_point_seconds"] = round(age.total_seconds())
     if age > RECOVERY_POINT_OBJECTIVE:
         report.fail(f"newest backup is {age.total_seconds() / 3600:.1f} h old; the recovery point objective "
