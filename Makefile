@@ -6,10 +6,12 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt infra/requirements.txt | sha256sum | cut -c1-16)
 CHECKOV := .venv-checkov/.installed-$(shell sha256sum infra/requirements-checkov.txt | cut -c1-16)
 STAGE ?= staging
+CONTEXT ?=  # more CDK context, e.g. -c domain_name=... -c alert_subscriptions=... (docs/deploy.md)
+CDK := npx --yes aws-cdk@2.1148.1  # the CDK CLI, pinned (Dependabot does not see it: bump by hand)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: run test lint browser bench synth deploy smoke clean
+.PHONY: run test lint audit browser bench synth deploy smoke clean
 
 # Quiet on stdout (`make bench` prints its JSON report there); progress goes to stderr.
 $(INSTALLED): requirements.txt requirements-dev.txt infra/requirements.txt
@@ -26,7 +28,7 @@ $(CHECKOV): infra/requirements-checkov.txt
 run: $(INSTALLED)
 	$(BIN)/python scripts/run_local.py
 
-test: lint $(CHECKOV) browser
+test: lint audit $(CHECKOV) browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Debian's chromium, for the hosted booking page's tests in a real browser (tests/e2e/test_booking_page.py).
@@ -37,16 +39,24 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# Known vulnerabilities with a fix in any pinned requirement fail the build (scripts/audit_dependencies.py).
+audit: $(INSTALLED)
+	$(BIN)/python scripts/audit_dependencies.py
+
 bench: $(INSTALLED)
 	@$(BIN)/python -m bench
 
 synth: $(INSTALLED)
-	cd infra && npx --yes aws-cdk@2 synth --all -c stage=$(STAGE) --app "../$(BIN)/python app.py" --quiet
+	cd infra && $(CDK) synth --all -c stage=$(STAGE) $(CONTEXT) --app "../$(BIN)/python app.py" --quiet
 
-# Needs AWS credentials (an OIDC role in CI). INDEX_KEY_BLOB: see docs/deploy.md.
+# Needs AWS credentials (an OIDC role in CI). INDEX_KEY_BLOB: see docs/deploy.md. The main stack first:
+# its data key's ARN (output DataKeyArn) is what the replica stack replicates into the second region.
 deploy: $(INSTALLED)
-	cd infra && npx --yes aws-cdk@2 deploy --all -c stage=$(STAGE) -c index_key_blob=$(INDEX_KEY_BLOB) \
+	cd infra && $(CDK) deploy SafeSlot-$(STAGE) -c stage=$(STAGE) -c index_key_blob=$(INDEX_KEY_BLOB) $(CONTEXT) \
 		--app "../$(BIN)/python app.py" --require-approval never --outputs-file cdk-outputs-$(STAGE).json
+	cd infra && $(CDK) deploy SafeSlot-$(STAGE)-replica --exclusively -c stage=$(STAGE) $(CONTEXT) \
+		-c primary_key_arn=$$(../$(BIN)/python -c "import json; print(json.load(open('cdk-outputs-$(STAGE).json'))['SafeSlot-$(STAGE)']['DataKeyArn'])") \
+		--app "../$(BIN)/python app.py" --require-approval never
 	$(BIN)/python scripts/smoke.py infra/cdk-outputs-$(STAGE).json
 
 clean:

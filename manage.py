@@ -6,6 +6,7 @@
     python manage.py retention [--dry-run]
     python manage.py restore --export 2026-11-23 [--from primary|replica] [--prefix NAME]
     python manage.py restore --backup 2026-11-23 [--prefix NAME]
+    python manage.py point-in-time-restore --to 2026-11-23T14:05:00Z [--prefix NAME]
 
 Jobs print their report as JSON and exit 1 when it says something failed (which also alerts).
 """
@@ -17,6 +18,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -62,6 +64,7 @@ def job(name: str, args: argparse.Namespace) -> int:
         "policy_notices": policy_notices.run_policy_notices,
         "retention": lambda report: retention.run_retention(report, dry_run=args.dry_run),
         "restore": lambda report: _restore(report, args),
+        "point_in_time_restore": lambda report: _point_in_time_restore(report, args),
     }
     report = run_job(name, work[name], actor="operator")
     print(json.dumps(report.as_dict(), indent=2, default=str))
@@ -77,6 +80,25 @@ def _restore(report: JobReport, args: argparse.Namespace) -> object:
         return restore.run_backup_restore(report, args.backup, prefix)
     source = restore.Source.replica() if args.source == "replica" else restore.Source.primary()
     return restore.run_restore(report, args.export, source, prefix)
+
+
+def _point_in_time_restore(report: JobReport, args: argparse.Namespace) -> object:
+    from chalicelib.config import settings
+    from chalicelib.jobs import point_in_time
+
+    prefix = args.prefix or f"{settings().table_prefix}pitr-{args.to.strftime('%Y%m%dt%H%M%S')}-"
+    return point_in_time.run_point_in_time_restore(report, args.to, prefix)
+
+
+def instant(value: str) -> datetime:
+    """An argument that is an ISO 8601 instant with its offset."""
+    from chalicelib import clock
+    from chalicelib.errors import ValidationFailed
+
+    try:
+        return clock.parse_instant(value, "--to")
+    except ValidationFailed as error:
+        raise argparse.ArgumentTypeError("an ISO 8601 instant with its offset, e.g. 2026-11-23T14:05:00Z") from error
 
 
 def parser() -> argparse.ArgumentParser:
@@ -111,6 +133,12 @@ def parser() -> argparse.ArgumentParser:
     restore.add_argument("--from", dest="source", choices=["primary", "replica"], default="primary")
     restore.add_argument("--prefix", help="name prefix of the new tables (default <prefix>restored-<run>-)")
     restore.set_defaults(run=functools.partial(job, "restore"))
+    pitr = commands.add_parser("point-in-time-restore",
+                               help="restore every table as it was at one instant into new tables")
+    pitr.add_argument("--to", required=True, type=instant,
+                      help="the instant, ISO 8601 with its offset (2026-11-23T14:05:00Z)")
+    pitr.add_argument("--prefix", help="name prefix of the new tables (default <prefix>pitr-<instant>-)")
+    pitr.set_defaults(run=functools.partial(job, "point_in_time_restore"))
     return root
 
 

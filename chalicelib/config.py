@@ -40,6 +40,15 @@ class Settings:
         return f"{self.table_prefix}{name}"
 
     @property
+    def replica_key_arn(self) -> str:
+        """The data key's replica in the replica region: the same multi-region key (`mrk-` id) under that
+        region's ARN. Empty when the data key is single-region (nothing sealed opens there)."""
+        parts = self.key_arn.split(":")
+        if len(parts) != 6 or not parts[5].startswith("key/mrk-"):
+            return ""
+        return ":".join([*parts[:3], self.replica_region, *parts[4:]])
+
+    @property
     def is_local(self) -> bool:
         return self.stage in ("local", "test")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import struct
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,9 +21,30 @@ from infra.resources import KEY_DESCRIPTION, BucketSpec, buckets, tables, ttl_ta
 
 
 def create_key() -> str:
-    """A symmetric KMS key; returns its ARN."""
+    """The data key as infra/stack.py makes it: a symmetric multi-region key with a replica in the backup
+    replica's region; returns the primary's ARN."""
     kms = boto3.client("kms")
-    return str(kms.create_key(Description=KEY_DESCRIPTION)["KeyMetadata"]["Arn"])
+    key = kms.create_key(Description=KEY_DESCRIPTION, MultiRegion=True)["KeyMetadata"]
+    kms.replicate_key(KeyId=key["KeyId"], ReplicaRegion=settings().replica_region)
+    return str(key["Arn"])
+
+
+def moto_kms_patches() -> list[tuple[object, str, Any]]:
+    """(owner, attribute, replacement): moto's ciphertexts hold 36 characters of key id, but its multi-region
+    key ids have 40 (mrk- and a UUID), so nothing sealed under one would open. These give its ciphertext
+    header room for 40; moto's server and the in-process tests both apply them."""
+    from moto.kms import utils
+
+    key_id_length = 40
+
+    def deserialize(ciphertext_blob: bytes) -> Any:
+        length = key_id_length + utils.IV_LEN + utils.TAG_LEN
+        key_id, iv, tag = struct.unpack(f">{key_id_length}s{utils.IV_LEN}s{utils.TAG_LEN}s", ciphertext_blob[:length])
+        return utils.Ciphertext(key_id=key_id.decode().rstrip("\0"), iv=iv, ciphertext=ciphertext_blob[length:],
+                                tag=tag)
+
+    return [(utils, "CIPHERTEXT_HEADER_FORMAT", f">{key_id_length}s{utils.IV_LEN}s{utils.TAG_LEN}s"),
+            (utils, "_deserialize_ciphertext_blob", deserialize)]
 
 
 def wrapped_index_key(key_arn: str) -> str:
@@ -85,6 +107,18 @@ def create_all() -> dict[str, str]:
             "SAFESLOT_ALERT_TOPIC_ARN": alerts}
 
 
+@contextlib.contextmanager
+def _patched(patches: list[tuple[object, str, Any]]) -> Iterator[None]:
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+    for owner, name, replacement in patches:
+        setattr(owner, name, replacement)
+    try:
+        yield
+    finally:
+        for owner, name, value in originals:
+            setattr(owner, name, value)
+
+
 def forget_cached_state() -> None:
     """Drop every client, key provider, connection and setting SafeSlot cached (the AWS behind it changed)."""
     from chalicelib import aws, clock
@@ -106,7 +140,7 @@ def mocked_stack() -> Iterator[dict[str, str]]:
     from moto import mock_aws
 
     saved = dict(os.environ)
-    with mock_aws():
+    with _patched(moto_kms_patches()), mock_aws():
         forget_cached_state()
         created = create_all()
         os.environ.update(created)

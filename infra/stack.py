@@ -6,6 +6,7 @@ protection, locked-down backup buckets, alarms, WAF, TLS 1.2, least-privilege IA
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,12 +61,15 @@ from aws_cdk import (
 from chalice.cdk import Chalice
 from constructs import Construct
 
+from chalicelib.api.schedules import DEADLINES, Deadline
 from chalicelib.jobs.backup import EXPORTS
+from chalicelib.jobs.runner import METRIC_NAMESPACE, SUCCESS_METRIC, failure_metric, metric_dimensions
 from chalicelib.services.identity.authentication import LOCKOUT_LOG_MESSAGE
 from infra.tables import TableSpec, table_specs
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
+API_STAGE = "v"  # the API Gateway stage: the first path segment through the default endpoint
 RESERVED_CONCURRENCY = 100  # caps the blast radius of a flood on DynamoDB and KMS
 BACKUP_DAILY_DAYS, BACKUP_MONTHLY_DAYS = 35, 366
 # The oldest run the backup job keeps (first of the month, 12 months back) is at most 12 * 31 days old:
@@ -82,6 +86,14 @@ class StageConfig:
     domain_name: str | None = None
     certificate_arn: str | None = None
     webauthn_rp_id: str = "localhost"
+    alert_subscriptions: tuple[str, ...] = ()  # e-mail addresses, +E.164 phone numbers, https:// URLs
+    primary_key_arn: str | None = None  # the deployed data key (output DataKeyArn), replicated to replica_region
+    serve_prefix: str | None = None  # switch-over: serve restored tables named <serve_prefix><table>
+
+    @property
+    def serving_prefix(self) -> str:
+        """The prefix of the tables the application uses: its own, or restored ones after a switch-over."""
+        return self.serve_prefix or self.prefix
 
     @property
     def prefix(self) -> str:
@@ -108,25 +120,49 @@ class ReplicaStack(Stack):
                                      config.backup_bucket.format(account=self.account) + "-replica",
                                      _access_log_bucket(self))
         self.bucket.grant_read_write(app_role)  # the daily backup copies here; the drill reads from here
+        self._data_key_replica(config, app_role)
+
+    def _data_key_replica(self, config: StageConfig, app_role: iam.IRole) -> None:
+        """The multi-region data key's replica: what was sealed in the primary region opens here with the
+        primary gone (the weekly drill proves it). Its ARN exists once the main stack is deployed, so
+        `make deploy` deploys that stack first and passes its output DataKeyArn as `primary_key_arn`."""
+        if not config.primary_key_arn:
+            Annotations.of(self).add_warning_v2(
+                "safeslot:no-key-replica", "No primary_key_arn: the replica region gets no data key replica; "
+                "`make deploy` passes it after deploying the main stack.")
+            return
+        account_root = iam.AccountRootPrincipal()
+        policy = iam.PolicyDocument(statements=[
+            iam.PolicyStatement(principals=[account_root], actions=["kms:*"], resources=["*"]),
+            iam.PolicyStatement(principals=[app_role],
+                                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                                resources=["*"]),  # in a key policy, "*" means this key
+        ])
+        kms.CfnReplicaKey(self, "DataKeyReplica", primary_key_arn=config.primary_key_arn, key_policy=policy,
+                          description=f"SafeSlot {config.stage} data key (replica)", pending_window_in_days=30)
 
 
 class SafeSlotStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, config: StageConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
-        self.key = _data_key(self, "DataKey", f"SafeSlot {config.stage} data key")
+        self.key = _data_key(self, "DataKey", f"SafeSlot {config.stage} data key", multi_region=True)
+        CfnOutput(self, "DataKeyArn", value=self.key.key_arn)  # the replica stack's primary_key_arn
         self.tables = {spec.logical_name: self._table(spec) for spec in table_specs(config.prefix)}
         self.access_logs = _access_log_bucket(self)
         self.backup_bucket = _backup_bucket(self, "BackupBucket", self.key,
                                             config.backup_bucket.format(account=self.account), self.access_logs)
         _allow_log_encryption(self.key, self)
-        self.alerts = sns.Topic(self, "Alerts", master_key=self.key, display_name="SafeSlot alerts")
+        self.alerts = self._alert_topic()
         self.index_key_blob = self.node.try_get_context("index_key_blob") or ""
         self.chalice = self._chalice_app()
         self._grant_app_access()
         self._api_logging_and_tls()
         self._firewall()
         self._alarms()
+        self._function_alarms()
+        self._job_alarms()
+        self._dashboard()
 
     # --- data -------------------------------------------------------------------------------------
 
@@ -159,7 +195,7 @@ class SafeSlotStack(Stack):
         config = self.config
         environment = {
             "SAFESLOT_STAGE": config.stage,
-            "SAFESLOT_TABLE_PREFIX": config.prefix,
+            "SAFESLOT_TABLE_PREFIX": config.serving_prefix,
             "SAFESLOT_KEY_ARN": self.key.key_arn,
             "SAFESLOT_INDEX_KEY_BLOB": self.index_key_blob,
             "SAFESLOT_ALLOWED_ORIGINS": config.allowed_origins,
@@ -178,7 +214,7 @@ class SafeSlotStack(Stack):
         return Chalice(
             self, "App", source_dir=str(PROJECT_ROOT),
             stage_config={
-                "api_gateway_stage": "v",
+                "api_gateway_stage": API_STAGE,
                 "environment_variables": environment,
                 "manage_iam_role": False,
                 "iam_role_arn": role.role_arn,
@@ -189,6 +225,7 @@ class SafeSlotStack(Stack):
         role = self.api_role
         for table in self.tables.values():
             table.grant_read_write_data(role)
+        self._grant_restored_tables(role)
         self.key.grant_encrypt_decrypt(role)  # encrypt, decrypt, generate data key: never key management
         _decrypt_only_by(self.key, role)  # vendor people reach sealed data only through support grants
         self.backup_bucket.grant_read_write(role)
@@ -210,6 +247,18 @@ class SafeSlotStack(Stack):
         role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("AWSXRayDaemonWriteAccess"))
         self.api_log_group = log_group
 
+    def _grant_restored_tables(self, role: iam.Role) -> None:
+        """After a switch-over the application reads and writes restored tables the stack did not create
+        (their names begin with the stage prefix, so the backup and drill grants cover them already)."""
+        if not self.config.serve_prefix:
+            return
+        tables = f"arn:aws:dynamodb:{self.region}:{self.account}:table/{self.config.serve_prefix}"
+        role.add_to_policy(iam.PolicyStatement(
+            actions=["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
+                     "dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem",
+                     "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"],
+            resources=[f"{tables}*", f"{tables}*/index/*"]))
+
     def _grant_backup_jobs(self, role: iam.Role) -> None:
         """On-demand backups of our tables, and scratch tables for the restore drill (prefix `drill-`)."""
         tables = f"arn:aws:dynamodb:{self.region}:{self.account}:table/{self.config.prefix}"
@@ -226,9 +275,12 @@ class SafeSlotStack(Stack):
 
     def _function_names(self) -> list[str]:
         """Logical ids of every function the Chalice app packages (the API and each scheduled job)."""
+        return sorted(self._sam_functions())
+
+    def _sam_functions(self) -> dict[str, Any]:
         template = json.loads((Path(self.chalice._sam_package_dir) / "sam.json").read_text())
-        return sorted(name for name, resource in template["Resources"].items()
-                      if resource["Type"] == "AWS::Serverless::Function")
+        return {name: resource for name, resource in template["Resources"].items()
+                if resource["Type"] == "AWS::Serverless::Function"}
 
     def _harden_function(self, name: str, log_group: logs.LogGroup) -> None:
         function = self.chalice.get_resource(name)
@@ -263,7 +315,7 @@ class SafeSlotStack(Stack):
             "ThrottlingBurstLimit": 200, "ThrottlingRateLimit": 100}])
         config = self.config
         url = (f"https://{config.domain_name}/" if config.domain_name else
-               f"https://{api.ref}.execute-api.{self.region}.amazonaws.com/v/")
+               f"https://{api.ref}.execute-api.{self.region}.amazonaws.com/{API_STAGE}/")
         CfnOutput(self, "ApiUrl", value=url)
         if config.domain_name and config.certificate_arn:
             api.add_property_override("DisableExecuteApiEndpoint", True)
@@ -275,7 +327,12 @@ class SafeSlotStack(Stack):
                 security_policy="TLS_1_2",
             )
             apigateway.CfnBasePathMapping(self, "ApiMapping", domain_name=domain.ref,
-                                          rest_api_id=api.ref, stage="v")
+                                          rest_api_id=api.ref, stage=API_STAGE)
+
+    def _path_prefix(self) -> str:
+        """What precedes /v1 in the path WAF sees: nothing through the custom domain (mapped at the root,
+        the default endpoint disabled), the stage name through the default endpoint."""
+        return "" if self.config.domain_name and self.config.certificate_arn else f"/{API_STAGE}"
 
     def _firewall(self) -> None:
         def rate_rule(name: str, priority: int, path_prefix: str, limit: int) -> Any:
@@ -302,13 +359,13 @@ class SafeSlotStack(Stack):
         acl = wafv2.CfnWebACL(
             self, "WebAcl", scope="REGIONAL", default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             visibility_config=_visibility("safeslot"),
-            rules=[managed, rate_rule("auth-rate", 1, "/v/v1/auth", 300),
-                   rate_rule("public-rate", 2, "/v/v1/public", 1000)],
+            rules=[managed, rate_rule("auth-rate", 1, f"{self._path_prefix()}/v1/auth", 300),
+                   rate_rule("public-rate", 2, f"{self._path_prefix()}/v1/public", 1000)],
         )
         api = self.chalice.get_resource("RestAPI")
         association = wafv2.CfnWebACLAssociation(
             self, "WebAclAssociation", web_acl_arn=acl.attr_arn,
-            resource_arn=f"arn:aws:apigateway:{self.region}::/restapis/{api.ref}/stages/v",
+            resource_arn=f"arn:aws:apigateway:{self.region}::/restapis/{api.ref}/stages/{API_STAGE}",
         )
         association.add_override("DependsOn", ["RestAPIvStage"])  # the stage SAM's transform creates
         Annotations.of(association).acknowledge_warning(
@@ -316,33 +373,118 @@ class SafeSlotStack(Stack):
 
     # --- alarms -----------------------------------------------------------------------------------
 
+    def _alert_topic(self) -> sns.Topic:
+        """The topic alarms publish to, under a key of its own whose policy lets CloudWatch and
+        EventBridge use it (an alarm cannot publish to a topic whose key it may not use); operators
+        subscribe from configuration (`alert_subscriptions`)."""
+        key = kms.Key(self, "AlertsKey", description=f"SafeSlot {self.config.stage} alerts topic key",
+                      enable_key_rotation=True, removal_policy=RemovalPolicy.RETAIN,
+                      pending_window=Duration.days(30))
+        key.add_to_resource_policy(iam.PolicyStatement(
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com"),
+                        iam.ServicePrincipal("events.amazonaws.com")],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources=["*"],  # "*": this key
+            conditions={"StringEquals": {"aws:SourceAccount": self.account}}))
+        topic = sns.Topic(self, "Alerts", master_key=key, display_name="SafeSlot alerts", enforce_ssl=True)
+        for endpoint in self.config.alert_subscriptions:
+            sns.Subscription(self, f"AlertSubscription-{_subscription_id(endpoint)}", topic=topic,
+                             endpoint=endpoint, protocol=_subscription_protocol(endpoint))
+        self.alerts_key = key
+        return topic
+
+    def _alarm(self, name: str, metric: cloudwatch.Metric, threshold: float, *,
+               period: Duration | None = None, evaluation_periods: int = 1,
+               comparison: cloudwatch.ComparisonOperator =
+               cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+               missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+               ) -> cloudwatch.Alarm:
+        alarm = cloudwatch.Alarm(
+            self, name, metric=metric.with_(period=period or Duration.minutes(5)), threshold=threshold,
+            evaluation_periods=evaluation_periods, datapoints_to_alarm=evaluation_periods,
+            treat_missing_data=missing, comparison_operator=comparison)
+        alarm.add_alarm_action(cw_actions.SnsAction(self.alerts))
+        return alarm
+
+    def _function_alarms(self) -> None:
+        """Errors, throttles and near-timeout durations of every function (the API and each job)."""
+        for name in self._function_names():
+            function = self.chalice.get_resource(name)
+            dimensions = {"FunctionName": function.ref}
+            timeout = self._sam_functions()[name]["Properties"].get("Timeout", 60)
+            for metric_name, statistic, threshold in (("Errors", "Sum", 1), ("Throttles", "Sum", 1),
+                                                      ("Duration", "Maximum", timeout * 1000 * 0.8)):
+                self._alarm(f"{name}{metric_name}", cloudwatch.Metric(
+                    namespace="AWS/Lambda", metric_name=metric_name, dimensions_map=dimensions,
+                    statistic=statistic), threshold)
+
+    def _job_alarms(self) -> None:
+        """For each scheduled job: its failures (as the job runner emits them, with its exact dimensions),
+        and a dead man's switch that alarms when no run has succeeded within the job's deadline."""
+        for name, deadline in self._scheduled_jobs().items():
+            dimensions = metric_dimensions(deadline.job)
+            self._alarm(f"{name}Failed", cloudwatch.Metric(
+                namespace=METRIC_NAMESPACE, metric_name=failure_metric(deadline.job),
+                dimensions_map=dimensions, statistic="Sum"), 1)
+            self._alarm(f"{name}NotSucceeding", cloudwatch.Metric(
+                namespace=METRIC_NAMESPACE, metric_name=SUCCESS_METRIC, dimensions_map=dimensions,
+                statistic="Sum"), 1, period=Duration.hours(1), evaluation_periods=deadline.hours,
+                comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                missing=cloudwatch.TreatMissingData.BREACHING)
+
+    def _scheduled_jobs(self) -> dict[str, Deadline]:
+        """Each scheduled function's logical id -> its job and deadline; a schedule without one is an error."""
+        deadlines = {_logical_id(function): deadline for function, deadline in DEADLINES.items()}
+        scheduled = [name for name in self._function_names() if name != "APIHandler"]
+        missing = [name for name in scheduled if name not in deadlines]
+        if missing:
+            raise ValueError(f"scheduled functions without a deadline in schedules.DEADLINES: {missing}")
+        return {name: deadlines[name] for name in scheduled}
+
+    def _dashboard(self) -> None:
+        """One page of the service's health: API traffic and errors, every function, every job."""
+        api = {"ApiName": "safeslot"}
+        functions = {name: {"FunctionName": self.chalice.get_resource(name).ref} for name in self._function_names()}
+
+        def lambda_metrics(metric_name: str, statistic: str) -> list[cloudwatch.IMetric]:
+            return [cloudwatch.Metric(namespace="AWS/Lambda", metric_name=metric_name, dimensions_map=dims,
+                                      statistic=statistic, label=name) for name, dims in functions.items()]
+
+        def job_metrics(metric_name: str | None) -> list[cloudwatch.IMetric]:
+            return [cloudwatch.Metric(namespace=METRIC_NAMESPACE, label=d.job, statistic="Sum",
+                                      metric_name=metric_name or failure_metric(d.job),
+                                      dimensions_map=metric_dimensions(d.job))
+                    for d in self._scheduled_jobs().values()]
+
+        dashboard = cloudwatch.Dashboard(self, "Health", dashboard_name=f"safeslot-{self.config.stage}")
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(title="API requests and errors", left=[
+                cloudwatch.Metric(namespace="AWS/ApiGateway", metric_name=m, dimensions_map=api, statistic="Sum")
+                for m in ("Count", "4XXError", "5XXError")]),
+            cloudwatch.GraphWidget(title="API latency p99 (ms)", left=[cloudwatch.Metric(
+                namespace="AWS/ApiGateway", metric_name="Latency", dimensions_map=api, statistic="p99")]),
+            cloudwatch.GraphWidget(title="Function errors", left=lambda_metrics("Errors", "Sum")),
+            cloudwatch.GraphWidget(title="Function throttles", left=lambda_metrics("Throttles", "Sum")),
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(title="Job successes", left=job_metrics(SUCCESS_METRIC)),
+            cloudwatch.GraphWidget(title="Job failures", left=job_metrics(None)),
+            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=[
+                c for c in self.node.children if isinstance(c, cloudwatch.Alarm)], width=12),
+        )
+
     def _alarms(self) -> None:
-        action = cw_actions.SnsAction(self.alerts)
-        function_name = {"FunctionName": self.chalice.get_resource("APIHandler").ref}
         api_name = {"ApiName": "safeslot"}
         lockouts = logs.MetricFilter(
             self, "LockoutMetric", log_group=self.api_log_group, metric_namespace="SafeSlot",
             metric_name="AccountLockouts", metric_value="1",
             filter_pattern=logs.FilterPattern.string_value("$.message", "=", LOCKOUT_LOG_MESSAGE))
         alarms = {
-            "LambdaErrors": (cloudwatch.Metric(namespace="AWS/Lambda", metric_name="Errors",
-                                               dimensions_map=function_name, statistic="Sum"), 1),
-            "LambdaThrottles": (cloudwatch.Metric(namespace="AWS/Lambda", metric_name="Throttles",
-                                                  dimensions_map=function_name, statistic="Sum"), 1),
             "Api5xxRate": (cloudwatch.Metric(namespace="AWS/ApiGateway", metric_name="5XXError",
                                              dimensions_map=api_name, statistic="Average"), 0.01),
             "LockoutSpike": (lockouts.metric(statistic="Sum"), 20),
-            "BackupFailures": (cloudwatch.Metric(namespace="SafeSlot", metric_name="BackupFailures",
-                                                 statistic="Sum"), 1),
-            "RestoreDrillFailures": (cloudwatch.Metric(namespace="SafeSlot", metric_name="RestoreDrillFailures",
-                                                       statistic="Sum"), 1),
         }
         for name, (metric, threshold) in alarms.items():
-            alarm = cloudwatch.Alarm(
-                self, name, metric=metric.with_(period=Duration.minutes(5)), threshold=threshold,
-                evaluation_periods=1, treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
-            alarm.add_alarm_action(action)
+            self._alarm(name, metric, threshold)
         events.Rule(
             self, "KeyDeletionScheduled", event_pattern=events.EventPattern(
                 source=["aws.kms"], detail_type=["AWS API Call via CloudTrail"],
@@ -351,9 +493,29 @@ class SafeSlotStack(Stack):
             targets=[targets.SnsTopic(self.alerts)])
 
 
-def _data_key(scope: Construct, construct_id: str, description: str) -> kms.Key:
+def _logical_id(function_name: str) -> str:
+    """The logical id `chalice package` gives a function (daily_backup -> DailyBackup)."""
+    return "".join(part.capitalize() for part in function_name.split("_"))
+
+
+def _subscription_protocol(endpoint: str) -> sns.SubscriptionProtocol:
+    if endpoint.startswith("https://"):
+        return sns.SubscriptionProtocol.HTTPS
+    if endpoint.startswith("+"):
+        return sns.SubscriptionProtocol.SMS
+    if "@" in endpoint:
+        return sns.SubscriptionProtocol.EMAIL
+    raise ValueError("an alert subscription is an e-mail address, a +E.164 phone number or an https:// URL")
+
+
+def _subscription_id(endpoint: str) -> str:
+    return hashlib.sha256(endpoint.encode()).hexdigest()[:8]  # stable, and no address in a logical id
+
+
+def _data_key(scope: Construct, construct_id: str, description: str, multi_region: bool = False) -> kms.Key:
     return kms.Key(scope, construct_id, description=description, enable_key_rotation=True,
-                   removal_policy=RemovalPolicy.RETAIN, pending_window=Duration.days(30))
+                   removal_policy=RemovalPolicy.RETAIN, pending_window=Duration.days(30),
+                   multi_region=multi_region)
 
 
 def _access_log_bucket(scope: Construct) -> s3.Bucket:

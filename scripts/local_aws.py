@@ -18,6 +18,7 @@ import copy
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 Patch = tuple[object, str, Any]
@@ -121,7 +122,12 @@ def make_dynamodb_atomic() -> None:
 def main(argv: list[str] | None = None) -> None:
     from moto import server
 
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from infra.local_stack import moto_kms_patches
+
     make_dynamodb_atomic()
+    for owner, name, replacement in moto_kms_patches():  # multi-region keys whose ciphertexts open
+        setattr(owner, name, replacement)
     server.main(argv or sys.argv[1:])
 
 

@@ -3,6 +3,7 @@ The same jobs run on demand with `python manage.py <job>`."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from chalice import Blueprint, Cron, Rate
@@ -12,6 +13,29 @@ from chalicelib.jobs import accounts, backup, policy_notices, reminders, restore
 from chalicelib.jobs.runner import run_job
 
 schedules = Blueprint(__name__)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A scheduled function's job, and how many hours it may go without a successful run before its
+    dead man's switch alarms (infra/stack.py): the schedule's period plus slack for a late start."""
+
+    job: str
+    hours: int
+
+
+# Every scheduled function, by its name: synthesis refuses a schedule without one.
+DEADLINES = {
+    "daily_backup": Deadline("backup", 26),
+    "weekly_restore_drill": Deadline("restore_drill", 168),  # 7 days: CloudWatch's longest alarm window
+    "daily_accounts": Deadline("accounts", 26),
+    "daily_retention": Deadline("retention", 26),
+    "appointment_reminders": Deadline("reminders", 1),
+    # the audit trail's schedules (branch i13-audit); an entry whose function does not exist is unused
+    "audit_chain_sweep": Deadline("audit_chain", 1),
+    "daily_audit_digest": Deadline("audit_digest", 26),
+    "daily_audit_verify": Deadline("audit_verify", 26),
+}
 
 
 @schedules.schedule(Cron(0, 3, "*", "*", "?", "*"), name="daily_backup")

@@ -21,7 +21,7 @@ from aws_encryption_sdk import CommitmentPolicy
 from aws_encryption_sdk.caches.local import LocalCryptoMaterialsCache
 from aws_encryption_sdk.exceptions import AWSEncryptionSDKClientError, DecryptKeyError
 from aws_encryption_sdk.identifiers import Algorithm
-from aws_encryption_sdk.key_providers.kms import KMSMasterKey, StrictAwsKmsMasterKeyProvider
+from aws_encryption_sdk.key_providers.kms import MRKAwareKMSMasterKey, MRKAwareStrictAwsKmsMasterKeyProvider
 from aws_encryption_sdk.materials_managers.base import CryptoMaterialsManager
 from aws_encryption_sdk.materials_managers.caching import CachingCryptoMaterialsManager
 from aws_encryption_sdk.materials_managers.default import DefaultCryptoMaterialsManager
@@ -48,7 +48,7 @@ class KmsRefused(Exception):
         self.code = code
 
 
-class _ReportingKmsMasterKey(KMSMasterKey):
+class _ReportingKmsMasterKey(MRKAwareKMSMasterKey):
     """The SDK's KMS master key, except that a refusal by KMS is not disguised as an undecryptable key.
 
     The SDK turns every KMS ClientError into DecryptKeyError, and its provider then drops that error and
@@ -68,7 +68,7 @@ class _ReportingKmsMasterKey(KMSMasterKey):
             raise
 
 
-class _ReportingKmsKeyProvider(StrictAwsKmsMasterKeyProvider):
+class _ReportingKmsKeyProvider(MRKAwareStrictAwsKmsMasterKeyProvider):
     master_key_class = _ReportingKmsMasterKey
 
 
@@ -95,6 +95,7 @@ class Sealer:
     ) -> None:
         if not key_arn:
             raise EncryptionUnavailable("No encryption key is configured.")
+        # MRK-aware: a replica of the multi-region data key opens what its primary sealed (the second region)
         provider = _ReportingKmsKeyProvider(key_ids=[key_arn], botocore_session=session or aws.botocore_session())
         self._materials: CryptoMaterialsManager = DefaultCryptoMaterialsManager(provider)
         if cache:

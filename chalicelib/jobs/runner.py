@@ -17,8 +17,19 @@ from chalicelib.services import audit
 
 SYSTEM_CHAIN = "_system"  # the audit chain of events that belong to no org (jobs, operators)
 METRIC_NAMESPACE = "SafeSlot"
-# The metric each job's failures count in; infra/stack.py alarms on BackupFailures and RestoreDrillFailures.
+METRIC_SERVICE = "safeslot-jobs"  # the `service` dimension powertools adds to every metric
+# The metric each job's failures count in (0 or 1 per run); infra/stack.py alarms on each of them.
 FAILURE_METRICS = {"backup": "BackupFailures", "restore_drill": "RestoreDrillFailures"}
+SUCCESS_METRIC = "JobSucceeded"  # 1 per successful run: the dead man's switch alarms when it stops coming
+
+
+def failure_metric(job: str) -> str:
+    return FAILURE_METRICS.get(job, "JobFailures")
+
+
+def metric_dimensions(job: str) -> dict[str, str]:
+    """The exact dimensions of every metric a run of `job` emits (an alarm must name all of them)."""
+    return {"service": METRIC_SERVICE, "job": job}
 
 
 @dataclass
@@ -59,10 +70,10 @@ def run_job(job: str, work: Callable[[JobReport], object], actor: str = "schedul
 
 
 def _emit_metrics(report: JobReport) -> None:
-    metrics = EphemeralMetrics(namespace=METRIC_NAMESPACE, service="safeslot-jobs")
+    metrics = EphemeralMetrics(namespace=METRIC_NAMESPACE, service=METRIC_SERVICE)
     metrics.add_dimension(name="job", value=report.job)
-    metrics.add_metric(name=FAILURE_METRICS.get(report.job, "JobFailures"), unit=MetricUnit.Count,
-                       value=0 if report.ok else 1)
+    metrics.add_metric(name=failure_metric(report.job), unit=MetricUnit.Count, value=0 if report.ok else 1)
+    metrics.add_metric(name=SUCCESS_METRIC, unit=MetricUnit.Count, value=1 if report.ok else 0)
     metrics.add_metric(name="JobSeconds", unit=MetricUnit.Seconds, value=report.details["seconds"])
     metrics.flush_metrics()
 

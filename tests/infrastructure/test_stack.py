@@ -25,11 +25,12 @@ def synth(tmp_path_factory, context: dict[str, str]):
     from infra.app import build_app
 
     saved = dict(os.environ)
+    stage = context.get("stage", "test")
     try:
-        app = build_app(context={"stage": "test", **context},
+        app = build_app(context={"stage": stage, **context},
                         outdir=str(tmp_path_factory.mktemp("cdk")))
-        main = app.node.find_child("SafeSlot-test")
-        replica = app.node.find_child("SafeSlot-test-replica")
+        main = app.node.find_child(f"SafeSlot-{stage}")
+        replica = app.node.find_child(f"SafeSlot-{stage}-replica")
         assembly = app.synth()
     finally:
         os.environ.clear()
@@ -171,8 +172,8 @@ def test_alert_topic_is_encrypted_and_every_alarm_notifies_it(main):
     assert len(topics) == 1 and "KmsMasterKeyId" in next(iter(topics.values()))["Properties"]
     alarms = resources(main, "AWS::CloudWatch::Alarm")
     metrics = {a["Properties"].get("MetricName") for a in alarms.values()}
-    assert {"Errors", "Throttles", "5XXError", "AccountLockouts", "BackupFailures",
-            "RestoreDrillFailures"} <= metrics
+    assert {"Errors", "Throttles", "Duration", "5XXError", "AccountLockouts", "BackupFailures",
+            "RestoreDrillFailures", "JobSucceeded"} <= metrics
     for alarm in alarms.values():
         assert "Alerts" in json.dumps(alarm["Properties"]["AlarmActions"])
 
@@ -290,3 +291,11 @@ def test_only_the_application_role_decrypts_with_the_data_key_directly(main):
     allowed = deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
     assert len(allowed) == 1 and "ApiRole" in json.dumps(allowed)
     assert deny["Condition"]["BoolIfExists"] == {"aws:ViaAWSService": "false", "aws:PrincipalIsAWSService": "false"}
+
+
+def test_rate_rules_match_the_paths_clients_send_through_the_default_endpoint(main):
+    from tests.infrastructure.test_operations import rate_limited
+
+    assert rate_limited(main, "/v/v1/auth/login") == {"auth-rate"}
+    assert rate_limited(main, "/v/v1/public/orgs/demo") == {"public-rate"}
+    assert rate_limited(main, "/v1/auth/login") == set()  # the default endpoint always has the stage

@@ -109,3 +109,39 @@ def test_the_on_demand_backups_restore_with_the_manifests_counts(client, backed_
 
     assert report.ok, report.failures
     assert restored.counts["bookings"] == 3
+
+
+def test_the_drill_opens_the_replica_with_the_second_regions_key_when_the_first_region_is_gone(
+        client, backed_up, monkeypatch):
+    from moto.kms.models import kms_backends
+
+    primary = kms_backends["123456789012"][settings().region]
+    key_id = settings().key_arn.rsplit("/", 1)[1]
+    monkeypatch.delitem(primary.keys, key_id)  # region 1's key is unreachable from here on
+    monkeypatch.setattr(restore.Source, "primary", None)  # and nothing may fall back on region 1
+
+    report = invoke(client, "weekly_restore_drill")
+
+    assert report["ok"], report
+    assert report["sealed_items_opened"] >= 3
+    assert settings().replica_key_arn.split(":")[3] == settings().replica_region != settings().region
+
+
+def test_the_drill_fails_when_the_newest_backup_is_older_than_the_recovery_point_objective(
+        client, backed_up, fake_clock):
+    fake_clock.advance(hours=restore.RECOVERY_POINT_OBJECTIVE.total_seconds() / 3600 + 1)
+
+    report = invoke(client, "weekly_restore_drill")
+
+    assert not report["ok"]
+    assert report["recovery_point_seconds"] > restore.RECOVERY_POINT_OBJECTIVE.total_seconds()
+    assert any("recovery point objective" in failure for failure in report["failures"])
+    assert "recovery point objective" in alerts()[-1]
+
+
+def test_the_drill_reports_what_it_measured_against_the_recovery_objectives(client, backed_up):
+    report = invoke(client, "weekly_restore_drill")
+
+    assert report["ok"], report
+    assert 0 <= report["recovery_point_seconds"] <= restore.RECOVERY_POINT_OBJECTIVE.total_seconds()
+    assert 0 < report["recovery_seconds"] <= restore.RECOVERY_TIME_OBJECTIVE.total_seconds()
