@@ -5,7 +5,7 @@ all-ASCII local part (every mail provider we know treats ASCII case alike). What
 non-ASCII local part. Unicode case folding and NFKC merge different mailboxes (`straße` and
 `strasse`, final and medial sigma, `ſ` and `s`, full-width and ASCII letters), so an address whose
 meaning depends on such a mapping is refused instead of guessed.
-"""
+"""  # noqa: RUF002 (the look-alike letters are the point)
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def _canonical_domain(domain: str, field: str) -> str:
     """The A-label form of a domain typed in its standard form (ASCII letters in any case).
 
     Strict IDNA 2008, no UTS 46 mapping: `ß` and `ς` stay themselves (distinct domains), while `ſ`,
-    full-width letters, upper-case non-ASCII letters and odd dots are refused rather than mapped."""
+    full-width letters, upper-case non-ASCII letters and odd dots are refused rather than mapped."""  # noqa: RUF002
     lowered = "".join(char.lower() if char.isascii() else char for char in domain)
     try:
         return idna.encode(lowered, uts46=False).decode("ascii")

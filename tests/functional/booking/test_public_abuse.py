@@ -94,9 +94,9 @@ def test_a_look_alike_address_never_receives_a_customers_link(client, aws_stack)
 
 
 @pytest.mark.parametrize("look_alike", [
-    "ａｌｉｃｅ@example.org",  # full-width letters: NFKC would make them "alice"
-    "alice@ｅｘａｍｐｌｅ.org",  # full-width domain
-    "alice@straſse.example",  # long s: case folding makes it "s"
+    "\uff41\uff4c\uff49\uff43\uff45@example.org",  # full-width letters: NFKC would make them "alice"
+    "alice@\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.org",  # full-width domain
+    "alice@stra\u017fse.example",  # long s: case folding makes it "s"
     "alice@STRAẞE.example",  # capital sharp s in a domain: IDNA mapping would pick one of two domains
 ])
 def test_addresses_that_cannot_be_normalized_safely_are_refused(client, clinic, day, look_alike):
@@ -109,7 +109,7 @@ def test_addresses_that_cannot_be_normalized_safely_are_refused(client, clinic, 
 @pytest.mark.parametrize("one,other", [
     ("alice@strasse.example", "alice@straße.example"),  # ß is not ss
     ("σίσυφος@example.gr", "σίσυφοσ@example.gr"),  # final sigma is not sigma
-    ("alıce@example.org", "alice@example.org"),  # dotless i is not i
+    ("al\u0131ce@example.org", "alice@example.org"),  # dotless i is not i
     ("Straße@example.org", "strasse@example.org"),
 ])
 def test_different_mailboxes_never_share_a_lookup(aws_stack, one, other):
@@ -154,7 +154,8 @@ def test_a_public_booking_is_only_held_until_the_emailed_code_proves_the_mailbox
 
     assert (wrong.status_code, body(wrong)["error"]["code"]) == (422, "verification_failed")
     assert right.status_code == 200 and body(right)["booking"]["status"] == "confirmed"
-    opened = manage(client, "GET", f"/v1/public/bookings/{answer['booking']['id']}", token_of(body(right)["manage_url"]))
+    booking_id = answer["booking"]["id"]
+    opened = manage(client, "GET", f"/v1/public/bookings/{booking_id}", token_of(body(right)["manage_url"]))
     assert opened.status_code == 200
     assert customers.find_customer_ids_by_email(clinic.org_id, ALICE["email"]) == [
         Booking.get(clinic.org_id, answer["booking"]["id"]).customer_id]
