@@ -9,7 +9,7 @@ STAGE ?= staging
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: run test lint browser bench synth deploy smoke clean
+.PHONY: run test fuzz lint browser bench synth deploy smoke clean
 
 # Quiet on stdout (`make bench` prints its JSON report there); progress goes to stderr.
 $(INSTALLED): requirements.txt requirements-dev.txt infra/requirements.txt
@@ -28,6 +28,11 @@ run: $(INSTALLED)
 
 test: lint $(CHECKOV) browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(MAKE) fuzz
+
+# Schemathesis over GET /v1/openapi.json against a spawned local stack: no 5xx, nothing undocumented.
+fuzz: $(INSTALLED)
+	$(BIN)/python -m tests.harness.fuzz
 
 # Debian's chromium, for the hosted booking page's tests in a real browser (tests/e2e/test_booking_page.py).
 browser:

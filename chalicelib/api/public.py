@@ -11,6 +11,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
+from chalicelib import clock
 from chalicelib.api.requests import header, json_body, origin_of, query_param, required_instant
 from chalicelib.errors import ValidationFailed
 from chalicelib.models.booking import Booking
@@ -146,6 +147,7 @@ def _required_param(name: str) -> str:
 
 def _date_param(name: str) -> date:
     try:
-        return date.fromisoformat(_required_param(name))
+        day = date.fromisoformat(_required_param(name))
     except ValueError as error:
         raise ValidationFailed(f"Parameter '{name}' must be a date, YYYY-MM-DD.", field=name) from error
+    return clock.check_date(day, name)
