@@ -34,7 +34,7 @@ def json_body(request: Request) -> dict[str, Any]:
     return body
 
 
-def _parse(raw: bytes) -> Any:
+def _parse(raw: str | bytes) -> Any:
     """JSON that every later step can handle: no NaN or Infinity, no lone surrogates, bounded nesting
     and integer size (Python's own limits raise RecursionError and ValueError: a 400, never a 500)."""
     try:
