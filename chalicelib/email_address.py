@@ -21,8 +21,9 @@ MAX_LENGTH = 254
 
 def canonical_email(value: str, field: str = "email") -> str:
     """`local@a-label-domain`, or a 422 naming `field` for what has no safe canonical form."""
-    if not isinstance(value, str) or len(value) > MAX_LENGTH:
+    if not isinstance(value, str) or len(value.strip()) > MAX_LENGTH:
         raise ValidationFailed("Enter a valid e-mail address.", field=field)
+    value = value.strip()  # surrounding blanks are never part of an address
     try:
         parsed = validate_email(value, check_deliverability=False)
     except EmailNotValidError as error:
