@@ -11,7 +11,7 @@ CDK := npx --yes aws-cdk@2.1148.1  # the CDK CLI, pinned (Dependabot does not se
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: run test lint audit browser bench synth deploy smoke clean
+.PHONY: run test fuzz lint audit browser bench synth deploy smoke clean
 
 # Quiet on stdout (`make bench` prints its JSON report there); progress goes to stderr.
 $(INSTALLED): requirements.txt requirements-dev.txt infra/requirements.txt
@@ -30,6 +30,11 @@ run: $(INSTALLED)
 
 test: lint audit $(CHECKOV) browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(MAKE) fuzz
+
+# Schemathesis over GET /v1/openapi.json against a spawned local stack: no 5xx, nothing undocumented.
+fuzz: $(INSTALLED)
+	$(BIN)/python -m tests.harness.fuzz
 
 # Debian's chromium, for the hosted booking page's tests in a real browser (tests/e2e/test_booking_page.py).
 browser:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib.errors import ValidationFailed
+
+# Instants and dates the API accepts: far enough for any appointment, far from datetime's own limits.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 _source: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
 
@@ -54,7 +58,16 @@ def parse_instant(value: str, field: str) -> datetime:
         raise ValidationFailed(f"Field '{field}' must be an ISO 8601 time.", field=field) from error
     if instant.tzinfo is None:
         raise ValidationFailed(f"Field '{field}' needs a time zone offset.", field=field)
+    if not EARLIEST <= instant <= LATEST:
+        raise ValidationFailed(f"Field '{field}' must be between {EARLIEST.year} and {LATEST.year}.", field=field)
     return instant
+
+
+def check_date(day: date, field: str) -> date:
+    """A calendar date inside the range every computation on it can handle (no 0001-01-01 or 9999-12-31)."""
+    if not EARLIEST.date() <= day <= LATEST.date():
+        raise ValidationFailed(f"Field '{field}' must be between {EARLIEST.year} and {LATEST.year}.", field=field)
+    return day
 
 
 def isoformat(instant: datetime) -> str:

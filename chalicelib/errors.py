@@ -75,6 +75,18 @@ class TooLateToChange(Conflict):
     message = "The appointment is too soon to change online; contact the organization."
 
 
+class HoldExpired(Conflict):
+    message = "This booking was not confirmed in time and its time was released; book again."
+
+
+class AlreadyConfirmed(Conflict):
+    message = "This booking is already confirmed; the e-mail we sent has its link."
+
+
+class VerificationFailed(DomainError):
+    message = "That code is not the one we e-mailed."
+
+
 class IdempotencyKeyReused(DomainError):
     message = "This Idempotency-Key was used for a different request."
 
@@ -166,6 +178,9 @@ ERROR_TABLE: dict[type[DomainError], tuple[int, str]] = {
     SlotUnavailable: (409, "slot_unavailable"),
     BookingCancelled: (409, "booking_cancelled"),
     TooLateToChange: (409, "too_late_to_change"),
+    HoldExpired: (409, "hold_expired"),
+    AlreadyConfirmed: (409, "already_confirmed"),
+    VerificationFailed: (422, "verification_failed"),
     IdempotencyKeyReused: (422, "idempotency_key_reused"),
     PayloadTooLarge: (413, "payload_too_large"),
     UnsupportedMediaType: (415, "unsupported_media_type"),

@@ -116,6 +116,6 @@ def _one_of(value: str | None, allowed: tuple[str, ...], name: str) -> str | Non
 def _limit(value: str | None) -> int:
     if value is None:
         return 100
-    if not value.isdigit() or not 1 <= int(value) <= 500:
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 500:  # "²".isdigit() is True
         raise ValidationFailed("Parameter 'limit' must be 1 to 500.", field="limit")
     return int(value)

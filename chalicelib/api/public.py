@@ -11,12 +11,13 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
+from chalicelib import clock
 from chalicelib.api.requests import header, json_body, origin_of, query_param, required_instant
 from chalicelib.errors import ValidationFailed
 from chalicelib.models.booking import Booking
 from chalicelib.services import customers, privacy_policies, rate_limits
-from chalicelib.services.booking import catalog, grants, queries
-from chalicelib.services.booking.bookings import Actor, NewBooking, book, cancel, reschedule
+from chalicelib.services.booking import catalog, grants, holds, queries
+from chalicelib.services.booking.bookings import Actor, NewBooking, cancel, reschedule
 from chalicelib.services.booking.idempotency import idempotency_key
 from chalicelib.services.booking.links import send_my_bookings_link
 from chalicelib.services.organizations import org_by_id, org_by_slug
@@ -57,11 +58,20 @@ def create_booking(slug: str) -> Response:
     actor = Actor(org.org_id, "customer", origin_of(request), is_staff=False)
     key = idempotency_key(org.org_id, "public-booking", header(request, "Idempotency-Key"), body)
     contact = customers.CustomerDetails(**body["customer"])
-    customer_id = customers.find_or_create(org.org_id, contact, actor.origin)
     wanted = NewBooking(body["service_id"], _start(body), body.get("staff_id"), body.get("notes"),
                         policy_version=privacy_policies.version_in_force(org.org_id))
-    status, answer = book(actor, customer_id, wanted, key)
+    status, answer = holds.public_booking(org, actor, contact, wanted, key)
     return Response(body=answer, status_code=status)
+
+
+@public.route("/v1/public/orgs/{slug}/bookings/{booking_id}/confirm", methods=["POST"])
+def confirm_booking(slug: str, booking_id: str) -> dict[str, Any]:
+    """Prove the mailbox of a pending hold with the e-mailed code or the link's token."""
+    _throttle(rate_limits.public_writes_per_ip())
+    body = json_body(public.current_request)
+    org = org_by_slug(slug)
+    actor = Actor(org.org_id, "customer", origin_of(public.current_request), is_staff=False)
+    return holds.confirm(actor, booking_id, body.get("code"), body.get("token"))
 
 
 @public.route("/v1/public/orgs/{slug}/my-bookings", methods=["POST"])
@@ -70,7 +80,7 @@ def request_my_bookings_link(slug: str) -> Response:
     email = json_body(public.current_request)["email"]
     org = org_by_slug(slug)
     rate_limits.throttle(rate_limits.LINK_REQUESTS_PER_EMAIL, customers.email_index(org.org_id, email))
-    send_my_bookings_link(org, email)
+    send_my_bookings_link(org, email, origin_of(public.current_request))
     return Response(body={"message": "If we know this address, a link to its bookings is on its way."},
                     status_code=202)
 
@@ -79,13 +89,14 @@ def request_my_bookings_link(slug: str) -> Response:
 def list_my_bookings() -> dict[str, Any]:
     _throttle(rate_limits.PUBLIC_READS_PER_IP)
     grant = grants.grant_for(_manage_token())
-    return {"bookings": queries.customer_bookings(grant)}
+    return {"bookings": queries.customer_bookings(grant, origin_of(public.current_request))}
 
 
 @public.route("/v1/public/bookings/{booking_id}", methods=["GET"])
 def get_my_booking(booking_id: str) -> dict[str, Any]:
     _throttle(rate_limits.PUBLIC_READS_PER_IP)
     booking = grants.booking_for(_manage_token(), booking_id)
+    queries.customer_read(booking, origin_of(public.current_request))
     return _manage_view(booking)
 
 
@@ -137,6 +148,7 @@ def _required_param(name: str) -> str:
 
 def _date_param(name: str) -> date:
     try:
-        return date.fromisoformat(_required_param(name))
+        day = date.fromisoformat(_required_param(name))
     except ValueError as error:
         raise ValidationFailed(f"Parameter '{name}' must be a date, YYYY-MM-DD.", field=name) from error
+    return clock.check_date(day, name)

@@ -22,10 +22,7 @@ def json_body(request: Request) -> dict[str, Any]:
     raw = request.raw_body or b""
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge()
-    try:
-        body = json.loads(raw or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidJson() from error
+    body = _parse(raw)
     validate = spec.body_validator(request.context["resourcePath"], request.method or "")
     if validate is not None:
         try:
@@ -35,6 +32,21 @@ def json_body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ValidationFailed("The request body must be a JSON object.")
     return body
+
+
+def _parse(raw: str | bytes) -> Any:
+    """JSON that every later step can handle: no NaN or Infinity, no lone surrogates, bounded nesting
+    and integer size (Python's own limits raise RecursionError and ValueError: a 400, never a 500)."""
+    try:
+        body = json.loads(raw or b"null", parse_constant=_refuse_constant)
+        json.dumps(body, ensure_ascii=False).encode("utf-8")  # a lone surrogate cannot be encoded
+    except (ValueError, RecursionError, UnicodeError) as error:  # JSONDecodeError is a ValueError
+        raise InvalidJson() from error
+    return body
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def bearer_token(request: Request) -> str | None:

@@ -32,10 +32,13 @@ class BookingsByCustomer(GlobalSecondaryIndex["Booking"]):
 
 
 class Booking(SealedModel):
-    """One appointment. Notes and a cancellation reason are sealed; times are UTC instants."""
+    """One appointment. Notes and a cancellation reason are sealed; times are UTC instants.
+
+    A pending hold (status "pending") belongs to no customer yet: the details typed with it and its
+    verification secrets are sealed on the booking until the mailbox is proven."""
 
     TABLE = "bookings"
-    SEALED_FIELDS = frozenset({"notes", "cancel_reason"})
+    SEALED_FIELDS = frozenset({"notes", "cancel_reason", "contact", "verification"})
     Meta = table_meta(TABLE)
 
     org_id = UnicodeAttribute(hash_key=True)
@@ -47,7 +50,9 @@ class Booking(SealedModel):
     starts_at = UTCDateTimeAttribute()
     ends_at = UTCDateTimeAttribute()
     granules: ListAttribute[int] = ListAttribute()  # the slot-lock granules this booking holds
-    status = UnicodeAttribute()  # "confirmed" or "cancelled"
+    status = UnicodeAttribute()  # "pending", "confirmed" or "cancelled"
+    hold_expires_at = UTCDateTimeAttribute(null=True)  # a pending hold frees its time after this
+    code_attempts = NumberAttribute(null=True)  # verification codes tried against a pending hold
     sequence = NumberAttribute(default=0)  # iCalendar SEQUENCE: moves on every change
     last_write = UnicodeAttribute(null=True)  # ClientRequestToken of the last change: read back when its answer is lost
     policy_version = NumberAttribute(null=True)  # the privacy-policy version in force when the customer booked
@@ -73,6 +78,7 @@ class SlotLock(Model):
     granule = NumberAttribute(range_key=True)  # epoch seconds / 300
     booking_id = UnicodeAttribute()
     ttl = NumberAttribute()  # a week after the granule: past time is never booked again
+    hold_until = NumberAttribute(null=True)  # epoch seconds: a pending hold's lock is free after this
 
 
 class AccessGrant(Model):

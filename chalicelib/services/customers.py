@@ -14,7 +14,8 @@ from typing import Any
 from pynamodb.exceptions import PutError
 
 from chalicelib import clock
-from chalicelib.crypto.blind_index import blind_index, normalize_email
+from chalicelib.crypto.blind_index import blind_index
+from chalicelib.email_address import canonical_email
 from chalicelib.errors import NotFound
 from chalicelib.models.customer import Customer, CustomerByEmail
 from chalicelib.services import audit
@@ -80,7 +81,7 @@ def find_or_create(org_id: str, details: CustomerDetails, origin: audit.Origin) 
     existing = find_customer_ids_by_email(org_id, details.email)
     if existing:
         return existing[0]
-    first_id = blind_index(org_id, FIRST_ID, normalize_email(details.email))[:32]
+    first_id = blind_index(org_id, FIRST_ID, canonical_email(details.email))[:32]
     try:
         return create_customer(org_id, details, "customer", origin, customer_id=first_id, audited=False)
     except PutError:  # a concurrent first booking won, or an earlier customer changed address
@@ -125,7 +126,8 @@ def staff_update(principal: Principal, customer_id: str, fields: Mapping[str, An
 
 
 def email_index(org_id: str, email: str) -> str:
-    return blind_index(org_id, EMAIL_INDEX, normalize_email(email))
+    """The blind index of an address's canonical form (unchanged from NFKC+casefold for ASCII addresses)."""
+    return blind_index(org_id, EMAIL_INDEX, canonical_email(email))
 
 
 def _load(org_id: str, customer_id: str) -> Customer:

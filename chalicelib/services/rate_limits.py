@@ -23,11 +23,19 @@ LOGIN_FAILURES_PER_IP = Limit("login-failures-ip", max_hits=30, window_seconds=9
 PUBLIC_READS_PER_IP = Limit("public-read-ip", max_hits=120, window_seconds=60)
 LINK_REQUESTS_PER_IP = Limit("link-request-ip", max_hits=5, window_seconds=900)
 LINK_REQUESTS_PER_EMAIL = Limit("link-request-email", max_hits=3, window_seconds=3600)
+# Pending holds (public bookings waiting for the mailbox's proof): a few addresses cannot fill a calendar.
+HOLDS_PER_EMAIL = Limit("hold-email", max_hits=3, window_seconds=3600)
+HOLDS_PER_ORG = Limit("hold-org", max_hits=200, window_seconds=3600)
 
 
 def public_writes_per_ip() -> Limit:
     """Bookings and changes per address in 15 minutes (a setting: clinics behind one NAT may need more)."""
     return Limit("public-write-ip", max_hits=settings().public_writes_per_ip, window_seconds=900)
+
+
+def holds_per_ip() -> Limit:
+    """Holds per source address an hour: the public-writes setting (clinics behind one NAT need more)."""
+    return Limit("hold-ip", max_hits=settings().public_writes_per_ip, window_seconds=3600)
 
 
 def retry_after(limit: Limit, subject: str) -> int:

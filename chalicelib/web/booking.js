@@ -113,6 +113,52 @@
     listStaff();
     refresh();
 
+    const serviceName = (id) => (services.find((s) => s.id === id) || { name: "Your appointment" }).name;
+    const showBooked = (result) => {
+      $("booking-form").hidden = $("check-email").hidden = true;
+      $("done").hidden = false;
+      $("done-text").textContent = `${serviceName(result.booking.service_id)}, ${longTime(result.booking.start)}.`;
+      $("manage-link").href = `${base}/manage/${result.booking.id}${new URL(result.manage_url).hash}`;
+      say("");
+    };
+    const confirmHold = (bookingId, proof) =>
+      api("POST", `/v1/public/orgs/${encodeURIComponent(slug)}/bookings/${encodeURIComponent(bookingId)}/confirm`, proof);
+    let heldId = null;
+    const showHeld = (result, address) => {
+      heldId = result.booking.id;
+      $("booking-form").hidden = true;
+      $("check-email").hidden = false;
+      $("check-address").textContent = address;
+      $("hold-until").textContent = new Date(result.verification.expires_at)
+        .toLocaleTimeString([], { timeStyle: "short", timeZone: zone });
+      $("code").focus();
+      say("");
+    };
+    $("code-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (!requireFilled(["code"])) return;
+      $("confirm-code").disabled = true;
+      try {
+        showBooked(await confirmHold(heldId, { code: $("code").value.trim() }));
+      } catch (error) {
+        say(error.message);
+        if (["hold_expired", "too_many_attempts"].includes(error.code)) {
+          $("check-email").hidden = true;
+          $("booking-form").hidden = false;
+          refresh();
+        }
+      } finally {
+        $("confirm-code").disabled = false;
+      }
+    });
+    const fromLink = /^confirm\/([^/]+)\/([^/]+)$/.exec(token);
+    if (fromLink) {
+      history.replaceState(null, "", location.pathname); // the token leaves the address bar at once
+      try {
+        showBooked(await confirmHold(fromLink[1], { token: fromLink[2] }));
+      } catch (error) { say(error.message); }
+    }
+
     $("booking-form").addEventListener("submit", async (event) => {
       event.preventDefault();
       const start = $("slots").dataset.start;
@@ -128,11 +174,8 @@
         const result = await api("POST", `/v1/public/orgs/${encodeURIComponent(slug)}/bookings`, body,
           { "Idempotency-Key": idempotencyKey });
         idempotencyKey = newKey();
-        $("booking-form").hidden = true;
-        $("done").hidden = false;
-        $("done-text").textContent = `${services.find((s) => s.id === body.service_id).name}, ${longTime(result.booking.start)}.`;
-        $("manage-link").href = `${base}/manage/${result.booking.id}${new URL(result.manage_url).hash}`;
-        say("");
+        if (result.verification) showHeld(result, customer.email);
+        else showBooked(result);
       } catch (error) {
         say(error.message);
         if (error.code === "slot_unavailable") { idempotencyKey = newKey(); refresh(); }

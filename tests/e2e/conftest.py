@@ -21,6 +21,30 @@ def stack(tmp_path_factory):
     process.wait(timeout=20)
 
 
+def sent_mail_bodies(credentials: dict) -> list[str]:
+    """Bodies of the plain e-mails moto's server has sent (its model dump at /moto-api/data.json)."""
+    with urllib.request.urlopen(f"{credentials['aws_endpoint']}/moto-api/data.json", timeout=30) as answer:
+        models = json.loads(answer.read())
+    return [message.get("body", "") for message in models.get("ses", {}).get("Message", [])]
+
+
+def emailed_code(credentials: dict, booking_id: str) -> str:
+    """The 6-digit code of the verification e-mail sent for one pending hold."""
+    body = next(b for b in sent_mail_bodies(credentials) if f"#confirm/{booking_id}/" in b)
+    return next(word for word in body.split() if word.isdigit() and len(word) == 6)
+
+
+def book_and_confirm(credentials: dict, body: dict) -> tuple[int, dict]:
+    """A public booking of the demo clinic, confirmed with the e-mailed code as its booker would."""
+    api = credentials["api"]
+    status, held = request("POST", f"{api}/v1/public/orgs/demo/bookings", body)
+    if status != 202:
+        return status, held
+    booking_id = held["booking"]["id"]
+    return request("POST", f"{api}/v1/public/orgs/demo/bookings/{booking_id}/confirm",
+                   {"code": emailed_code(credentials, booking_id)})
+
+
 def request(method: str, url: str, body: dict | None = None, token: str | None = None, **headers: str):
     """(status, JSON body) of one HTTP call."""
     all_headers = {"Content-Type": "application/json", **headers}

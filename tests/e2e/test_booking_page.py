@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 import boto3
 import pytest
 
+from tests.e2e.conftest import emailed_code, sent_mail_bodies
+
 pytestmark = pytest.mark.e2e
 CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -80,6 +82,16 @@ def test_a_visitor_books_moves_and_cancels_through_the_pages(stack, phone):
     page.get_by_label("Phone (optional, international form, e.g. +14155550123)").fill("+4930901820")
     page.get_by_label("Anything we should know? (optional)").fill("first visit")
     page.get_by_role("button", name="Confirm booking").click()
+    page.get_by_role("heading", name="Check your e-mail").wait_for()
+
+    [item] = bookings_table(credentials)
+    assert (item["status"]["S"], booked_utc(item)) == ("pending", "14:00")  # held, nobody's yet
+    page.get_by_label("Code from the e-mail").fill("000000" if emailed_code(credentials, item["booking_id"]["S"])
+                                                   != "000000" else "111111")
+    page.get_by_role("button", name="Confirm my booking").click()
+    page.get_by_text("That code is not the one we e-mailed.").wait_for()
+    page.get_by_label("Code from the e-mail").fill(emailed_code(credentials, item["booking_id"]["S"]))
+    page.get_by_role("button", name="Confirm my booking").click()
     page.get_by_role("heading", name="You are booked").wait_for()
 
     [item] = bookings_table(credentials)
@@ -101,18 +113,9 @@ def test_a_visitor_books_moves_and_cancels_through_the_pages(stack, phone):
 
     [item] = bookings_table(credentials)
     assert item["status"]["S"] == "cancelled"
-    assert page.problems == []  # no script errors, no CSP violations
+    wrong_code = "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
+    assert page.problems == [wrong_code]  # the code typed wrong on purpose; no script errors, no CSP violations
     assert page.hosts == {credentials["api"].split("/")[2]}  # nothing fetched from anywhere else
-
-
-def sent_mail_bodies(credentials) -> list[str]:
-    """Bodies of the plain e-mails moto's server has sent (its model dump at /moto-api/data.json)."""
-    import json
-    import urllib.request
-
-    with urllib.request.urlopen(f"{credentials['aws_endpoint']}/moto-api/data.json", timeout=30) as answer:
-        models = json.loads(answer.read())
-    return [message.get("body", "") for message in models.get("ses", {}).get("Message", [])]
 
 
 def test_a_customer_asks_for_their_bookings_and_opens_one_from_the_emailed_link(stack, phone):
@@ -125,7 +128,14 @@ def test_a_customer_asks_for_their_bookings_and_opens_one_from_the_emailed_link(
     page.get_by_label("Name").fill("Marta Mine")
     page.get_by_label("E-mail", exact=True).fill("marta@example.org")
     page.get_by_role("button", name="Confirm booking").click()
+    page.get_by_role("heading", name="Check your e-mail").wait_for()
+    [held] = [item for item in bookings_table(credentials) if item["status"]["S"] == "pending"]
+    link = next(word for body in sent_mail_bodies(credentials) for word in body.split()
+                if f"#confirm/{held['booking_id']['S']}/" in word)
+    page.goto("about:blank")  # the link opens afresh, as from a mail app
+    page.goto(link)  # the e-mailed link confirms the hold on the booking page itself
     page.get_by_role("heading", name="You are booked").wait_for()
+    assert "#" not in page.url  # the link's token left the address bar
 
     page.get_by_label("Your e-mail").fill("marta@example.org")
     page.get_by_role("button", name="E-mail me a link to my bookings").click()

@@ -47,6 +47,7 @@ PUBLIC_OPERATIONS = {("/v1/health", "get"), ("/v1/openapi.json", "get"), ("/v1/a
                      ("/v1/auth/mfa/sms/send", "post"), ("/v1/auth/mfa/webauthn/options", "post"),
                      ("/v1/public/orgs/{slug}", "get"), ("/v1/public/orgs/{slug}/slots", "get"),
                      ("/v1/public/orgs/{slug}/bookings", "post"), ("/v1/public/orgs/{slug}/my-bookings", "post"),
+                     ("/v1/public/orgs/{slug}/bookings/{booking_id}/confirm", "post"),
                      ("/v1/public/my-bookings", "get"), ("/v1/public/bookings/{booking_id}", "get"),
                      ("/v1/public/bookings/{booking_id}/reschedule", "post"),
                      ("/v1/public/bookings/{booking_id}/cancel", "post"),

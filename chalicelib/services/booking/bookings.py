@@ -8,6 +8,7 @@ any granule can therefore never both commit, however the requests race (architec
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, outages
 from chalicelib.config import settings
-from chalicelib.errors import BookingCancelled, Conflict, NotFound, SlotUnavailable, TooLateToChange
+from chalicelib.errors import BookingCancelled, Conflict, HoldExpired, NotFound, SlotUnavailable, TooLateToChange
 from chalicelib.logs import logger
 from chalicelib.models.booking import AccessGrant, Booking, IdempotencyRecord, SlotLock
 from chalicelib.models.catalog import Service, StaffMember
@@ -29,7 +30,9 @@ from chalicelib.services.booking.mail import BookingMail, send_booking_mail
 from chalicelib.services.booking.timeline import GRANULE_SECONDS, granules
 from chalicelib.services.organizations import org_by_id
 
-CONFIRMED, CANCELLED = "confirmed", "cancelled"
+PENDING, CONFIRMED, CANCELLED = "pending", "confirmed", "cancelled"
+EXPIRED = "expired"  # shown for a pending hold past its time (stored status stays "pending")
+UNVERIFIED = ""  # the customer id of a pending hold: nobody's until the mailbox is proven
 LOCK_KEPT_FOR = timedelta(days=7)  # after its granule has passed
 
 
@@ -52,41 +55,101 @@ class NewBooking:
     policy_version: int | None = None  # the privacy policy in force when a customer booked
 
 
-def book(actor: Actor, customer_id: str, request: NewBooking,
-         idempotency: IdempotencyKey | None = None) -> tuple[int, dict[str, Any]]:
-    """Book the first offered staff member whose locks are free; 409 `slot_unavailable` otherwise."""
+@dataclass(frozen=True)
+class Hold:
+    """A pending booking: it blocks its time until `expires_at` and belongs to nobody until proven.
+
+    `contact` and `verification` are sealed on the booking; `on_commit` runs once the hold is written
+    (it mails the code), never for a replayed request."""
+
+    contact: dict[str, Any]
+    verification: dict[str, str]
+    expires_at: datetime
+    on_commit: Callable[[Booking], None]
+
+
+def book(actor: Actor, customer_id: str, request: NewBooking, idempotency: IdempotencyKey | None = None,
+         hold: Hold | None = None) -> tuple[int, dict[str, Any]]:
+    """Book the first offered staff member whose locks are free; 409 `slot_unavailable` otherwise.
+
+    With a `hold` the booking is pending (202, no manage link) until `confirm_hold`."""
     replay = idempotency.previous() if idempotency else None
     if replay:
         return replay.status_code, replay.body
     service = _active_service(actor.org_id, request.service_id)
     for staff in _offering_staff(actor, service, request):
-        booking = _new_booking(actor.org_id, customer_id, service, staff, request)
-        token, grant = grants.booking_grant(booking)
-        body: dict[str, Any] = {"booking": public_view(booking),
-                                "manage_url": grants.manage_url(booking.booking_id, token)}
-        record = idempotency.record(201, body) if idempotency else None
-        if not _commit_new(booking, staff, grant, record):
+        booking = _new_booking(actor.org_id, customer_id, service, staff, request, hold)
+        status, body, grant = _first_answer(booking, hold)
+        record = idempotency.record(status, body) if idempotency else None
+        if not _commit_new(booking, staff, grant, record, hold):
             replay = idempotency.previous() if idempotency else None
             if replay:
                 return replay.status_code, replay.body
             continue  # these granules are taken: try the next staff member who offers the start
-        _record(actor, "booking.created", booking)
-        _mail("confirmed", booking, str(body["manage_url"]), Offer(service, staff))
-        return 201, body
+        if hold:
+            _record(actor, "booking.held", booking)
+            hold.on_commit(booking)
+        else:
+            _record(actor, "booking.created", booking)
+            _mail("confirmed", booking, str(body["manage_url"]), Offer(service, staff))
+        return status, body
     raise SlotUnavailable()
 
 
-def _commit_new(booking: Booking, staff: StaffMember, grant: AccessGrant, record: IdempotencyRecord | None) -> bool:
+def _commit_new(booking: Booking, staff: StaffMember, grant: AccessGrant | None, record: IdempotencyRecord | None,
+                hold: Hold | None) -> bool:
     """Write a new booking, its locks, its manage grant and its idempotency record; False if refused."""
     def write(tx: TransactWrite) -> None:
         tx.save(booking, condition=Booking.booking_id.does_not_exist())
         _schedule_unchanged(tx, staff)
-        _take_locks(tx, _locks_of(booking), booking.booking_id, booking.granules)
-        tx.save(grant)
+        _take_locks(tx, _locks_of(booking), booking.booking_id, booking.granules, hold)
+        if grant:
+            tx.save(grant)
         if record:
             tx.save(record, condition=IdempotencyRecord.key.does_not_exist())
 
     return commit(write, booking.booking_id, applied=lambda: _exists(booking))
+
+
+def confirm_hold(actor: Actor, booking: Booking, customer_id: str) -> dict[str, Any]:
+    """Give a proven hold to its customer: the booking and each of its locks lose their expiry together."""
+    sealed = {k: v for k, v in booking.unseal().items() if k == "notes"}
+    booking.customer_id, booking.customer_key = customer_id, f"{booking.org_id}/{customer_id}"
+    booking.seal(sealed)
+    token, grant = grants.booking_grant(booking)
+    def write(tx: TransactWrite) -> None:
+        tx.update(booking, actions=[
+            Booking.status.set(CONFIRMED), Booking.customer_id.set(customer_id),
+            Booking.customer_key.set(booking.customer_key), Booking.sealed.set(booking.sealed),
+            Booking.hold_expires_at.remove(), Booking.code_attempts.remove(),
+            Booking.updated_at.set(clock.now()),
+        ], condition=(Booking.status == PENDING) & (Booking.hold_expires_at > clock.now()))
+        for granule in booking.granules:
+            tx.update(SlotLock(_locks_of(booking), granule), actions=[SlotLock.hold_until.remove()],
+                      condition=SlotLock.booking_id == booking.booking_id)
+        tx.save(grant)
+
+    if not commit(write, new_request_token(), applied=lambda: _reload(booking).customer_id == customer_id):
+        raise HoldExpired()
+    confirmed = _reload(booking)
+    _record(actor, "booking.confirmed", confirmed)
+    link = grants.manage_url(booking.booking_id, token)
+    _mail("confirmed", confirmed, link, Offer())
+    return {"booking": public_view(confirmed), "manage_url": link}
+
+
+def release_hold(actor: Actor, booking: Booking) -> None:
+    """Give up a hold (too many wrong codes): its time is free at once, not only when it expires."""
+    def write(tx: TransactWrite) -> None:
+        tx.update(booking, actions=[Booking.status.set(CANCELLED), Booking.granules.set([]),
+                                    Booking.updated_at.set(clock.now())],
+                  condition=(Booking.status == PENDING) & (Booking.hold_expires_at > clock.now()))
+        for granule in booking.granules:
+            tx.delete(SlotLock(_locks_of(booking), granule), condition=SlotLock.booking_id == booking.booking_id)
+
+    if not commit(write, new_request_token(), applied=lambda: _reload(booking).status == CANCELLED):
+        return  # already expired, confirmed or released: nothing of it blocks anyone now
+    _record(actor, "booking.released", booking)
 
 
 def reschedule(actor: Actor, booking: Booking, start: datetime, staff_id: str | None = None) -> Booking:
@@ -148,9 +211,18 @@ def get_booking(org_id: str, booking_id: str) -> Booking:
 
 def public_view(booking: Booking) -> dict[str, Any]:
     """What the customer sees of a booking (and what the public API returns)."""
-    return {"id": booking.booking_id, "start": clock.isoformat(booking.starts_at),
+    view = {"id": booking.booking_id, "start": clock.isoformat(booking.starts_at),
             "end": clock.isoformat(booking.ends_at), "service_id": booking.service_id,
-            "staff_id": booking.staff_id, "status": booking.status}
+            "staff_id": booking.staff_id, "status": effective_status(booking)}
+    if booking.status == PENDING and booking.hold_expires_at:
+        view["hold_expires_at"] = clock.isoformat(booking.hold_expires_at)
+    return view
+
+
+def effective_status(booking: Booking) -> str:
+    """The stored status, except that a pending hold past its time reads as expired."""
+    expired = booking.status == PENDING and (booking.hold_expires_at is None or booking.hold_expires_at <= clock.now())
+    return EXPIRED if expired else str(booking.status)
 
 
 def staff_key(org_id: str, staff_id: str) -> str:
@@ -183,16 +255,29 @@ def _offering_staff(actor: Actor, service: Service, request: NewBooking) -> list
 
 
 def _new_booking(org_id: str, customer_id: str, service: Service, staff: StaffMember,
-                 request: NewBooking) -> Booking:
+                 request: NewBooking, hold: Hold | None) -> Booking:
     now = clock.now()
     booking = Booking(
         org_id, uuid.uuid4().hex, service_id=service.service_id, staff_id=staff.staff_id,
-        customer_id=customer_id, customer_key=f"{org_id}/{customer_id}", starts_at=request.start,
+        customer_id=customer_id, customer_key=f"{org_id}/{customer_id or 'unverified'}", starts_at=request.start,
         ends_at=request.start + timedelta(minutes=int(service.duration_minutes)),
-        granules=granules(busy_span(service, request.start)), status=CONFIRMED, sequence=0,
-        created_at=now, updated_at=now, policy_version=request.policy_version)
-    booking.seal({"notes": request.notes} if request.notes else {})
+        granules=granules(busy_span(service, request.start)), status=PENDING if hold else CONFIRMED,
+        sequence=0, created_at=now, updated_at=now, policy_version=request.policy_version)
+    sealed: dict[str, Any] = {"notes": request.notes} if request.notes else {}
+    if hold:
+        booking.hold_expires_at, booking.code_attempts = hold.expires_at, 0
+        sealed.update(contact=hold.contact, verification=hold.verification)
+    booking.seal(sealed)
     return booking
+
+
+def _first_answer(booking: Booking, hold: Hold | None) -> tuple[int, dict[str, Any], AccessGrant | None]:
+    """A booking answers its manage link; a hold answers only that a code is on its way (no access yet)."""
+    if hold:
+        return 202, {"booking": public_view(booking), "verification": {
+            "method": "email", "expires_at": clock.isoformat(hold.expires_at)}}, None
+    token, grant = grants.booking_grant(booking)
+    return 201, {"booking": public_view(booking), "manage_url": grants.manage_url(booking.booking_id, token)}, grant
 
 
 def _schedule_unchanged(tx: TransactWrite, staff: StaffMember) -> None:
@@ -205,11 +290,14 @@ def _locks_of(booking: Booking) -> str:
     return staff_key(booking.org_id, booking.staff_id)
 
 
-def _take_locks(tx: TransactWrite, key: str, booking_id: str, taken: list[int]) -> None:
+def _take_locks(tx: TransactWrite, key: str, booking_id: str, taken: list[int], hold: Hold | None = None) -> None:
+    """Lock each granule if it is free: never locked, or locked by a pending hold whose time has passed."""
+    now = int(clock.now().timestamp())
+    hold_until = int(hold.expires_at.timestamp()) if hold else None
     for granule in taken:
         expires = (granule * GRANULE_SECONDS) + int(LOCK_KEPT_FOR.total_seconds())
-        lock = SlotLock(key, granule, booking_id=booking_id, ttl=expires)
-        tx.save(lock, condition=SlotLock.granule.does_not_exist())
+        lock = SlotLock(key, granule, booking_id=booking_id, ttl=expires, hold_until=hold_until)
+        tx.save(lock, condition=SlotLock.granule.does_not_exist() | (SlotLock.hold_until < now))
 
 
 def _release_locks(tx: TransactWrite, key: str, released: list[int]) -> None:
@@ -306,7 +394,7 @@ def _mail(kind: str, booking: Booking, link: str, known: Offer) -> bool:
         contact = customers.contact_of(booking.org_id, booking.customer_id)
         service = known.service or catalog.get_service(booking.org_id, booking.service_id)
         staff = known.staff or catalog.get_staff(booking.org_id, booking.staff_id)
-        send_booking_mail(BookingMail(kind, booking, service, staff, org, contact.email, contact.name,
+        send_booking_mail(BookingMail(kind, booking, service, staff, org, contact.email,
                                       link or f"{settings().public_url}/book/{org.slug}"))
     except Exception as error:  # any mail failure leaves the committed booking alone
         logger.error("booking e-mail failed", extra={"booking_id": booking.booking_id,

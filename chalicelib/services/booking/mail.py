@@ -1,8 +1,11 @@
 """The customer's e-mails about a booking, each with an iCalendar (.ics) file made by `icalendar`.
 
 The UID is stable per booking and SEQUENCE moves on every change, so calendar apps update or remove
-the one event. Times in the file are UTC; the text shows them in the staff member's zone. Nothing
-from the notes goes into an e-mail.
+the one event. Times in the file are UTC; the text shows them in the staff member's zone.
+
+No text a customer typed goes into an e-mail, a subject or a calendar file: not the notes, not the
+name (an attacker booking as "Visit evil.example to pay" would otherwise speak first, in the clinic's
+voice, and mail clients turn such text into links). The only customer data is the validated address.
 """
 
 from __future__ import annotations
@@ -37,7 +40,6 @@ class BookingMail:
     staff: StaffMember
     org: Organization
     to: str
-    name: str
     link: str  # the manage link, or the booking page after a cancellation
 
 
@@ -75,7 +77,7 @@ def _invite(mail: BookingMail) -> Attachment:
 
 def _text(mail: BookingMail) -> str:
     when = _local(mail.booking.starts_at, mail.staff.timezone)
-    lines = [f"Hello {mail.name},", ""]
+    lines = ["Hello,", ""]
     if mail.kind == "cancelled":
         lines += [f"Your {mail.service.name} with {mail.staff.display_name} on {when} is cancelled.", "",
                   f"Book another time: {mail.link}"]
@@ -84,6 +86,16 @@ def _text(mail: BookingMail) -> str:
                   f"See, move or cancel it: {mail.link}",
                   "Keep this link to yourself: anyone who has it can change the appointment."]
     return "\n".join([*lines, "", mail.org.name])
+
+
+def send_verification_mail(org: Organization, to: str, code: str, link: str, minutes: int) -> None:
+    """The one e-mail a pending hold sends: the code and the link that confirm it, in the clinic's words only."""
+    send_email(to, f"Confirm your appointment with {org.name}", "\n".join([
+        f"Someone asked to book an appointment with {org.name} using this e-mail address.", "",
+        f"To confirm it, enter this code on the booking page: {code}", f"or open this link: {link}", "",
+        f"Both work for {minutes} minutes; until then the time is only held. "
+        "If it was not you, ignore this e-mail: nothing is booked and no one else learns anything.",
+        "", org.name]))
 
 
 def _local(instant: datetime, zone: str) -> str:

@@ -53,8 +53,9 @@ def taken_granules(org_id: str, staff_id: str, window: Interval) -> frozenset[in
     low = int((window.start - reach).timestamp()) // GRANULE_SECONDS
     high = int((window.end + reach).timestamp()) // GRANULE_SECONDS
     locks = SlotLock.query(staff_key(org_id, staff_id), SlotLock.granule.between(low, high),
-                           attributes_to_get=["granule"])
-    return frozenset(int(lock.granule) for lock in locks)
+                           attributes_to_get=["granule", "hold_until"])
+    now = clock.now().timestamp()
+    return frozenset(int(lock.granule) for lock in locks if lock.hold_until is None or lock.hold_until >= now)
 
 
 def staff_calendar(principal: Principal, since: datetime, until: datetime, staff_id: str | None,
@@ -105,11 +106,20 @@ def visible_staff(principal: Principal) -> set[str] | None:
     return catalog.staff_ids_of_user(principal.org_id, principal.user_id)
 
 
-def customer_bookings(grant: AccessGrant) -> list[dict[str, Any]]:
-    """Every booking of the grant's customer, newest first, with what the page shows of each."""
+def customer_bookings(grant: AccessGrant, origin: audit.Origin) -> list[dict[str, Any]]:
+    """Every booking of the grant's customer, newest first, with what the page shows of each (audited)."""
     key = f"{grant.org_id}/{grant.customer_id}"
     found = Booking.by_customer.query(key, scan_index_forward=False)
-    return [booking_page_view(grant.org_id, b) for b in found if grant.booking_id in (None, b.booking_id)]
+    shown = [booking_page_view(grant.org_id, b) for b in found if grant.booking_id in (None, b.booking_id)]
+    audit.record(grant.org_id, "customer", "customer.bookings_read", origin=origin,
+                 subjects={"customer_id": grant.customer_id})
+    return shown
+
+
+def customer_read(booking: Booking, origin: audit.Origin) -> None:
+    """Put a customer's own read of one booking (through a secret link) on the audit chain."""
+    audit.record(booking.org_id, "customer", "booking.read", origin=origin,
+                 subjects={"booking_id": booking.booking_id, "customer_id": booking.customer_id})
 
 
 def booking_page_view(org_id: str, booking: Booking) -> dict[str, Any]:

@@ -49,6 +49,7 @@ class SecurityPolicy:
     customer_retention_days: int = 0  # delete customers this long after their last appointment (0: keep)
     audit_retention_days: int = 2190
     reminder_offsets_minutes: tuple[int, ...] = (1440,)  # appointment reminders this long before
+    require_email_verification: bool = True  # public bookings wait as holds until the mailbox is proven
 
     def requires_mfa(self, role: str) -> bool:
         return role in self.require_mfa

@@ -116,10 +116,15 @@ def end_user_sessions(principal: Principal, user_id: str) -> int:
     return ended
 
 
+MAX_SETUP_TOKEN_LENGTH = 256
+
+
 def user_for_setup_token(token: str) -> User:
     """The user a setup token belongs to, if it is current; InvalidToken otherwise."""
     org_id, _, rest = token.partition(".")
     user_id, _, _secret = rest.partition(".")
+    if not (org_id and user_id and _secret) or len(token) > MAX_SETUP_TOKEN_LENGTH:
+        raise InvalidToken()  # DynamoDB refuses empty or oversized keys: never ask it
     try:
         user = User.get(org_id, user_id)
     except (User.DoesNotExist, ValueError) as error:

@@ -12,6 +12,7 @@ from chalice.test import Client
 
 from chalicelib.services.audit import SYSTEM
 from chalicelib.services.booking import catalog
+from chalicelib.services.identity.policy import change_policy
 from chalicelib.services.identity.sessions import Principal
 from tests.functional.identity.helpers import make_org
 
@@ -37,10 +38,13 @@ class Clinic:
 
 
 def make_clinic(slug: str = "clinic", roles: tuple[str, ...] = (), staff_zone: str = "UTC",
-                **service_fields: Any) -> Clinic:
+                verify_email: bool = False, **service_fields: Any) -> Clinic:
+    """A clinic; public bookings are made at once unless `verify_email` (the product's default) is asked for."""
     accounts = make_org(slug, roles)
     owner = accounts["owner"]
     principal = Principal(owner.org_id, owner.user_id, "owner", "seed", "full", SYSTEM)
+    if not verify_email:
+        change_policy(principal, {"require_email_verification": False})
     service = catalog.create_service(principal, {"name": "Consultation", "duration_minutes": 30,
                                                  "min_notice_minutes": 60, **service_fields})
     clinic = Clinic(slug, owner.org_id, principal, accounts, service)
