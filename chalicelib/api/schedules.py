@@ -8,7 +8,7 @@ from typing import Any
 from chalice import Blueprint, Cron, Rate
 from chalice.app import CloudWatchEvent
 
-from chalicelib.jobs import accounts, backup, reminders, restore, retention
+from chalicelib.jobs import accounts, audit, backup, reminders, restore, retention
 from chalicelib.jobs.runner import run_job
 
 schedules = Blueprint(__name__)
@@ -37,3 +37,18 @@ def daily_retention(event: CloudWatchEvent) -> dict[str, Any]:
 @schedules.schedule(Rate(15, unit=Rate.MINUTES), name="appointment_reminders")
 def appointment_reminders(event: CloudWatchEvent) -> dict[str, Any]:
     return run_job("reminders", reminders.run_reminders).as_dict()
+
+
+@schedules.schedule(Rate(1, unit=Rate.MINUTES), name="audit_chain_sweep")
+def audit_chain_sweep(event: CloudWatchEvent) -> dict[str, Any]:
+    return run_job("audit_chain", audit.run_chain_sweep, audited=False).as_dict()
+
+
+@schedules.schedule(Cron(15, 0, "*", "*", "?", "*"), name="daily_audit_digest")
+def daily_audit_digest(event: CloudWatchEvent) -> dict[str, Any]:
+    return run_job("audit_digest", audit.run_digests).as_dict()
+
+
+@schedules.schedule(Cron(45, 0, "*", "*", "?", "*"), name="daily_audit_verify")
+def daily_audit_verify(event: CloudWatchEvent) -> dict[str, Any]:
+    return run_job("audit_verify", audit.run_verification).as_dict()

@@ -18,6 +18,7 @@ from chalicelib import clock, outages
 from chalicelib.config import settings
 from chalicelib.errors import BookingCancelled, Conflict, NotFound, SlotUnavailable, TooLateToChange
 from chalicelib.logs import logger
+from chalicelib.models.audit import AuditOutboxEntry
 from chalicelib.models.booking import AccessGrant, Booking, IdempotencyRecord, SlotLock
 from chalicelib.models.catalog import Service, StaffMember
 from chalicelib.models.transactions import commit, new_request_token
@@ -64,28 +65,33 @@ def book(actor: Actor, customer_id: str, request: NewBooking,
         body: dict[str, Any] = {"booking": public_view(booking),
                                 "manage_url": grants.manage_url(booking.booking_id, token)}
         record = idempotency.record(201, body) if idempotency else None
-        if not _commit_new(booking, staff, grant, record):
+        if not _commit_new(booking, staff, grant, record, _entry(actor, "booking.created", booking)):
             replay = idempotency.previous() if idempotency else None
             if replay:
                 return replay.status_code, replay.body
             continue  # these granules are taken: try the next staff member who offers the start
-        _record(actor, "booking.created", booking)
         _mail("confirmed", booking, str(body["manage_url"]), Offer(service, staff))
         return 201, body
     raise SlotUnavailable()
 
 
-def _commit_new(booking: Booking, staff: StaffMember, grant: AccessGrant, record: IdempotencyRecord | None) -> bool:
-    """Write a new booking, its locks, its manage grant and its idempotency record; False if refused."""
+def _commit_new(booking: Booking, staff: StaffMember, grant: AccessGrant, record: IdempotencyRecord | None,
+                entry: AuditOutboxEntry) -> bool:
+    """Write a new booking, its locks, its manage grant, its idempotency record and its audit entry;
+    False if refused. Once committed, the entry is chained (best effort: the sweep finishes it)."""
     def write(tx: TransactWrite) -> None:
         tx.save(booking, condition=Booking.booking_id.does_not_exist())
+        audit.add_to(tx, entry)
         _schedule_unchanged(tx, staff)
         _take_locks(tx, _locks_of(booking), booking.booking_id, booking.granules)
         tx.save(grant)
         if record:
             tx.save(record, condition=IdempotencyRecord.key.does_not_exist())
 
-    return commit(write, booking.booking_id, applied=lambda: _exists(booking))
+    committed = commit(write, booking.booking_id, applied=lambda: _exists(booking))
+    if committed:
+        audit.build_after_commit(booking.org_id)
+    return committed
 
 
 def reschedule(actor: Actor, booking: Booking, start: datetime, staff_id: str | None = None) -> Booking:
@@ -104,6 +110,7 @@ def reschedule(actor: Actor, booking: Booking, start: datetime, staff_id: str | 
 
     def write(tx: TransactWrite) -> None:
         tx.update(booking, actions=_change_actions(changes, token), condition=_unchanged(booking))
+        audit.add_to(tx, _entry(actor, "booking.rescheduled", booking, staff.staff_id))
         _schedule_unchanged(tx, staff)
         _release_locks(tx, _locks_of(booking), [g for g in booking.granules if g not in keep])
         _take_locks(tx, staff_key(booking.org_id, staff.staff_id), booking.booking_id,
@@ -111,8 +118,8 @@ def reschedule(actor: Actor, booking: Booking, start: datetime, staff_id: str | 
 
     if not commit(write, token, applied=lambda: _reload(booking).last_write == token):
         raise _why_not_committed(booking)
+    audit.build_after_commit(booking.org_id)
     moved = _as_changed(booking, changes, token)
-    _record(actor, "booking.rescheduled", moved)
     send_update("rescheduled", moved, Offer(service, staff))
     return moved
 
@@ -128,12 +135,13 @@ def cancel(actor: Actor, booking: Booking, reason: str | None) -> Booking:
 
     def write(tx: TransactWrite) -> None:
         tx.update(booking, actions=_change_actions(changes, token), condition=_unchanged(booking))
+        audit.add_to(tx, _entry(actor, "booking.cancelled", booking))
         _release_locks(tx, _locks_of(booking), booking.granules)
 
     if not commit(write, token, applied=lambda: _reload(booking).last_write == token):
         raise _why_not_committed(booking)
+    audit.build_after_commit(booking.org_id)
     cancelled = _as_changed(booking, changes, token)
-    _record(actor, "booking.cancelled", cancelled)
     _mail("cancelled", cancelled, "", Offer(service, None))
     return cancelled
 
@@ -266,15 +274,12 @@ def _reload(booking: Booking) -> Booking:
     return get_booking(booking.org_id, booking.booking_id)
 
 
-def _record(actor: Actor, action: str, booking: Booking) -> None:
-    """Audit a committed change. If the chain stays busy the change still stands: the error log keeps the ids."""
-    subjects = {"booking_id": booking.booking_id, "customer_id": booking.customer_id, "staff_id": booking.staff_id}
-    try:
-        audit.record(actor.org_id, actor.actor_id, action, origin=actor.origin, subjects=subjects)
-    except Exception as error:  # the change is committed: a busy chain or an outage must not report it failed
-        if not isinstance(error, Conflict) and not outages.is_transient(error):
-            raise
-        logger.error("audit append failed after commit", extra={"action": action, **subjects})
+def _entry(actor: Actor, action: str, booking: Booking, staff_id: str | None = None) -> AuditOutboxEntry:
+    """The audit entry that commits in the same transaction as the change to `booking` (whose staff
+    member becomes `staff_id` when given)."""
+    subjects = {"booking_id": booking.booking_id, "customer_id": booking.customer_id,
+                "staff_id": staff_id or booking.staff_id}
+    return audit.entry(actor.org_id, actor.actor_id, action, origin=actor.origin, subjects=subjects)
 
 
 @dataclass(frozen=True)
