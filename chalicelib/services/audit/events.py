@@ -8,6 +8,7 @@ from datetime import datetime
 from chalicelib import clock
 from chalicelib.models.audit import HEAD_SEQ, AuditEvent
 from chalicelib.services.audit.chain import plain_subjects
+from chalicelib.services.audit.outbox import Origin, record
 
 
 @dataclass(frozen=True)
@@ -19,13 +20,16 @@ class EventFilter:
     limit: int = 100
 
 
-def list_events(org_id: str, query: EventFilter) -> list[dict[str, object]]:
-    """The org's events, newest first, filtered by actor, action and time."""
+def list_events(org_id: str, query: EventFilter, reader: str, origin: Origin) -> list[dict[str, object]]:
+    """The org's events, newest first, filtered by actor, action and time. The read is itself an event."""
     matches = (
         event for event in AuditEvent.query(org_id, AuditEvent.seq > HEAD_SEQ, scan_index_forward=False)
         if _matches(event, query)
     )
-    return [describe(event) for _, event in zip(range(query.limit), matches, strict=False)]
+    found = [describe(event) for _, event in zip(range(query.limit), matches, strict=False)]
+    filters = {name: value for name, value in (("actor", query.actor), ("action", query.action)) if value}
+    record(org_id, reader, "audit.listed", subjects={**filters, "results": str(len(found))}, origin=origin)
+    return found
 
 
 def describe(event: AuditEvent) -> dict[str, object]:

@@ -9,13 +9,19 @@ from cryptography.hazmat.primitives import serialization
 
 from chalicelib.models.audit import AuditEvent
 from chalicelib.services.audit import chain, digests, proof
+from chalicelib.services.audit.outbox import SYSTEM, Origin, record
 
 
-def verify(org_id: str) -> proof.Verification:
-    """Check the chain in the table against the digests in S3; name the first event that differs."""
+def verify(org_id: str, reader: str | None = None, origin: Origin = SYSTEM) -> proof.Verification:
+    """Check the chain in the table against the digests in S3; name the first event that differs.
+    A person's check (`reader`) is itself an event."""
     signed = digests.all_for(org_id)  # before the head: a digest never covers more than the head read next
     head = chain.read_head(org_id)
-    return proof.verify(org_id, _records(org_id, head), head.state(), signed, digests.public_key())
+    result = proof.verify(org_id, _records(org_id, head), head.state(), signed, digests.public_key())
+    if reader:
+        record(org_id, reader, "audit.verified", outcome="success" if result.ok else "failure",
+               subjects={"events_checked": str(result.events_checked)}, origin=origin)
+    return result
 
 
 def export(org_id: str, directory: Path) -> proof.Verification:
