@@ -312,7 +312,7 @@ def test_only_the_audit_jobs_role_may_sign_digests_or_write_them(main):
     assert key["Properties"]["KeySpec"] == "ECC_NIST_P256"
     for action in ("kms:Sign", "s3:PutObject"):
         granted = [s for s in statements_granting(main, action)
-                   if "AuditSigningKey" in json.dumps(s["Resource"]) or "AuditDigestBucket" in json.dumps(s["Resource"])]
+                   if any(name in json.dumps(s["Resource"]) for name in ("AuditSigningKey", "AuditDigestBucket"))]
         assert granted and all("AuditJobRole" in json.dumps(s["Roles"]) for s in granted), action
     assert not any("s3:DeleteObject" in json.dumps(s) and "AuditDigestBucket" in json.dumps(s)
                    for s in statements_granting(main, "s3:DeleteObject*"))
@@ -339,5 +339,6 @@ def test_the_audit_alarm_watches_exactly_what_the_verification_job_emits(main, a
                if a["Properties"].get("MetricName") == "AuditChainFailures"]
 
     assert alarm["Namespace"] == emitted["Namespace"]
-    assert {d["Name"]: d["Value"] for d in alarm["Dimensions"]} == {name: document[name] for name in emitted["Dimensions"][0]}
+    watched = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+    assert watched == {name: document[name] for name in emitted["Dimensions"][0]}
     assert alarm["Threshold"] == 1 and "Alerts" in json.dumps(alarm["AlarmActions"])
