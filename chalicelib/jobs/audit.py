@@ -35,8 +35,8 @@ def run_digests(report: JobReport) -> None:
         try:
             digests.write(org_id)
             written += 1
-        except digests.ChainBroken as broken:
-            report.fail(f"org {org_id}: no digest, chain broken at event {broken.seq}: {broken.reason}")
+        except digests.DigestRefused as refused:
+            report.fail(f"org {org_id}: no digest at event {refused.seq}: {refused.reason}")
     report.details["digests_written"] = written
 
 

@@ -24,11 +24,12 @@ from chalicelib.services.audit import chain, proof
 Signed = dict[str, Any]  # {"digest": {...}, "event_hashes": [...], "signature": base64}
 
 
-class ChainBroken(Exception):
-    """The events since the last digest do not link up: nothing is signed until someone looks."""
+class DigestRefused(Exception):
+    """No digest was written: the events since the last one do not link up (nothing is signed over a
+    broken chain until someone looks), or another run wrote this digest number first."""
 
     def __init__(self, org_id: str, seq: int, reason: str) -> None:
-        super().__init__(f"audit chain of org {org_id} is broken at event {seq}: {reason}")
+        super().__init__(f"no audit digest for org {org_id} at event {seq}: {reason}")
         self.seq, self.reason = seq, reason
 
 
@@ -82,13 +83,13 @@ def _linked_segment(org_id: str, first_seq: int, last_seq: int, prev_hash: str) 
             break
         record = chain.as_record(event)
         if record["seq"] != expected_seq or record["prev_hash"] != prev_hash:
-            raise ChainBroken(org_id, expected_seq, "event missing, out of order or re-linked")
+            raise DigestRefused(org_id, expected_seq, "event missing, out of order or re-linked")
         if proof.event_hash(record) != record["hash"]:
-            raise ChainBroken(org_id, expected_seq, "event was altered")
+            raise DigestRefused(org_id, expected_seq, "event was altered")
         segment.append(record)
         prev_hash = record["hash"]
     if len(segment) != max(0, last_seq - first_seq + 1):
-        raise ChainBroken(org_id, first_seq + len(segment), "events missing before the head")
+        raise DigestRefused(org_id, first_seq + len(segment), "events missing before the head")
     return segment
 
 
@@ -112,8 +113,8 @@ def _store(org_id: str, number: int, signed: Signed) -> None:
             ObjectLockRetainUntilDate=clock.now() + timedelta(days=config.audit_digest_retention_days))
     except botocore.exceptions.ClientError as error:
         if error.response["Error"]["Code"] in ("PreconditionFailed", "ConditionalRequestConflict"):
-            raise ChainBroken(org_id, int(signed["digest"]["first_seq"]),
-                              f"digest {number} was written meanwhile by another run") from error
+            raise DigestRefused(org_id, int(signed["digest"]["first_seq"]),
+                              f"digest {number} was written meanwhile by another run; run again") from error
         raise
 
 
