@@ -190,8 +190,6 @@ class SafeSlotStack(Stack):
                 "environment_variables": environment,
                 "manage_iam_role": False,
                 "iam_role_arn": role.role_arn,
-                "lambda_functions": {name: {"manage_iam_role": False, "iam_role_arn": self.audit_role.role_arn}
-                                     for name in AUDIT_FUNCTIONS},
             },
         )
 
@@ -387,6 +385,9 @@ class SafeSlotStack(Stack):
     def _grant_audit_jobs(self) -> None:
         """Chain, sign and verify: the audit tables, the orgs list, the digest bucket, alerts, its logs."""
         role = self.audit_role
+        for function in AUDIT_FUNCTIONS:  # chalice takes one role per stage from CDK: these run as the audit role
+            logical_id = "".join(part.title() for part in function.split("_"))
+            self.chalice.get_resource(logical_id).add_property_override("Role", role.role_arn)
         for name in ("audit_events", "audit_outbox"):
             self.tables[name].grant_read_write_data(role)
         self.tables["orgs"].grant_read_data(role)

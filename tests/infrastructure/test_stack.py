@@ -293,7 +293,8 @@ def test_audit_digests_are_locked_in_compliance_mode_for_six_years_private_and_t
     assert props["PublicAccessBlockConfiguration"] == {
         "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
     assert bucket["DeletionPolicy"] == "Retain"
-    [policy] = [p for p in resources(main, "AWS::S3::BucketPolicy").values() if name in json.dumps(p)]
+    policies = resources(main, "AWS::S3::BucketPolicy").values()
+    [policy] = [p for p in policies if p["Properties"]["Bucket"] == {"Ref": name}]
     assert '"aws:SecureTransport": "false"' in json.dumps(policy) and '"Deny"' in json.dumps(policy)
 
 
