@@ -178,3 +178,12 @@ def test_chain_reads_see_only_what_the_head_vouches_for(aws_stack):
     write.save()  # committed, not yet chained: not on the chain, not an error
     assert audit.verify("org1").events_checked == 2
     assert chain.build("org1") == 1
+
+
+def test_a_digest_with_nothing_new_still_links_and_verifies(aws_stack):
+    append_events("org1", 2)
+    digests.write("org1")
+    empty = digests.write("org1")  # a day without events: the digest still proves the chain stood
+
+    assert (empty["digest"]["event_count"], empty["digest"]["number"]) == (0, 2)
+    assert audit.verify("org1").ok and audit.verify("org1").digests_checked == 2
