@@ -5,7 +5,6 @@ run, and the delay from an entry's commit to its chained event (p50, p95, max)."
 from __future__ import annotations
 
 import statistics
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -18,38 +17,8 @@ BOOKINGS, WRITES, THREADS = 20, 400, 20
 
 
 def measure() -> dict[str, Any]:
-    with mocked_stack(), _serialized_moto():
+    with mocked_stack():  # bench/__main__ made in-process DynamoDB atomic (scripts/local_aws.py)
         return {**_per_booking(), **_burst()}
-
-
-def _serialized_moto() -> Any:
-    """moto in process is not thread-safe: apply each DynamoDB request atomically, as DynamoDB does
-    (the threads still interleave between their reads and conditional writes)."""
-    import contextlib
-
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.RLock()
-    names = ("transact_write_items", "put_item", "update_item", "delete_item", "get_item", "query")
-    originals = {name: getattr(DynamoDBBackend, name) for name in names}
-
-    def wrap(original: Any) -> Any:
-        def serialized(self: Any, *args: Any, **kwargs: Any) -> Any:
-            with lock:
-                return original(self, *args, **kwargs)
-        return serialized
-
-    @contextlib.contextmanager
-    def patched() -> Any:
-        for name, original in originals.items():
-            setattr(DynamoDBBackend, name, wrap(original))
-        try:
-            yield
-        finally:
-            for name, original in originals.items():
-                setattr(DynamoDBBackend, name, original)
-
-    return patched()
 
 
 def _per_booking() -> dict[str, Any]:

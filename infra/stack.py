@@ -360,7 +360,7 @@ class SafeSlotStack(Stack):
             targets=[targets.SnsTopic(self.alerts)])
 
 
-    # --- the audit trail (docs/adr/0003-audit-outbox-and-signed-digests.md) ---------------------
+    # --- the audit trail (docs/adr/0005-audit-outbox-and-signed-digests.md) ---------------------
 
     def _audit_trail_resources(self) -> None:
         """The digest bucket (compliance-mode Object Lock), the signing key and the role of the audit jobs."""
