@@ -1,7 +1,8 @@
 """Operator CLI. Runs against whatever AWS the environment points at (real, or the local stack).
 
     python manage.py create-org --slug clinic --name "Clinic" --owner-email o@clinic.example [--timezone ...] [--vendor]
-    python manage.py verify-audit --org clinic
+    python manage.py verify-audit --org clinic [--export DIR]
+    python manage.py audit-chain | audit-digest | audit-verify
     python manage.py backup [--force] | restore-drill | accounts | reminders | policy-notices
     python manage.py retention [--dry-run]
     python manage.py restore --export 2026-11-23 [--from primary|replica] [--prefix NAME]
@@ -43,20 +44,28 @@ def create_org(args: argparse.Namespace) -> int:
 
 
 def verify_audit(args: argparse.Namespace) -> int:
+    """Verify one org's chain against its signed digests; with --export, also write what an auditor needs."""
+    from dataclasses import asdict
+    from pathlib import Path
+
     from chalicelib.services import audit
     from chalicelib.services.organizations import org_by_slug
 
-    result = audit.verify(org_by_slug(args.org).org_id)
-    print(json.dumps(result.__dict__))
+    org_id = org_by_slug(args.org).org_id
+    result = audit.export(org_id, Path(args.export)) if args.export else audit.verify(org_id)
+    print(json.dumps(asdict(result)))
     return 0 if result.ok else 1
 
 
 def job(name: str, args: argparse.Namespace) -> int:
     """Run a scheduled job now, as the operator."""
-    from chalicelib.jobs import accounts, backup, policy_notices, reminders, restore, retention
+    from chalicelib.jobs import accounts, audit, backup, policy_notices, reminders, restore, retention
     from chalicelib.jobs.runner import run_job
 
     work: dict[str, Callable[[JobReport], object]] = {
+        "audit_chain": audit.run_chain_sweep,
+        "audit_digest": audit.run_digests,
+        "audit_verify": audit.run_verification,
         "backup": lambda report: backup.run_backup(report, force=args.force),
         "restore_drill": restore.run_drill,
         "accounts": accounts.run_accounts,
@@ -114,6 +123,8 @@ def parser() -> argparse.ArgumentParser:
     org.set_defaults(run=create_org)
     verify = commands.add_parser("verify-audit", help="check an org's audit chain; exit 1 if broken")
     verify.add_argument("--org", required=True, help="the org's slug")
+    verify.add_argument("--export", metavar="DIR",
+                        help="write the chain, its digests and the public key here (docs/audit-verification.md)")
     verify.set_defaults(run=verify_audit)
     run_backup = commands.add_parser("backup", help="back up every table to both regions now, and prune")
     run_backup.add_argument("--force", action="store_true", help="a second backup even if today's exists")
@@ -121,7 +132,10 @@ def parser() -> argparse.ArgumentParser:
     for name, text in [("restore-drill", "restore the newest backup into scratch tables, verify, delete them"),
                        ("accounts", "password expiry reminders, expired setup tokens, dormant accounts"),
                        ("reminders", "send the appointment reminders that are due"),
-                       ("policy-notices", "e-mail the privacy-policy change notices that are due")]:
+                       ("policy-notices", "e-mail the privacy-policy change notices that are due"),
+                       ("audit-chain", "chain every audit entry still waiting in an outbox"),
+                       ("audit-digest", "sign and lock a digest of every org's audit chain now"),
+                       ("audit-verify", "verify every org's audit chain against its digests")]:
         commands.add_parser(name, help=text).set_defaults(run=functools.partial(job, name.replace("-", "_")))
     retention = commands.add_parser("retention", help="delete what the orgs' retention settings say")
     retention.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")

@@ -34,6 +34,9 @@ class Settings:
     backups_daily: int  # daily backup runs kept
     backups_monthly: int  # first-of-month runs kept beyond those
     data_key_max_age_seconds: int  # a data key is reused this long: writes go on so long after KMS refuses
+    audit_digest_bucket: str  # signed audit digests, S3 Object Lock in compliance mode
+    audit_signing_key_id: str  # asymmetric KMS key (ECC_NIST_P256, SIGN_VERIFY) that signs the digests
+    audit_digest_retention_days: int  # how long each digest stays locked (six years and more)
 
     def table_name(self, name: str) -> str:
         """Full DynamoDB table name for a logical table, e.g. `orgs` -> `safeslot-local-orgs`."""
@@ -79,4 +82,7 @@ def settings() -> Settings:
         backups_daily=int(os.environ.get("SAFESLOT_BACKUPS_DAILY", "35")),
         backups_monthly=int(os.environ.get("SAFESLOT_BACKUPS_MONTHLY", "12")),
         data_key_max_age_seconds=int(os.environ.get("SAFESLOT_DATA_KEY_MAX_AGE_SECONDS", "60")),
+        audit_digest_bucket=os.environ.get("SAFESLOT_AUDIT_DIGEST_BUCKET", f"{prefix}audit-digests"),
+        audit_signing_key_id=os.environ.get("SAFESLOT_AUDIT_SIGNING_KEY", ""),
+        audit_digest_retention_days=int(os.environ.get("SAFESLOT_AUDIT_DIGEST_RETENTION_DAYS", "2200")),
     )

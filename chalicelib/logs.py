@@ -2,6 +2,9 @@
 
 Redaction works on keys (any key naming a secret or personal field) and on text (bearer tokens,
 e-mail addresses, long opaque strings), so a careless `logger.info(..., extra=...)` cannot leak.
+Ids are not secrets and an incident needs them: a value under an id key (`booking_id`, ...) that has
+an id's shape, and a UUID anywhere (request and correlation ids), survive; any other value under an
+id key is redacted.
 """
 
 from __future__ import annotations
@@ -21,6 +24,11 @@ SENSITIVE_KEY_PARTS = (
 _SAFE_KEYS = {"error_code", "status_code", "level", "location", "message", "timestamp", "service",
               "correlation_id", "exception_name", "xray_trace_id", "sampling_rate", "exception",
               "stack_trace"}
+# Keys whose values are our own random ids (uuid4 hex) or API Gateway's request ids, never personal data.
+ID_KEYS = frozenset({"correlation_id", "request_id", "org_id", "user_id", "booking_id", "customer_id",
+                     "staff_id", "service_id", "factor_id", "entry_id"})
+_ID_SHAPE = re.compile(r"[0-9a-f]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _SENSITIVE_TEXT = re.compile(
     r"(?i)bearer\s+\S+"  # Authorization header values
     r"|[^\s@\"']+@[^\s@\"']+\.[^\s@\"']+"  # e-mail addresses
@@ -29,13 +37,15 @@ _SENSITIVE_TEXT = re.compile(
 
 
 def redact_text(text: str) -> str:
-    return _SENSITIVE_TEXT.sub(REDACTED, text)
+    return _SENSITIVE_TEXT.sub(lambda found: found[0] if _UUID.fullmatch(found[0]) else REDACTED, text)
 
 
 def redact(value: Any, key: str = "") -> Any:
     """A copy of `value` with sensitive keys and sensitive-looking text replaced."""
     if key and key not in _SAFE_KEYS and any(part in key.lower() for part in SENSITIVE_KEY_PARTS):
         return REDACTED
+    if key in ID_KEYS and isinstance(value, str):  # an id has an id's shape; anything else may be personal
+        return value if _ID_SHAPE.fullmatch(value) else REDACTED
     if isinstance(value, dict):
         return {k: redact(v, str(k)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -17,7 +17,15 @@ import botocore.exceptions
 
 from chalicelib.config import settings
 from chalicelib.crypto.blind_index import INDEX_KEY_CONTEXT
-from infra.resources import KEY_DESCRIPTION, BucketSpec, buckets, tables, ttl_tables
+from infra.resources import (
+    AUDIT_DIGEST_RETENTION_YEARS,
+    AUDIT_SIGNING_KEY_DESCRIPTION,
+    KEY_DESCRIPTION,
+    BucketSpec,
+    buckets,
+    tables,
+    ttl_tables,
+)
 
 
 def create_key() -> str:
@@ -45,6 +53,28 @@ def moto_kms_patches() -> list[tuple[object, str, Any]]:
 
     return [(utils, "CIPHERTEXT_HEADER_FORMAT", f">{key_id_length}s{utils.IV_LEN}s{utils.TAG_LEN}s"),
             (utils, "_deserialize_ciphertext_blob", deserialize)]
+
+
+def create_audit_signing_key() -> str:
+    """The asymmetric key that signs audit digests (ECDSA P-256); returns its ARN."""
+    kms = boto3.client("kms")
+    return str(kms.create_key(Description=AUDIT_SIGNING_KEY_DESCRIPTION, KeySpec="ECC_NIST_P256",
+                              KeyUsage="SIGN_VERIFY")["KeyMetadata"]["Arn"])
+
+
+def create_audit_digest_bucket(key_arn: str) -> None:
+    """The digest bucket: versioned, Object Lock in compliance mode by default, encrypted, private."""
+    name = settings().audit_digest_bucket
+    s3 = boto3.client("s3")
+    try:
+        s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    except botocore.exceptions.ClientError as error:
+        if error.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
+            raise
+    s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled",
+        "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": AUDIT_DIGEST_RETENTION_YEARS}}})
+    _encrypt_and_block_public(s3, name, key_arn)
 
 
 def wrapped_index_key(key_arn: str) -> str:
@@ -85,12 +115,16 @@ def create_bucket(spec: BucketSpec, key_arn: str) -> None:
         if error.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
             raise
     s3.put_bucket_versioning(Bucket=spec.name, VersioningConfiguration={"Status": "Enabled"})
+    _encrypt_and_block_public(s3, spec.name, key_arn)
+
+
+def _encrypt_and_block_public(s3: Any, name: str, key_arn: str) -> None:
     s3.put_bucket_encryption(
-        Bucket=spec.name,
+        Bucket=name,
         ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {
             "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn}}]},
     )
-    s3.put_public_access_block(Bucket=spec.name, PublicAccessBlockConfiguration={
+    s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
         "BlockPublicAcls": True, "IgnorePublicAcls": True,
         "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
 
@@ -101,10 +135,11 @@ def create_all() -> dict[str, str]:
     create_tables()
     for spec in buckets():
         create_bucket(spec, key_arn)
+    create_audit_digest_bucket(key_arn)
     boto3.client("ses").verify_email_identity(EmailAddress=settings().mail_from)
     alerts = boto3.client("sns").create_topic(Name=f"{settings().table_prefix}alerts")["TopicArn"]
     return {"SAFESLOT_KEY_ARN": key_arn, "SAFESLOT_INDEX_KEY_BLOB": wrapped_index_key(key_arn),
-            "SAFESLOT_ALERT_TOPIC_ARN": alerts}
+            "SAFESLOT_ALERT_TOPIC_ARN": alerts, "SAFESLOT_AUDIT_SIGNING_KEY": create_audit_signing_key()}
 
 
 @contextlib.contextmanager

@@ -42,3 +42,5 @@ def buckets() -> tuple[BucketSpec, ...]:
 
 
 KEY_DESCRIPTION = "SafeSlot data key: envelope encryption of client data and blind-index key wrap"
+AUDIT_SIGNING_KEY_DESCRIPTION = "SafeSlot audit digest signing key (ECDSA P-256, sign and verify only)"
+AUDIT_DIGEST_RETENTION_YEARS = 6  # HIPAA 164.316(b)(2)(i): six years; each digest is also locked 2,200 days

@@ -65,6 +65,7 @@ from chalicelib.api.schedules import DEADLINES, Deadline
 from chalicelib.jobs.backup import EXPORTS
 from chalicelib.jobs.runner import METRIC_NAMESPACE, SUCCESS_METRIC, failure_metric, metric_dimensions
 from chalicelib.services.identity.authentication import LOCKOUT_LOG_MESSAGE
+from infra.resources import AUDIT_DIGEST_RETENTION_YEARS, AUDIT_SIGNING_KEY_DESCRIPTION
 from infra.tables import TableSpec, table_specs
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +76,7 @@ BACKUP_DAILY_DAYS, BACKUP_MONTHLY_DAYS = 35, 366
 # The oldest run the backup job keeps (first of the month, 12 months back) is at most 12 * 31 days old:
 # S3 expires backups a week after that, as a backstop to the job's own pruning.
 BACKUP_KEPT_DAYS = 12 * 31 + 7
+AUDIT_FUNCTIONS = ("daily_audit_digest", "daily_audit_verify", "audit_chain_sweep")  # run as the audit role
 
 
 @dataclass(frozen=True)
@@ -155,8 +157,10 @@ class SafeSlotStack(Stack):
         _allow_log_encryption(self.key, self)
         self.alerts = self._alert_topic()
         self.index_key_blob = self.node.try_get_context("index_key_blob") or ""
+        self._audit_trail_resources()
         self.chalice = self._chalice_app()
         self._grant_app_access()
+        self._grant_audit_jobs()
         self._api_logging_and_tls()
         self._firewall()
         self._alarms()
@@ -207,6 +211,8 @@ class SafeSlotStack(Stack):
             "SAFESLOT_WEBAUTHN_ORIGIN": f"https://{config.webauthn_rp_id}",
             "SAFESLOT_PUBLIC_URL": f"https://{config.webauthn_rp_id}",
             "SAFESLOT_ALERT_TOPIC_ARN": self.alerts.topic_arn,
+            "SAFESLOT_AUDIT_DIGEST_BUCKET": self.digest_bucket.bucket_name,
+            "SAFESLOT_AUDIT_SIGNING_KEY": self.signing_key.key_arn,
         }
         role = iam.Role(self, "ApiRole", role_name=config.api_role_name,
                         assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
@@ -230,6 +236,8 @@ class SafeSlotStack(Stack):
         _decrypt_only_by(self.key, role)  # vendor people reach sealed data only through support grants
         self.backup_bucket.grant_read_write(role)
         self.alerts.grant_publish(role)
+        self.digest_bucket.grant_read(role)  # verification on request; only the audit role writes digests
+        self.signing_key.grant(role, "kms:GetPublicKey")
         role.add_to_policy(iam.PolicyStatement(
             actions=["ses:SendEmail", "ses:SendRawEmail"],  # raw: booking e-mails carry an .ics file
             resources=[f"arn:aws:ses:{self.region}:{self.account}:identity/{self.config.mail_from}"],
@@ -491,6 +499,46 @@ class SafeSlotStack(Stack):
                 detail={"eventName": ["ScheduleKeyDeletion", "DisableKey"],
                         "requestParameters": {"keyId": [self.key.key_arn, self.key.key_id]}}),
             targets=[targets.SnsTopic(self.alerts)])
+
+
+    # --- the audit trail (docs/adr/0008-audit-outbox-and-signed-digests.md) ---------------------
+
+    def _audit_trail_resources(self) -> None:
+        """The digest bucket (compliance-mode Object Lock), the signing key and the role of the audit jobs."""
+        self.audit_role = iam.Role(self, "AuditJobRole", role_name=f"{self.config.prefix}audit-jobs",
+                                   assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        self.signing_key = kms.Key(
+            self, "AuditSigningKey", description=AUDIT_SIGNING_KEY_DESCRIPTION,
+            key_spec=kms.KeySpec.ECC_NIST_P256, key_usage=kms.KeyUsage.SIGN_VERIFY,
+            removal_policy=RemovalPolicy.RETAIN, pending_window=Duration.days(30))
+        _skip_checks(self.signing_key.node.default_child, {
+            "CKV_AWS_7": "Asymmetric KMS keys cannot rotate automatically; digests name the key that signed them."})
+        self.signing_key.grant(self.audit_role, "kms:Sign", "kms:GetPublicKey")
+        self.digest_bucket = s3.Bucket(
+            self, "AuditDigestBucket", versioned=True, object_lock_enabled=True,
+            object_lock_default_retention=s3.ObjectLockRetention.compliance(
+                Duration.days(365 * AUDIT_DIGEST_RETENTION_YEARS + 2)),
+            encryption=s3.BucketEncryption.KMS, encryption_key=self.key, bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL, enforce_ssl=True, minimum_tls_version=1.2,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED, removal_policy=RemovalPolicy.RETAIN,
+            server_access_logs_bucket=self.access_logs, server_access_logs_prefix="audit-digests/")
+
+    def _grant_audit_jobs(self) -> None:
+        """Chain, sign and verify: the audit tables, the orgs list, the digest bucket, alerts, its logs."""
+        role = self.audit_role
+        for function in AUDIT_FUNCTIONS:  # chalice takes one role per stage from CDK: these run as the audit role
+            self.chalice.get_resource(_logical_id(function)).add_property_override("Role", role.role_arn)
+        for name in ("audit_events", "audit_outbox"):
+            self.tables[name].grant_read_write_data(role)
+        self.tables["orgs"].grant_read_data(role)
+        self.digest_bucket.grant_read(role)
+        role.add_to_policy(iam.PolicyStatement(  # write once, under the bucket's lock: never delete
+            actions=["s3:PutObject", "s3:PutObjectRetention"],
+            resources=[self.digest_bucket.arn_for_objects("digests/*")]))
+        self.key.grant_encrypt_decrypt(role)
+        self.alerts.grant_publish(role)
+        self.api_log_group.grant_write(role)
+        role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("AWSXRayDaemonWriteAccess"))
 
 
 def _logical_id(function_name: str) -> str:

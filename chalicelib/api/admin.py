@@ -77,7 +77,7 @@ def list_login_attempts() -> dict[str, Any]:
         outcome=_one_of(query_param(admin.current_request, "outcome"), login_attempts.OUTCOMES, "outcome"),
         **_window(),
     )
-    return {"attempts": login_attempts.list_attempts(principal.org_id, query)}
+    return {"attempts": login_attempts.list_attempts(principal.org_id, query, principal.user_id, principal.origin)}
 
 
 @admin.route("/v1/audit-events", methods=["GET"])
@@ -89,14 +89,14 @@ def list_audit_events() -> dict[str, Any]:
         action=query_param(admin.current_request, "action"),
         **_window(),
     )
-    return {"events": audit.list_events(principal.org_id, query)}
+    return {"events": audit.list_events(principal.org_id, query, principal.user_id, principal.origin)}
 
 
 @admin.route("/v1/audit-events/verify", methods=["GET"])
 def verify_audit_chain() -> dict[str, Any]:
     principal = principal_of(admin.current_request)
     require(principal.role, Permission.AUDIT_READ)
-    return audit.verify(principal.org_id).__dict__
+    return audit.verify(principal.org_id, principal.user_id, principal.origin).__dict__
 
 
 def _window() -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 from chalice import Blueprint, Cron, Rate
 from chalice.app import CloudWatchEvent
 
-from chalicelib.jobs import accounts, backup, policy_notices, reminders, restore, retention
+from chalicelib.jobs import accounts, audit, backup, policy_notices, reminders, restore, retention
 from chalicelib.jobs.runner import run_job
 
 schedules = Blueprint(__name__)
@@ -31,7 +31,7 @@ DEADLINES = {
     "daily_accounts": Deadline("accounts", 26),
     "daily_retention": Deadline("retention", 26),
     "appointment_reminders": Deadline("reminders", 1),
-    # the audit trail's schedules (branch i13-audit); an entry whose function does not exist is unused
+    "policy_notices": Deadline("policy_notices", 2),
     "audit_chain_sweep": Deadline("audit_chain", 1),
     "daily_audit_digest": Deadline("audit_digest", 26),
     "daily_audit_verify": Deadline("audit_verify", 26),
@@ -66,3 +66,18 @@ def appointment_reminders(event: CloudWatchEvent) -> dict[str, Any]:
 @schedules.schedule(Rate(1, unit=Rate.HOURS), name="policy_notices")
 def privacy_policy_notices(event: CloudWatchEvent) -> dict[str, Any]:
     return run_job("policy_notices", policy_notices.run_policy_notices).as_dict()
+
+
+@schedules.schedule(Rate(1, unit=Rate.MINUTES), name="audit_chain_sweep")
+def audit_chain_sweep(event: CloudWatchEvent) -> dict[str, Any]:
+    return run_job("audit_chain", audit.run_chain_sweep, audited=False).as_dict()
+
+
+@schedules.schedule(Cron(15, 0, "*", "*", "?", "*"), name="daily_audit_digest")
+def daily_audit_digest(event: CloudWatchEvent) -> dict[str, Any]:
+    return run_job("audit_digest", audit.run_digests).as_dict()
+
+
+@schedules.schedule(Cron(45, 0, "*", "*", "?", "*"), name="daily_audit_verify")
+def daily_audit_verify(event: CloudWatchEvent) -> dict[str, Any]:
+    return run_job("audit_verify", audit.run_verification).as_dict()

@@ -19,7 +19,8 @@ SYSTEM_CHAIN = "_system"  # the audit chain of events that belong to no org (job
 METRIC_NAMESPACE = "SafeSlot"
 METRIC_SERVICE = "safeslot-jobs"  # the `service` dimension powertools adds to every metric
 # The metric each job's failures count in (0 or 1 per run); infra/stack.py alarms on each of them.
-FAILURE_METRICS = {"backup": "BackupFailures", "restore_drill": "RestoreDrillFailures"}
+FAILURE_METRICS = {"backup": "BackupFailures", "restore_drill": "RestoreDrillFailures",
+                   "audit_verify": "AuditChainFailures", "audit_digest": "AuditDigestFailures"}
 SUCCESS_METRIC = "JobSucceeded"  # 1 per successful run: the dead man's switch alarms when it stops coming
 
 
@@ -50,8 +51,10 @@ class JobReport:
         return {"job": self.job, "ok": self.ok, "failures": self.failures, **self.details}
 
 
-def run_job(job: str, work: Callable[[JobReport], object], actor: str = "scheduler") -> JobReport:
-    """Run `work` and report on it (metrics, alert, audit, log) whatever happens inside."""
+def run_job(job: str, work: Callable[[JobReport], object], actor: str = "scheduler",
+            audited: bool = True) -> JobReport:
+    """Run `work` and report on it (metrics, alert, audit, log) whatever happens inside. `audited=False`
+    leaves successful runs off the system chain (the minutely audit sweep); failures are always on it."""
     report = JobReport(job)
     started = time.perf_counter()
     try:
@@ -63,8 +66,9 @@ def run_job(job: str, work: Callable[[JobReport], object], actor: str = "schedul
     _emit_metrics(report)
     if not report.ok:
         _alert(report)
-    audit.record(SYSTEM_CHAIN, actor, f"job.{job}", outcome="success" if report.ok else "failure",
-                 subjects={"failures": str(len(report.failures))})
+    if audited or not report.ok:
+        audit.record(SYSTEM_CHAIN, actor, f"job.{job}", outcome="success" if report.ok else "failure",
+                     subjects={"failures": str(len(report.failures))})
     logger.info("job finished", extra={"job": job, "ok": report.ok, "failures": report.failures})
     return report
 

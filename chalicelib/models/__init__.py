@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pynamodb.models import Model
 
-from chalicelib.models.audit import AuditEvent
+from chalicelib.models.audit import AuditEvent, AuditOutboxEntry
 from chalicelib.models.booking import AccessGrant, Booking, IdempotencyRecord, SlotLock
 from chalicelib.models.catalog import Service, StaffMember
 from chalicelib.models.counter import Counter
@@ -19,7 +19,7 @@ from chalicelib.models.user import User
 
 ALL_MODELS: tuple[type[Model], ...] = (
     Organization, OrgSlug, User, Session, LoginAttempt, Counter, MfaFactor, MfaChallenge, Customer, AuditEvent,
-    Service, StaffMember, Booking, SlotLock, AccessGrant, IdempotencyRecord,
+    AuditOutboxEntry, Service, StaffMember, Booking, SlotLock, AccessGrant, IdempotencyRecord,
     SupportGrant, SupportSession, PolicyVersion,
 )
 # Tables whose rows expire through DynamoDB TTL, on this attribute (epoch seconds).

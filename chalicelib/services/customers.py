@@ -107,10 +107,13 @@ def staff_read(principal: Principal, customer_id: str) -> dict[str, Any]:
 
 
 def staff_search(principal: Principal, email: str) -> list[dict[str, Any]]:
-    """Customers with this address (each one shown is an audited read)."""
+    """Customers with this address: the search is an audit event (an empty one too), and so is each read."""
     require(principal.role, Permission.CUSTOMERS_READ)
-    return [staff_read(principal, customer_id)
-            for customer_id in find_customer_ids_by_email(principal.org_id, email)]
+    found = find_customer_ids_by_email(principal.org_id, email)
+    audit.record(principal.org_id, principal.user_id, "customer.searched",  # never the address searched for
+                 outcome="success" if found else "no_match", subjects={"matches": str(len(found))},
+                 origin=principal.origin)
+    return [staff_read(principal, customer_id) for customer_id in found]
 
 
 def staff_update(principal: Principal, customer_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import clock
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
-from chalicelib.models.base import transaction
 from chalicelib.models.organization import Organization, OrgSlug
 from chalicelib.services import audit
 
@@ -24,12 +23,12 @@ def create_org(slug: str, name: str, timezone: str = "UTC", actor: str = "operat
     org = Organization(uuid.uuid4().hex, slug=slug, name=name, timezone=timezone,
                        created_at=clock.now())
     try:
-        with transaction() as tx:
+        with audit.audited_transaction(audit.entry(org.org_id, actor, "org.created",
+                                                   subjects={"org_id": org.org_id})) as tx:
             tx.save(OrgSlug(slug, org_id=org.org_id), condition=OrgSlug.slug.does_not_exist())
             tx.save(org, condition=Organization.org_id.does_not_exist())
     except TransactWriteError as error:
         raise Conflict("That slug is taken.", field="slug") from error
-    audit.record(org.org_id, actor, "org.created", subjects={"org_id": org.org_id})
     return org
 
 

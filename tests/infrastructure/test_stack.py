@@ -63,7 +63,8 @@ def test_every_key_rotates_and_is_retained(main, replica):
         keys = resources(template, "AWS::KMS::Key")
         assert keys
         for key in keys.values():
-            assert key["Properties"]["EnableKeyRotation"] is True
+            signing = key["Properties"].get("KeyUsage") == "SIGN_VERIFY"  # asymmetric keys cannot rotate
+            assert key["Properties"].get("EnableKeyRotation") is (None if signing else True)
             assert key["DeletionPolicy"] == "Retain"
 
 
@@ -109,7 +110,7 @@ def test_every_table_is_on_demand_encrypted_with_the_key_recoverable_and_retaine
 
 def assert_backup_bucket(template: Template) -> None:
     buckets = {name: b for name, b in resources(template, "AWS::S3::Bucket").items()
-               if not name.startswith("AccessLogBucket")}
+               if not name.startswith(("AccessLogBucket", "AuditDigestBucket"))}
     assert len(buckets) == 1
     bucket = next(iter(buckets.values()))
     props = bucket["Properties"]
@@ -209,10 +210,12 @@ def test_every_job_runs_on_its_schedule_alone_with_the_long_timeout_and_the_apis
     jobs = {name: f["Properties"] for name, f in functions.items() if name != "APIHandler"}
 
     assert set(jobs) == {"DailyBackup", "WeeklyRestoreDrill", "DailyAccounts", "DailyRetention",
-                         "AppointmentReminders", "PolicyNotices"}
+                         "AppointmentReminders", "PolicyNotices", "AuditChainSweep", "DailyAuditDigest",
+                         "DailyAuditVerify"}
     for name, job in jobs.items():
         assert [event["Type"] for event in job["Events"].values()] == ["Schedule"], name
-        assert (job["Timeout"], job["ReservedConcurrentExecutions"], job["Tracing"]) == (900, 1, "Active")
+        timeout = 120 if name == "AuditChainSweep" else 900
+        assert (job["Timeout"], job["ReservedConcurrentExecutions"], job["Tracing"]) == (timeout, 1, "Active")
         assert "LogGroup" in job["LoggingConfig"] and "DataKey" in json.dumps(job["KmsKeyArn"])
     assert "cron(0 3 * * ? *)" in json.dumps(jobs["DailyBackup"]["Events"])
 
@@ -299,3 +302,67 @@ def test_rate_rules_match_the_paths_clients_send_through_the_default_endpoint(ma
     assert rate_limited(main, "/v/v1/auth/login") == {"auth-rate"}
     assert rate_limited(main, "/v/v1/public/orgs/demo") == {"public-rate"}
     assert rate_limited(main, "/v1/auth/login") == set()  # the default endpoint always has the stage
+
+
+# --- the audit trail ------------------------------------------------------------------------------------
+
+def test_audit_digests_are_locked_in_compliance_mode_for_six_years_private_and_tls_only(main):
+    [(name, bucket)] = [(n, b) for n, b in resources(main, "AWS::S3::Bucket").items()
+                        if n.startswith("AuditDigestBucket")]
+    props = bucket["Properties"]
+    retention = props["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
+    assert props["ObjectLockEnabled"] is True and props["VersioningConfiguration"]["Status"] == "Enabled"
+    assert retention["Mode"] == "COMPLIANCE" and retention["Days"] >= 6 * 365
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    assert bucket["DeletionPolicy"] == "Retain"
+    policies = resources(main, "AWS::S3::BucketPolicy").values()
+    [policy] = [p for p in policies if p["Properties"]["Bucket"] == {"Ref": name}]
+    assert '"aws:SecureTransport": "false"' in json.dumps(policy) and '"Deny"' in json.dumps(policy)
+
+
+def statements_granting(main, action: str) -> list[dict]:
+    found = []
+    for policy in resources(main, "AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if action in actions:
+                found.append({**statement, "Roles": policy["Properties"]["Roles"]})
+    return found
+
+
+def test_only_the_audit_jobs_role_may_sign_digests_or_write_them(main):
+    [key] = [k for k in resources(main, "AWS::KMS::Key").values() if k["Properties"].get("KeyUsage") == "SIGN_VERIFY"]
+    assert key["Properties"]["KeySpec"] == "ECC_NIST_P256"
+    for action in ("kms:Sign", "s3:PutObject"):
+        granted = [s for s in statements_granting(main, action)
+                   if any(name in json.dumps(s["Resource"]) for name in ("AuditSigningKey", "AuditDigestBucket"))]
+        assert granted and all("AuditJobRole" in json.dumps(s["Roles"]) for s in granted), action
+    assert not any("s3:DeleteObject" in json.dumps(s) and "AuditDigestBucket" in json.dumps(s)
+                   for s in statements_granting(main, "s3:DeleteObject*"))
+
+
+def test_audit_jobs_run_as_the_audit_role_and_the_api_does_not(main):
+    functions = resources(main, "AWS::Serverless::Function")
+    for name in ("DailyAuditDigest", "DailyAuditVerify", "AuditChainSweep"):
+        assert "AuditJobRole" in json.dumps(functions[name]["Properties"]["Role"]), name
+    assert "AuditJobRole" not in json.dumps(functions["APIHandler"]["Properties"]["Role"])
+    variables = functions["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert "AuditSigningKey" in json.dumps(variables["SAFESLOT_AUDIT_SIGNING_KEY"])
+    assert "AuditDigestBucket" in json.dumps(variables["SAFESLOT_AUDIT_DIGEST_BUCKET"])
+
+
+def test_the_audit_alarm_watches_exactly_what_the_verification_job_emits(main, aws_stack, capsys):
+    from chalicelib.jobs.runner import JobReport, _emit_metrics
+
+    report = JobReport("audit_verify", failures=["org x: audit chain fails at event 3"], details={"seconds": 1})
+    _emit_metrics(report)
+    document = next(json.loads(line) for line in capsys.readouterr().out.splitlines() if "AuditChainFailures" in line)
+    emitted = document["_aws"]["CloudWatchMetrics"][0]
+    [alarm] = [a["Properties"] for a in resources(main, "AWS::CloudWatch::Alarm").values()
+               if a["Properties"].get("MetricName") == "AuditChainFailures"]
+
+    assert alarm["Namespace"] == emitted["Namespace"]
+    watched = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+    assert watched == {name: document[name] for name in emitted["Dimensions"][0]}
+    assert alarm["Threshold"] == 1 and "Alerts" in json.dumps(alarm["AlarmActions"])

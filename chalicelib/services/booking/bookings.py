@@ -19,6 +19,7 @@ from chalicelib import clock, outages
 from chalicelib.config import settings
 from chalicelib.errors import BookingCancelled, Conflict, HoldExpired, NotFound, SlotUnavailable, TooLateToChange
 from chalicelib.logs import logger
+from chalicelib.models.audit import AuditOutboxEntry
 from chalicelib.models.booking import AccessGrant, Booking, IdempotencyRecord, SlotLock
 from chalicelib.models.catalog import Service, StaffMember
 from chalicelib.models.transactions import commit, new_request_token
@@ -81,26 +82,27 @@ def book(actor: Actor, customer_id: str, request: NewBooking, idempotency: Idemp
         booking = _new_booking(actor.org_id, customer_id, service, staff, request, hold)
         status, body, grant = _first_answer(booking, hold)
         record = idempotency.record(status, body) if idempotency else None
-        if not _commit_new(booking, staff, grant, record, hold):
+        entry = _entry(actor, "booking.held" if hold else "booking.created", booking)
+        if not _commit_new(booking, staff, grant, record, hold, entry):
             replay = idempotency.previous() if idempotency else None
             if replay:
                 return replay.status_code, replay.body
             continue  # these granules are taken: try the next staff member who offers the start
         if hold:
-            _record(actor, "booking.held", booking)
             hold.on_commit(booking)
         else:
-            _record(actor, "booking.created", booking)
             _mail("confirmed", booking, str(body["manage_url"]), Offer(service, staff))
         return status, body
     raise SlotUnavailable()
 
 
 def _commit_new(booking: Booking, staff: StaffMember, grant: AccessGrant | None, record: IdempotencyRecord | None,
-                hold: Hold | None) -> bool:
-    """Write a new booking, its locks, its manage grant and its idempotency record; False if refused."""
+                hold: Hold | None, entry: AuditOutboxEntry) -> bool:
+    """Write a new booking (or hold), its locks, its manage grant, its idempotency record and its audit entry;
+    False if refused. Once committed, the entry is chained (best effort: the sweep finishes it)."""
     def write(tx: TransactWrite) -> None:
         tx.save(booking, condition=Booking.booking_id.does_not_exist())
+        audit.add_to(tx, entry)
         _schedule_unchanged(tx, staff)
         _take_locks(tx, _locks_of(booking), booking.booking_id, booking.granules, hold)
         if grant:
@@ -108,7 +110,10 @@ def _commit_new(booking: Booking, staff: StaffMember, grant: AccessGrant | None,
         if record:
             tx.save(record, condition=IdempotencyRecord.key.does_not_exist())
 
-    return commit(write, booking.booking_id, applied=lambda: _exists(booking))
+    committed = commit(write, booking.booking_id, applied=lambda: _exists(booking))
+    if committed:
+        audit.build_after_commit(booking.org_id)
+    return committed
 
 
 def confirm_hold(actor: Actor, booking: Booking, customer_id: str) -> dict[str, Any]:
@@ -128,11 +133,12 @@ def confirm_hold(actor: Actor, booking: Booking, customer_id: str) -> dict[str, 
             tx.update(SlotLock(_locks_of(booking), granule), actions=[SlotLock.hold_until.remove()],
                       condition=SlotLock.booking_id == booking.booking_id)
         tx.save(grant)
+        audit.add_to(tx, _entry(actor, "booking.confirmed", booking))
 
     if not commit(write, new_request_token(), applied=lambda: _reload(booking).customer_id == customer_id):
         raise HoldExpired()
+    audit.build_after_commit(booking.org_id)
     confirmed = _reload(booking)
-    _record(actor, "booking.confirmed", confirmed)
     link = grants.manage_url(booking.booking_id, token)
     _mail("confirmed", confirmed, link, Offer())
     return {"booking": public_view(confirmed), "manage_url": link}
@@ -146,10 +152,11 @@ def release_hold(actor: Actor, booking: Booking) -> None:
                   condition=(Booking.status == PENDING) & (Booking.hold_expires_at > clock.now()))
         for granule in booking.granules:
             tx.delete(SlotLock(_locks_of(booking), granule), condition=SlotLock.booking_id == booking.booking_id)
+        audit.add_to(tx, _entry(actor, "booking.released", booking))
 
-    if not commit(write, new_request_token(), applied=lambda: _reload(booking).status == CANCELLED):
-        return  # already expired, confirmed or released: nothing of it blocks anyone now
-    _record(actor, "booking.released", booking)
+    if commit(write, new_request_token(), applied=lambda: _reload(booking).status == CANCELLED):
+        audit.build_after_commit(booking.org_id)
+    # otherwise already expired, confirmed or released: nothing of it blocks anyone now
 
 
 def reschedule(actor: Actor, booking: Booking, start: datetime, staff_id: str | None = None) -> Booking:
@@ -168,6 +175,7 @@ def reschedule(actor: Actor, booking: Booking, start: datetime, staff_id: str | 
 
     def write(tx: TransactWrite) -> None:
         tx.update(booking, actions=_change_actions(changes, token), condition=_unchanged(booking))
+        audit.add_to(tx, _entry(actor, "booking.rescheduled", booking, staff.staff_id))
         _schedule_unchanged(tx, staff)
         _release_locks(tx, _locks_of(booking), [g for g in booking.granules if g not in keep])
         _take_locks(tx, staff_key(booking.org_id, staff.staff_id), booking.booking_id,
@@ -175,8 +183,8 @@ def reschedule(actor: Actor, booking: Booking, start: datetime, staff_id: str | 
 
     if not commit(write, token, applied=lambda: _reload(booking).last_write == token):
         raise _why_not_committed(booking)
+    audit.build_after_commit(booking.org_id)
     moved = _as_changed(booking, changes, token)
-    _record(actor, "booking.rescheduled", moved)
     send_update("rescheduled", moved, Offer(service, staff))
     return moved
 
@@ -192,12 +200,13 @@ def cancel(actor: Actor, booking: Booking, reason: str | None) -> Booking:
 
     def write(tx: TransactWrite) -> None:
         tx.update(booking, actions=_change_actions(changes, token), condition=_unchanged(booking))
+        audit.add_to(tx, _entry(actor, "booking.cancelled", booking))
         _release_locks(tx, _locks_of(booking), booking.granules)
 
     if not commit(write, token, applied=lambda: _reload(booking).last_write == token):
         raise _why_not_committed(booking)
+    audit.build_after_commit(booking.org_id)
     cancelled = _as_changed(booking, changes, token)
-    _record(actor, "booking.cancelled", cancelled)
     _mail("cancelled", cancelled, "", Offer(service, None))
     return cancelled
 
@@ -355,15 +364,13 @@ def _reload(booking: Booking) -> Booking:
     return get_booking(booking.org_id, booking.booking_id)
 
 
-def _record(actor: Actor, action: str, booking: Booking) -> None:
-    """Audit a committed change. If the chain stays busy the change still stands: the error log keeps the ids."""
-    subjects = {"booking_id": booking.booking_id, "customer_id": booking.customer_id, "staff_id": booking.staff_id}
-    try:
-        audit.record(actor.org_id, actor.actor_id, action, origin=actor.origin, subjects=subjects)
-    except Exception as error:  # the change is committed: a busy chain or an outage must not report it failed
-        if not isinstance(error, Conflict) and not outages.is_transient(error):
-            raise
-        logger.error("audit append failed after commit", extra={"action": action, **subjects})
+def _entry(actor: Actor, action: str, booking: Booking, staff_id: str | None = None) -> AuditOutboxEntry:
+    """The audit entry that commits in the same transaction as the change to `booking` (whose staff
+    member becomes `staff_id` when given)."""
+    subjects = {"booking_id": booking.booking_id, "customer_id": booking.customer_id,  # none yet for a hold
+                "staff_id": staff_id or booking.staff_id}
+    return audit.entry(actor.org_id, actor.actor_id, action, origin=actor.origin,
+                       subjects={name: value for name, value in subjects.items() if value})
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.models.login_attempt import LoginAttempt
+from chalicelib.services import audit
 from chalicelib.services.audit import Origin
 
 RETENTION = timedelta(days=90)
@@ -44,8 +45,8 @@ def record_attempt(org_id: str, outcome: str, origin: Origin, user_id: str | Non
     ).save()
 
 
-def list_attempts(org_id: str, query: AttemptFilter) -> list[dict[str, Any]]:
-    """This org's attempts, newest first, filtered by user, outcome and time."""
+def list_attempts(org_id: str, query: AttemptFilter, reader: str, origin: Origin) -> list[dict[str, Any]]:
+    """This org's attempts, newest first, filtered by user, outcome and time. The read is an audit event."""
     low = clock.isoformat(query.since) if query.since else "0"
     high = (clock.isoformat(query.until) if query.until else "9999") + "#~"
     condition = LoginAttempt.attempt_key.between(low, high)
@@ -56,7 +57,10 @@ def list_attempts(org_id: str, query: AttemptFilter) -> list[dict[str, Any]]:
         by_outcome = LoginAttempt.outcome == query.outcome
         filters = by_outcome if filters is None else filters & by_outcome
     rows = LoginAttempt.query(org_id, condition, filter_condition=filters, scan_index_forward=False)
-    return [_public(row) for _, row in zip(range(query.limit), rows, strict=False)]
+    found = [_public(row) for _, row in zip(range(query.limit), rows, strict=False)]
+    subjects = {"results": str(len(found)), **({"user_id": query.user_id} if query.user_id else {})}
+    audit.record(org_id, reader, "login_attempts.listed", subjects=subjects, origin=origin)
+    return found
 
 
 def _public(row: LoginAttempt) -> dict[str, Any]:

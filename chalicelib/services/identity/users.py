@@ -19,7 +19,6 @@ from pynamodb.expressions.update import Action
 from chalicelib import clock
 from chalicelib.crypto.blind_index import blind_index, normalize_email
 from chalicelib.errors import Conflict, Forbidden, InvalidToken, NotFound
-from chalicelib.models.base import transaction
 from chalicelib.models.counter import Counter
 from chalicelib.models.user import User
 from chalicelib.services import audit
@@ -168,13 +167,14 @@ def _insert_user(org_id: str, email: str, name: str, role: str, actor: str, orig
     user.seal({"email": email, "name": name})
     token = _issue_setup_token(user)
     claim = Counter(f"user-email/{org_id}/{index}", ttl=2**31 - 1)
+    created = audit.entry(org_id, actor, "user.created", subjects={"user_id": user.user_id, "role": role},
+                          origin=origin)
     try:
-        with transaction() as tx:
+        with audit.audited_transaction(created) as tx:
             tx.save(claim, condition=Counter.key.does_not_exist())
             tx.save(user, condition=User.user_id.does_not_exist())
     except TransactWriteError as error:
         raise Conflict("A user with that e-mail address already exists.", field="email") from error
-    audit.record(org_id, actor, "user.created", subjects={"user_id": user.user_id, "role": role}, origin=origin)
     return NewUser(describe(user), token)
 
 

@@ -214,7 +214,8 @@ def _record(grant: SupportGrant, actor: str, action: str, origin: audit.Origin) 
 def activity(principal: Principal, grant_id: str) -> dict[str, Any]:
     """A grant and everything its support person did under it (requests, sessions, each read)."""
     grant = clinic_grant(principal, grant_id, Permission.SUPPORT_READ)
-    events = audit.list_events(principal.org_id, audit.EventFilter(actor=support_actor(grant.agent_id), limit=500))
+    events = audit.list_events(principal.org_id, audit.EventFilter(actor=support_actor(grant.agent_id), limit=500),
+                               principal.user_id, principal.origin)
     done = [e for e in events if dict(e["subjects"]).get("grant_id") == grant_id]  # type: ignore[call-overload]
     return {"grant": describe(grant), "activity": [
         {"at": e["at"], "action": e["action"], "subjects": e["subjects"], "outcome": e["outcome"]} for e in done]}
