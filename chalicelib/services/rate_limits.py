@@ -17,12 +17,16 @@ class Limit:
     window_seconds: int
 
 
-# Failed logins from one address, across every account and org: stops password spraying.
-LOGIN_FAILURES_PER_IP = Limit("login-failures-ip", max_hits=30, window_seconds=900)
 # The public booking API, per source address (API Gateway's WAF rules sit in front of these).
 PUBLIC_READS_PER_IP = Limit("public-read-ip", max_hits=120, window_seconds=60)
 LINK_REQUESTS_PER_IP = Limit("link-request-ip", max_hits=5, window_seconds=900)
 LINK_REQUESTS_PER_EMAIL = Limit("link-request-email", max_hits=3, window_seconds=3600)
+
+
+def login_failures_per_ip() -> Limit:
+    """Failed or refused sign-in steps from one address, across every account and org: stops password
+    spraying (a setting: a clinic behind one NAT may need more)."""
+    return Limit("login-failures-ip", max_hits=settings().login_failures_per_ip, window_seconds=900)
 
 
 def public_writes_per_ip() -> Limit:

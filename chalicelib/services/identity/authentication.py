@@ -56,7 +56,7 @@ def login(org_slug: str, email: str, password: str, origin: Origin) -> LoginResu
         _fail(attempt, user, account_try)
     if user.disabled:
         _fail(attempt, user, account_try, outcome="disabled")
-    rate_limits.give_back(rate_limits.LOGIN_FAILURES_PER_IP, _address(origin))
+    rate_limits.give_back(rate_limits.login_failures_per_ip(), _address(origin))
     return _succeed(attempt, user, password, account_try)
 
 
@@ -121,7 +121,7 @@ def verify_second_factor(mfa_token: str, method: str, code: str | None, credenti
     except InvalidCredentials:
         _fail_second_factor(attempt, user, method, account_try)
     second_step.consume(challenge)
-    rate_limits.give_back(rate_limits.LOGIN_FAILURES_PER_IP, _address(origin))
+    rate_limits.give_back(rate_limits.login_failures_per_ip(), _address(origin))
     if method == factors.RECOVERY:
         audit.record(user.org_id, user.user_id, "mfa.recovery_code_used",
                      subjects={"factor_id": used.factor_id if used else ""}, origin=origin)
@@ -192,10 +192,10 @@ def _take_address_try(org_slug: str | None, origin: Origin) -> None:
     """One try from this address, taken before any work; throttled answers count toward the limit too
     (nothing is given back), and the audit chain hears of a throttled address once per window."""
     try:
-        rate_limits.take(rate_limits.LOGIN_FAILURES_PER_IP, _address(origin))
+        rate_limits.take(rate_limits.login_failures_per_ip(), _address(origin))
     except TooManyAttempts:
         record_attempt(UNKNOWN_ORG, "throttled", origin)
-        if rate_limits.claim_refusal_notice(rate_limits.LOGIN_FAILURES_PER_IP, _address(origin)):
+        if rate_limits.claim_refusal_notice(rate_limits.login_failures_per_ip(), _address(origin)):
             _audit_throttled(org_slug, origin)
         raise
 

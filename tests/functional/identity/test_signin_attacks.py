@@ -273,12 +273,17 @@ def test_forgot_password_codes_last_thirty_minutes(client, acme, fake_clock):
     assert login(client, acme["staff"]).status_code == 200  # the old password still works
 
 
-def test_forgot_password_requests_are_limited_alike_for_known_and_unknown_addresses(client, acme):
+def test_forgot_password_requests_are_limited_alike_for_known_and_unknown_addresses(client, acme, from_ip):
+    from_ip("192.0.2.10")
     known = [forgot(client, acme["staff"].email).status_code for _ in range(4)]
+    from_ip("192.0.2.11")
     unknown = [forgot(client, "ghost@acme.example").status_code for _ in range(4)]
+    from_ip("192.0.2.12")
+    per_address = [forgot(client, f"ghost{n}@acme.example").status_code for n in range(6)]
 
     assert known == unknown == [202, 202, 202, 429]
-    assert len(mails_to(acme["staff"].email)) == 3
+    assert per_address == [202] * 5 + [429]
+    assert [m.subject for m in mails_to(acme["staff"].email)].count("Reset your SafeSlot password") == 3
 
 
 def test_staff_see_and_rename_themselves_and_see_their_sign_ins(client, acme):
@@ -332,3 +337,35 @@ def test_locked_answers_count_toward_the_per_address_limit(client, acme):
     other = login(client, acme["admin"])  # the right password, but from a flooding address
 
     assert (other.status_code, body(other)["error"]["code"]) == (429, "too_many_attempts")
+
+
+# --- 2. limits are atomic: the conditions hold under real threads on an atomic store --------------------
+
+def test_forty_concurrent_wrong_passwords_evaluate_at_most_the_threshold(acme, atomic_dynamodb, monkeypatch):
+    """The e2e test (tests/e2e/test_login_burst.py) does this over HTTP; here the store is DynamoDB-atomic,
+    so the count proves our conditional writes, not a storage race."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalicelib.errors import Conflict, InvalidCredentials, TooManyAttempts
+    from chalicelib.services.audit import Origin
+    from chalicelib.services.identity import authentication, passwords
+
+    evaluated = []
+    real_verify = passwords.verify_password
+    monkeypatch.setattr(passwords, "verify_password",
+                        lambda stored, password: evaluated.append(1) or real_verify(stored, password))
+
+    def guess(n: int) -> str:
+        try:
+            authentication.login("acme", acme["staff"].email, f"wrong-guess-{n}-xyz", Origin(f"192.0.2.{n}", "t"))
+        except (InvalidCredentials, Conflict):  # Conflict: the audit chain was busy (issue 13's outbox)
+            return "refused after the check"
+        except TooManyAttempts:
+            return "refused before any check"
+        return "signed in"
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        answers = list(pool.map(guess, range(40)))
+
+    assert len(evaluated) == answers.count("refused after the check") == 10
+    assert answers.count("refused before any check") == 30
