@@ -78,10 +78,7 @@ def change_password(principal: Principal, current: str, new: str) -> LoginResult
     reauth.recheck(principal, user, "auth.password_change",
                    lambda: passwords.verify_password(user.password_hash, current),
                    refusal="The current password is not correct.")
-    actions = _new_password_actions(user, org, new)
-    user.update(actions=[*actions, User.access_version.add(1), User.setup_token_hash.remove(),
-                         User.setup_token_expires_at.remove()])
-    sessions.end_sessions_of(org.org_id, user.user_id, keep_session_id=principal.session_id)
+    users.cut_access(user, *_new_password_actions(user, org, new), keep_session_id=principal.session_id)
     audit.record(org.org_id, user.user_id, "auth.password_changed", subjects={"user_id": user.user_id},
                  origin=principal.origin)
     if principal.kind == sessions.PASSWORD_CHANGE:

@@ -100,11 +100,12 @@ def renamed(user: User, name: str) -> list[Action]:
     return [User.sealed.set(user.sealed)]
 
 
-def cut_access(user: User, *actions: Action) -> None:
-    """Apply `actions` and end everything the user had going: sessions, MFA challenges, setup token."""
+def cut_access(user: User, *actions: Action, keep_session_id: str | None = None) -> None:
+    """Apply `actions` and end everything the user had going: sessions (but `keep_session_id`), pending
+    MFA challenges (their access_version no longer matches), the setup token."""
     user.update(actions=[*actions, User.access_version.add(1), User.setup_token_hash.remove(),
                          User.setup_token_expires_at.remove()])
-    sessions.end_sessions_of(user.org_id, user.user_id)
+    sessions.end_sessions_of(user.org_id, user.user_id, keep_session_id=keep_session_id)
 
 
 def start_reset(principal: Principal, user_id: str) -> None:

@@ -11,7 +11,7 @@ from chalicelib.services.identity.authentication import set_password_with_setup_
 from chalicelib.services.identity.policy import change_policy
 from chalicelib.services.identity.sessions import Principal
 from chalicelib.services.identity.users import create_user
-from tests.functional.identity.helpers import body, login, make_org, post_json
+from tests.functional.identity.helpers import body, login, mailed_setup_token, make_org, post_json
 from tests.functional.jobs.helpers import invoke, mail_to
 
 
@@ -55,13 +55,14 @@ def test_a_missed_day_still_sends_the_next_reminder_due(client, acme, fake_clock
 
 def test_unused_setup_tokens_expire_and_stop_working(client, acme, fake_clock):
     invited = create_user(acme["as_owner"], "late@acme.example", "Late Larry", "frontdesk")
+    setup_token = mailed_setup_token("late@acme.example")
     fake_clock.advance(hours=73)
 
     report = invoke(client, "daily_accounts")
 
     assert report["setup_tokens_expired"] == 1
-    assert User.get(acme["owner"].org_id, invited.user["id"]).setup_token_hash is None
-    refused = post_json(client, "/v1/auth/setup", {"token": invited.setup_token, "password": "quartz-meadow-97-x"})
+    assert User.get(acme["owner"].org_id, invited["id"]).setup_token_hash is None
+    refused = post_json(client, "/v1/auth/setup", {"token": setup_token, "password": "quartz-meadow-97-x"})
     assert refused.status_code == 401
     assert actions(acme["owner"].org_id, "user.setup_token_expired")
 
@@ -91,9 +92,9 @@ def test_no_policy_means_no_reminders_and_no_disabling(client, acme, fake_clock)
 
 
 def test_unused_setup_password_path_still_works_before_expiry(client, acme, fake_clock):
-    invited = create_user(acme["as_owner"], "prompt@acme.example", "Prompt Pat", "frontdesk")
+    create_user(acme["as_owner"], "prompt@acme.example", "Prompt Pat", "frontdesk")
     fake_clock.advance(hours=71)
 
     invoke(client, "daily_accounts")
 
-    set_password_with_setup_token(invited.setup_token, "quartz-meadow-lantern-97", SYSTEM)
+    set_password_with_setup_token(mailed_setup_token("prompt@acme.example"), "quartz-meadow-lantern-97", SYSTEM)
