@@ -1,9 +1,9 @@
 """Concurrent guessing over HTTP against the local stack: the lockout holds whatever the concurrency.
 
 Each evaluated guess answers 401; a guess refused before any check (the account's tries are taken)
-answers 429. Stock moto_server does not apply conditional writes atomically under concurrency: this test
-needs the atomic local stack (scripts/run_local.py) to be exact. However many requests race, at most
-`lockout_threshold` (10) may be evaluated.
+answers 429. However many requests race, at most `lockout_threshold` (10) may be evaluated. (Stock
+moto_server does not apply conditional writes atomically under concurrency: this needs the local stack's
+atomic DynamoDB, scripts/run_local.py.)
 """
 
 from __future__ import annotations
