@@ -36,8 +36,9 @@ def burst(calls) -> Counter:
     with ThreadPoolExecutor(max_workers=CALLERS) as pool:
         answers = list(pool.map(lambda call: call(), calls))
     # 409: the audit chain was busy after the guess was checked (issue 13's outbox removes these); it counts
-    # as evaluated below, never as refused
-    unexpected = [answer for answer in answers if answer[0] not in (401, 409, 429)]
+    # as evaluated below, never as refused. 503: the blind-index key could not be unwrapped in time (the
+    # local KMS under a cold burst): refused before any check, nothing written
+    unexpected = [answer for answer in answers if answer[0] not in (401, 409, 429, 503)]
     assert not unexpected, unexpected
     return Counter("evaluated" if status in (401, 409) else "refused" for status, _ in answers)
 
