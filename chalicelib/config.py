@@ -30,6 +30,7 @@ class Settings:
     webauthn_origin: str
     public_url: str  # where customers open the booking and manage pages (links in e-mails)
     public_writes_per_ip: int  # bookings and changes per source address per 15 minutes
+    login_failures_per_ip: int  # failed or refused sign-in steps per source address per 15 minutes
     alert_topic_arn: str  # SNS topic that operators subscribe to (job failures)
     backups_daily: int  # daily backup runs kept
     backups_monthly: int  # first-of-month runs kept beyond those
@@ -78,6 +79,7 @@ def settings() -> Settings:
         webauthn_origin=os.environ.get("SAFESLOT_WEBAUTHN_ORIGIN", "http://localhost:8000"),
         public_url=os.environ.get("SAFESLOT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         public_writes_per_ip=int(os.environ.get("SAFESLOT_PUBLIC_WRITES_PER_IP", "20")),
+        login_failures_per_ip=int(os.environ.get("SAFESLOT_LOGIN_FAILURES_PER_IP", "30")),
         alert_topic_arn=os.environ.get("SAFESLOT_ALERT_TOPIC_ARN", ""),
         backups_daily=int(os.environ.get("SAFESLOT_BACKUPS_DAILY", "35")),
         backups_monthly=int(os.environ.get("SAFESLOT_BACKUPS_MONTHLY", "12")),

@@ -35,7 +35,8 @@ LOCAL_AWS = {
 
 
 # Settings a caller of `make run` may tune (the e2e tests raise the per-address booking limit).
-TUNING = {k: v for k, v in os.environ.items() if k == "SAFESLOT_PUBLIC_WRITES_PER_IP"}
+TUNABLE = ("SAFESLOT_PUBLIC_WRITES_PER_IP", "SAFESLOT_LOGIN_FAILURES_PER_IP")
+TUNING = {k: v for k, v in os.environ.items() if k in TUNABLE}
 
 
 def local_stage_env() -> dict[str, str]:

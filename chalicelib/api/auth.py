@@ -8,10 +8,11 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.principal import principal_of
 from chalicelib.api.requests import bearer_token, json_body, origin_of
-from chalicelib.services.identity import authentication
+from chalicelib.services.identity import authentication, own_account, password_reset
 from chalicelib.services.identity.sessions import MFA_ENROLL, PASSWORD_CHANGE
 
 auth = Blueprint(__name__)
+FORGOT_ANSWER = "If this address belongs to an account, a reset code is on its way; it works for 30 minutes."
 
 
 def no_content() -> Response:
@@ -56,3 +57,26 @@ def list_sessions() -> dict[str, Any]:
 def end_session(session_id: str) -> Response:
     authentication.end_own_session(principal_of(auth.current_request), session_id)
     return no_content()
+
+
+@auth.route("/v1/auth/password/forgot", methods=["POST"])
+def forgot_password() -> Response:
+    body = json_body(auth.current_request)
+    password_reset.request_reset(body["org"], body["email"], origin_of(auth.current_request))
+    return Response(body={"message": FORGOT_ANSWER}, status_code=202)  # the same for every address
+
+
+@auth.route("/v1/auth/me", methods=["GET"])
+def my_details() -> dict[str, Any]:
+    return {"user": own_account.my_details(principal_of(auth.current_request))}
+
+
+@auth.route("/v1/auth/me", methods=["PATCH"])
+def rename_me() -> dict[str, Any]:
+    principal = principal_of(auth.current_request)
+    return {"user": own_account.rename_me(principal, json_body(auth.current_request)["name"])}
+
+
+@auth.route("/v1/auth/me/sign-ins", methods=["GET"])
+def my_sign_ins() -> dict[str, Any]:
+    return {"sign_ins": own_account.my_sign_ins(principal_of(auth.current_request))}

@@ -13,7 +13,7 @@ from chalicelib.jobs.runner import JobReport
 from chalicelib.models.organization import Organization
 from chalicelib.models.user import User
 from chalicelib.services import audit
-from chalicelib.services.identity import sessions
+from chalicelib.services.identity import users
 from chalicelib.services.identity.policy import SecurityPolicy, policy_of
 from chalicelib.services.identity.roles import Role
 from chalicelib.services.notify import send_email
@@ -75,7 +75,6 @@ def _disable_if_dormant(policy: SecurityPolicy, user: User, now: datetime) -> st
     last_used = user.last_login_at or user.password_changed_at or user.created_at
     if now - last_used < timedelta(days=policy.dormant_days):
         return ""
-    user.update(actions=[User.disabled.set(True)])
-    sessions.end_sessions_of(user.org_id, user.user_id)
+    users.cut_access(user, User.disabled.set(True))  # sessions, pending challenges and setup token end
     audit.record(user.org_id, ACTOR, "user.disabled_dormant", subjects={"user_id": user.user_id})
     return "dormant_accounts_disabled"

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
 from chalicelib.models.base import table_meta
@@ -14,4 +19,16 @@ class Counter(Model):
     key = UnicodeAttribute(hash_key=True)  # e.g. "lockout/<org>/<email index>", "ip/<ip>/<window>"
     hits = NumberAttribute(default=0)
     locked_until = NumberAttribute(null=True)  # epoch seconds
+    refusal_noticed = NumberAttribute(null=True)  # the lock (locked_until) or window whose refusal was audited
     ttl = NumberAttribute()
+
+
+def update_if(counter: Counter, actions: list[Action], condition: Condition | Any) -> bool:
+    """Apply `actions` in one conditional write; False (nothing changed) when `condition` does not hold."""
+    try:
+        counter.update(actions=actions, condition=condition)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

@@ -64,4 +64,5 @@ class MfaChallenge(Model):
     webauthn_challenge = UnicodeAttribute(null=True)
     sms_code_hash = UnicodeAttribute(null=True)
     sms_code_expires_at = UTCDateTimeAttribute(null=True)
+    access_version = NumberAttribute(default=0)  # the user's access_version when the password was checked
     ttl = NumberAttribute()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
+    NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
@@ -40,6 +41,9 @@ class User(SealedModel):
     setup_token_hash = UnicodeAttribute(null=True)
     setup_token_expires_at = UTCDateTimeAttribute(null=True)
     last_login_at = UTCDateTimeAttribute(null=True)
+    # Moves whenever access is cut (disabled, role changed, reset, new password, sessions ended):
+    # a pending MFA challenge made under an older value is dead.
+    access_version = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
     by_email = UserByEmail()
 

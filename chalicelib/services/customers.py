@@ -17,9 +17,11 @@ from chalicelib import clock
 from chalicelib.crypto.blind_index import blind_index
 from chalicelib.email_address import canonical_email
 from chalicelib.errors import NotFound
+from chalicelib.models.booking import Booking
 from chalicelib.models.customer import Customer, CustomerByEmail
 from chalicelib.services import audit
-from chalicelib.services.identity.roles import Permission, require
+from chalicelib.services.booking.catalog import staff_ids_of_user
+from chalicelib.services.identity.roles import Permission, Role, may, require
 from chalicelib.services.identity.sessions import Principal
 
 EMAIL_INDEX = "customer-email"
@@ -95,29 +97,40 @@ def find_or_create(org_id: str, details: CustomerDetails, origin: audit.Origin) 
 
 def staff_create(principal: Principal, fields: Mapping[str, Any]) -> dict[str, Any]:
     require(principal.role, Permission.CUSTOMERS_MANAGE)
-    customer_id = create_customer(principal.org_id, CustomerDetails(**fields), principal.user_id,
-                                  principal.origin)
-    return {"id": customer_id, **fields}
+    if "notes" in fields:
+        require(principal.role, Permission.CUSTOMER_NOTES)
+    details = CustomerDetails(**fields)
+    customer_id = create_customer(principal.org_id, details, principal.user_id, principal.origin)
+    return _shown_to(principal, customer_id, details)
 
 
 def staff_read(principal: Principal, customer_id: str) -> dict[str, Any]:
+    """One customer the caller may see (the staff role: only customers booked with them; others 404)."""
     require(principal.role, Permission.CUSTOMERS_READ)
+    _require_visible(principal, customer_id)
     details = read_customer(principal.org_id, customer_id, principal.user_id, principal.origin)
-    return {"id": customer_id, **asdict(details)}
+    return _shown_to(principal, customer_id, details)
 
 
 def staff_search(principal: Principal, email: str) -> list[dict[str, Any]]:
-    """Customers with this address: the search is an audit event (an empty one too), and so is each read."""
+    """Customers with this address the caller may see: the search is an audit event (an empty one too,
+    never with the address searched for), and so is each read."""
     require(principal.role, Permission.CUSTOMERS_READ)
-    found = find_customer_ids_by_email(principal.org_id, email)
-    audit.record(principal.org_id, principal.user_id, "customer.searched",  # never the address searched for
+    found = [customer_id for customer_id in find_customer_ids_by_email(principal.org_id, email)
+             if _visible(principal, customer_id)]
+    audit.record(principal.org_id, principal.user_id, "customer.searched",
                  outcome="success" if found else "no_match", subjects={"matches": str(len(found))},
                  origin=principal.origin)
     return [staff_read(principal, customer_id) for customer_id in found]
 
 
 def staff_update(principal: Principal, customer_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
-    require(principal.role, Permission.CUSTOMERS_MANAGE)
+    """Contact details by customers.manage; clinical notes only by customers.notes (never blind)."""
+    if set(fields) - {"notes"}:
+        require(principal.role, Permission.CUSTOMERS_MANAGE)
+    if "notes" in fields:
+        require(principal.role, Permission.CUSTOMER_NOTES)
+    _require_visible(principal, customer_id)
     customer = _load(principal.org_id, customer_id)
     details = replace(CustomerDetails(**customer.unseal()), **fields)
     customer.email_index = email_index(principal.org_id, details.email)
@@ -125,7 +138,28 @@ def staff_update(principal: Principal, customer_id: str, fields: Mapping[str, An
     customer.save()
     audit.record(principal.org_id, principal.user_id, "customer.updated",
                  subjects={"customer_id": customer_id}, origin=principal.origin)
-    return {"id": customer_id, **asdict(details)}
+    return _shown_to(principal, customer_id, details)
+
+
+def _visible(principal: Principal, customer_id: str) -> bool:
+    """The staff role sees only customers with a booking with a staff member linked to their user."""
+    if principal.role != Role.STAFF:
+        return True
+    mine = staff_ids_of_user(principal.org_id, principal.user_id)
+    booked = Booking.by_customer.query(f"{principal.org_id}/{customer_id}")
+    return any(booking.staff_id in mine for booking in booked)
+
+
+def _require_visible(principal: Principal, customer_id: str) -> None:
+    if not _visible(principal, customer_id):
+        raise NotFound("No such customer.")  # the same answer as an unknown id
+
+
+def _shown_to(principal: Principal, customer_id: str, details: CustomerDetails) -> dict[str, Any]:
+    shown = {"id": customer_id, **asdict(details)}
+    if not may(principal.role, Permission.CUSTOMER_NOTES):
+        shown.pop("notes")
+    return shown
 
 
 def email_index(org_id: str, email: str) -> str:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from chalicelib import clock
 from chalicelib.config import settings
-from chalicelib.errors import RateLimited
-from chalicelib.models.counter import Counter
+from chalicelib.errors import RateLimited, TooManyAttempts
+from chalicelib.models.counter import Counter, update_if
 
 
 @dataclass(frozen=True)
@@ -17,8 +17,6 @@ class Limit:
     window_seconds: int
 
 
-# Failed logins from one address, across every account and org: stops password spraying.
-LOGIN_FAILURES_PER_IP = Limit("login-failures-ip", max_hits=30, window_seconds=900)
 # The public booking API, per source address (API Gateway's WAF rules sit in front of these).
 PUBLIC_READS_PER_IP = Limit("public-read-ip", max_hits=120, window_seconds=60)
 LINK_REQUESTS_PER_IP = Limit("link-request-ip", max_hits=5, window_seconds=900)
@@ -26,6 +24,12 @@ LINK_REQUESTS_PER_EMAIL = Limit("link-request-email", max_hits=3, window_seconds
 # Pending holds (public bookings waiting for the mailbox's proof): a few addresses cannot fill a calendar.
 HOLDS_PER_EMAIL = Limit("hold-email", max_hits=3, window_seconds=3600)
 HOLDS_PER_ORG = Limit("hold-org", max_hits=200, window_seconds=3600)
+
+
+def login_failures_per_ip() -> Limit:
+    """Failed or refused sign-in steps from one address, across every account and org: stops password
+    spraying (a setting: a clinic behind one NAT may need more)."""
+    return Limit("login-failures-ip", max_hits=settings().login_failures_per_ip, window_seconds=900)
 
 
 def public_writes_per_ip() -> Limit:
@@ -61,6 +65,30 @@ def throttle(limit: Limit, subject: str) -> None:
     if hit(limit, subject) > limit.max_hits:
         window_start, _ = _window(limit, subject)
         raise RateLimited(retry_after=_seconds_left(limit, window_start))
+
+
+def take(limit: Limit, subject: str) -> None:
+    """Take one hit before the expensive work, with a conditional write: past the limit nothing is
+    counted and TooManyAttempts says how long to wait. However many requests race, at most
+    `max_hits` of them get through in a window."""
+    window_start, key = _window(limit, subject)
+    under = Counter.hits.does_not_exist() | (Counter.hits < limit.max_hits)
+    if not update_if(Counter(key), [Counter.hits.add(1),
+                                       Counter.ttl.set(window_start + 2 * limit.window_seconds)], under):
+        raise TooManyAttempts(retry_after=_seconds_left(limit, window_start))
+
+
+def give_back(limit: Limit, subject: str) -> None:
+    """Return a hit taken by `take` (the attempt succeeded, so it was not a failure)."""
+    _, key = _window(limit, subject)
+    update_if(Counter(key), [Counter.hits.add(-1)], Counter.hits > 0)
+
+
+def claim_refusal_notice(limit: Limit, subject: str) -> bool:
+    """True for the first refusal of the current window only (that one goes on the audit chain)."""
+    window_start, key = _window(limit, subject)
+    return update_if(Counter(key), [Counter.refusal_noticed.set(window_start)],
+                        Counter.hits.exists() & Counter.refusal_noticed.does_not_exist())
 
 
 def _window(limit: Limit, subject: str) -> tuple[int, str]:

@@ -56,3 +56,15 @@ def request(method: str, url: str, body: dict | None = None, token: str | None =
             return r.status, json.loads(r.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
+
+
+def mailed_setup_code(aws_endpoint: str, address: str) -> str:
+    """The one-time code in the newest setup e-mail the local AWS (moto) sent to `address`."""
+    import re
+
+    with urllib.request.urlopen(f"{aws_endpoint}/moto-api/data.json", timeout=60) as answer:
+        messages = json.loads(answer.read())["ses"]["Message"]
+    bodies = [m["body"] for m in messages if address in m["destinations"]["ToAddresses"]]
+    match = re.search(r"^    (\S+)$", bodies[-1], re.MULTILINE)
+    assert match, bodies[-1]
+    return match.group(1)

@@ -43,7 +43,8 @@ def test_every_route_is_documented_and_every_documented_route_exists(client):
 
 
 PUBLIC_OPERATIONS = {("/v1/health", "get"), ("/v1/openapi.json", "get"), ("/v1/auth/login", "post"),
-                     ("/v1/auth/setup", "post"), ("/v1/auth/mfa/verify", "post"),
+                     ("/v1/auth/setup", "post"), ("/v1/auth/password/forgot", "post"),
+                     ("/v1/auth/mfa/verify", "post"),
                      ("/v1/auth/mfa/sms/send", "post"), ("/v1/auth/mfa/webauthn/options", "post"),
                      ("/v1/public/orgs/{slug}", "get"), ("/v1/public/orgs/{slug}/slots", "get"),
                      ("/v1/public/orgs/{slug}/bookings", "post"), ("/v1/public/orgs/{slug}/my-bookings", "post"),

@@ -6,9 +6,11 @@ from collections.abc import Collection
 
 from chalicelib.errors import IpNotAllowed, MfaEnrollmentRequired, PasswordChangeRequired, Unauthenticated
 from chalicelib.models.organization import Organization
+from chalicelib.models.user import User
 from chalicelib.services.audit import Origin
 from chalicelib.services.identity import sessions
-from chalicelib.services.identity.policy import policy_of
+from chalicelib.services.identity.login_outcome import password_expired
+from chalicelib.services.identity.policy import SecurityPolicy, policy_of
 from chalicelib.services.identity.sessions import Principal
 
 # A restricted session kind, and the error its holder gets on any other route.
@@ -26,6 +28,23 @@ def authenticate(token: str | None, origin: Origin, also_allow: Collection[str] 
     principal = sessions.resume_session(token, origin)
     if principal.kind != sessions.FULL and principal.kind not in also_allow:
         raise _RESTRICTED.get(principal.kind, Unauthenticated)()
-    if not policy_of(Organization.get(principal.org_id)).allows_ip(origin.source_ip):
+    policy = policy_of(Organization.get(principal.org_id))
+    if not policy.allows_ip(origin.source_ip):
         raise IpNotAllowed()
+    _require_still_entitled(principal, token, policy, also_allow)
     return principal
+
+
+def _require_still_entitled(principal: Principal, token: str, policy: SecurityPolicy,
+                            also_allow: Collection[str]) -> None:
+    """The user behind the session is still there, active, in the same role, with a current password:
+    a session outliving any of these (a race with disabling, a missed revocation) is ended here."""
+    try:
+        user = User.get(principal.org_id, principal.user_id)
+    except User.DoesNotExist:
+        user = None
+    if user is None or user.disabled or user.role != principal.role:
+        sessions.end_session(token)
+        raise Unauthenticated()
+    if sessions.PASSWORD_CHANGE not in also_allow and password_expired(user, policy):
+        raise PasswordChangeRequired()

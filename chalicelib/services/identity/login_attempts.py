@@ -16,7 +16,7 @@ from chalicelib.services.audit import Origin
 RETENTION = timedelta(days=90)
 UNKNOWN_ORG = "-"  # attempts naming an org that does not exist
 OUTCOMES = ("success", "bad_password", "unknown_account", "locked", "ip_denied", "password_expired",
-            "disabled", "throttled", "mfa_required", "mfa_enrollment_required", "mfa_failed")
+            "disabled", "throttled", "mfa_required", "mfa_enrollment_required", "mfa_failed", "reauth_failed")
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ class Permission(StrEnum):
     SUPPORT_READ = "support.read"  # the vendor's support grants to this org and what they read
     SUPPORT_MANAGE = "support.manage"  # approve, refuse, revoke, review them
     PRIVACY_POLICY_MANAGE = "privacy_policy.manage"
+    CUSTOMER_NOTES = "customers.notes"  # a customer's clinical notes: read and write
 
 
 _EVERYONE = frozenset(Role)
@@ -55,12 +56,17 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.SUPPORT_READ: _ADMINS | {Role.AUDITOR},
     Permission.SUPPORT_MANAGE: _ADMINS,
     Permission.PRIVACY_POLICY_MANAGE: _ADMINS,
+    Permission.CUSTOMER_NOTES: frozenset({Role.OWNER, Role.STAFF}),  # the clinicians, not the office
 }
+
+
+def may(role: str, permission: Permission) -> bool:
+    return Role(role) in PERMISSIONS[permission]
 
 
 def require(role: str, permission: Permission) -> None:
     """Raise Forbidden unless `role` holds `permission`."""
-    if Role(role) not in PERMISSIONS[permission]:
+    if not may(role, permission):
         raise Forbidden()
 
 

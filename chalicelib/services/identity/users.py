@@ -1,7 +1,9 @@
 """Staff users, managed by owners and admins: never by setting a password (ASVS 6.4.2).
 
-A new user, or one whose reset an admin starts, gets a one-time setup token (72 h, single use) and
-chooses the password with it.
+A new user, or one whose reset an admin starts, gets a one-time setup token (72 h, single use) by
+e-mail and chooses the password with it; the admin never sees the token. Cutting a user's access
+(disable, role change, reset, new password, sessions ended) also kills their pending MFA challenges
+(the user's access_version moves) and setup token.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from chalicelib.errors import Conflict, Forbidden, InvalidToken, NotFound
 from chalicelib.models.counter import Counter
 from chalicelib.models.user import User
 from chalicelib.services import audit
-from chalicelib.services.identity import lockout, sessions
+from chalicelib.services.identity import account_mail, lockout, sessions
 from chalicelib.services.identity.roles import Permission, may_assign, require
 from chalicelib.services.identity.sessions import Principal, token_hash
 
 SETUP_TOKEN_LIFETIME = timedelta(hours=72)
+FORGOT_TOKEN_LIFETIME = timedelta(minutes=30)
 EMAIL_INDEX = "user-email"
 
 
@@ -40,12 +43,15 @@ def email_index(org_id: str, email: str) -> str:
     return blind_index(org_id, EMAIL_INDEX, normalize_email(email))
 
 
-def create_user(principal: Principal, email: str, name: str, role: str, actor: str | None = None) -> NewUser:
-    """Add a user to the caller's org with a setup token; e-mail addresses are unique per org."""
+def create_user(principal: Principal, email: str, name: str, role: str) -> dict[str, Any]:
+    """Add a user to the caller's org and e-mail them the invitation; e-mail addresses are unique per org."""
     require(principal.role, Permission.USERS_MANAGE)
     if not may_assign(principal.role, role):
         raise Forbidden("Only an owner can make another owner.")
-    return _insert_user(principal.org_id, email, name, role, actor or principal.user_id, principal.origin)
+    created = _insert_user(principal.org_id, email, name, role, principal.user_id, principal.origin)
+    user = find_user(principal.org_id, created.user["id"])
+    account_mail.send_invitation(user, find_user(principal.org_id, principal.user_id), created.setup_token)
+    return created.user
 
 
 def create_first_owner(org_id: str, email: str, name: str) -> NewUser:
@@ -73,28 +79,53 @@ def update_user(principal: Principal, user_id: str, changes: dict[str, Any]) -> 
     require(principal.role, Permission.USERS_MANAGE)
     user = _manageable_user(principal, user_id, changes.get("role"))
     actions: list[Action] = []
-    if "name" in changes:
-        user.seal({**user.unseal(), "name": changes["name"]})
-        actions.append(User.sealed.set(user.sealed))
+    if "name" in changes and changes["name"] != user.unseal()["name"]:
+        actions.extend(renamed(user, changes["name"]))
+        _audit_change(principal, user_id, "name", None)
     for field in ("role", "disabled"):
         if field in changes and changes[field] != getattr(user, field):
             actions.append(getattr(User, field).set(changes[field]))
             _audit_change(principal, user_id, field, changes[field])
-    if actions:
-        user.update(actions=actions)
     if "role" in changes or changes.get("disabled"):
-        sessions.end_sessions_of(principal.org_id, user_id)
+        cut_access(user, *actions)
+    elif actions:
+        user.update(actions=actions)
     return describe(user)
 
 
-def start_reset(principal: Principal, user_id: str) -> str:
-    """Issue a new setup token; the current password keeps working until the new one is set."""
+def renamed(user: User, name: str) -> list[Action]:
+    """The update that gives `user` a new name (sealed with the e-mail)."""
+    user.seal({**user.unseal(), "name": name})
+    return [User.sealed.set(user.sealed)]
+
+
+def cut_access(user: User, *actions: Action, keep_session_id: str | None = None) -> None:
+    """Apply `actions` and end everything the user had going: sessions (but `keep_session_id`), pending
+    MFA challenges (their access_version no longer matches), the setup token."""
+    user.update(actions=[*actions, User.access_version.add(1), User.setup_token_hash.remove(),
+                         User.setup_token_expires_at.remove()])
+    sessions.end_sessions_of(user.org_id, user.user_id, keep_session_id=keep_session_id)
+
+
+def start_reset(principal: Principal, user_id: str) -> None:
+    """E-mail the user a new setup token (the admin never sees it); their sessions and pending
+    challenges end, the current password keeps working until the new one is set."""
     require(principal.role, Permission.USERS_MANAGE)
     user = _manageable_user(principal, user_id, None)
+    cut_access(user)
     token = _issue_setup_token(user)
-    user.save()
+    user.update(actions=[User.setup_token_hash.set(user.setup_token_hash),
+                         User.setup_token_expires_at.set(user.setup_token_expires_at)])
+    account_mail.send_reset(user, find_user(principal.org_id, principal.user_id), token)
     audit.record(principal.org_id, principal.user_id, "user.reset_started", subjects={"user_id": user_id},
                  origin=principal.origin)
+
+
+def issue_forgotten_password_token(user: User) -> str:
+    """A single-use token for "forgot password", good for FORGOT_TOKEN_LIFETIME (sessions stay)."""
+    token = _issue_setup_token(user, FORGOT_TOKEN_LIFETIME)
+    user.update(actions=[User.setup_token_hash.set(user.setup_token_hash),
+                         User.setup_token_expires_at.set(user.setup_token_expires_at)])
     return token
 
 
@@ -107,9 +138,11 @@ def unlock(principal: Principal, user_id: str) -> None:
 
 
 def end_user_sessions(principal: Principal, user_id: str) -> int:
+    """End another user's sessions and pending challenges (owners' only by an owner)."""
     require(principal.role, Permission.USERS_MANAGE)
-    find_user(principal.org_id, user_id)
-    ended = sessions.end_sessions_of(principal.org_id, user_id)
+    user = _manageable_user(principal, user_id, None)
+    ended = len(sessions.sessions_of(principal.org_id, user_id))
+    cut_access(user)
     audit.record(principal.org_id, principal.user_id, "sessions.revoked", subjects={"user_id": user_id},
                  origin=principal.origin)
     return ended
@@ -178,10 +211,10 @@ def _insert_user(org_id: str, email: str, name: str, role: str, actor: str, orig
     return NewUser(describe(user), token)
 
 
-def _issue_setup_token(user: User) -> str:
+def _issue_setup_token(user: User, lifetime: timedelta = SETUP_TOKEN_LIFETIME) -> str:
     token = f"{user.org_id}.{user.user_id}.{secrets.token_urlsafe(32)}"
     user.setup_token_hash = token_hash(token)
-    user.setup_token_expires_at = clock.now() + SETUP_TOKEN_LIFETIME
+    user.setup_token_expires_at = clock.now() + lifetime
     return token
 
 
@@ -196,6 +229,7 @@ def _manageable_user(principal: Principal, user_id: str, new_role: str | None) -
 
 
 def _audit_change(principal: Principal, user_id: str, field: str, value: Any) -> None:
-    action = {"role": "user.role_changed", "disabled": "user.disabled" if value else "user.enabled"}[field]
+    action = {"role": "user.role_changed", "name": "user.renamed",
+              "disabled": "user.disabled" if value else "user.enabled"}[field]
     subjects = {"user_id": user_id, **({"role": str(value)} if field == "role" else {})}
     audit.record(principal.org_id, principal.user_id, action, subjects=subjects, origin=principal.origin)

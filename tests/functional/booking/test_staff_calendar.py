@@ -151,17 +151,58 @@ def test_the_staff_role_sees_and_changes_only_their_own_bookings(client, clinic,
 
 def test_customers_are_found_by_email_each_read_audited_and_editable(client, clinic):
     desk = token(client, clinic, "frontdesk")
-    created = body(post_json(client, "/v1/customers", {**ALICE, "notes": "allergic to latex"}, desk))["customer"]
+    created = body(post_json(client, "/v1/customers", ALICE, desk))["customer"]
 
     found = body(post_json(client, "/v1/customers/search", {"email": "ALICE.Zebrowski@example.org"}, desk))
     changed = call(client, "PATCH", f"/v1/customers/{created['id']}", desk, {"email": "alice@new.example"})
     by_new = body(post_json(client, "/v1/customers/search", {"email": "alice@new.example"}, desk))["customers"]
     by_old = body(post_json(client, "/v1/customers/search", {"email": ALICE["email"]}, desk))["customers"]
 
-    assert found["customers"][0]["notes"] == "allergic to latex"
+    assert found["customers"][0]["phone"] == ALICE["phone"]
     assert changed.status_code == 200
     assert [c["id"] for c in by_new] == [created["id"]] and by_old == []
     assert len(audited(clinic.org_id, "customer.read")) == 2 and audited(clinic.org_id, "customer.updated")
+
+
+BOB = {"name": "Bob Other", "email": "bob.other@example.org"}
+
+
+def customer_id(client, clinic, email: str) -> str:
+    owner = token(client, clinic, "owner")
+    return body(post_json(client, "/v1/customers/search", {"email": email}, owner))["customers"][0]["id"]
+
+
+def test_the_staff_role_reads_only_customers_booked_with_them(client, clinic, day):
+    mine = clinic.add_staff("Dr Staff", user_id=clinic.accounts["staff"].user_id)
+    book(client, clinic, at(day, "10:00"), staff_id=mine["id"])
+    book(client, clinic, at(day, "11:00"), staff_id=clinic.staff[0]["id"], customer=BOB)
+    alice, bob = customer_id(client, clinic, ALICE["email"]), customer_id(client, clinic, BOB["email"])
+    staff = token(client, clinic, "staff")
+
+    assert call(client, "GET", f"/v1/customers/{alice}", staff).status_code == 200
+    unseen = call(client, "GET", f"/v1/customers/{bob}", staff)
+    assert (unseen.status_code, body(unseen)) == (404, body(call(client, "GET", "/v1/customers/nobody", staff)))
+    assert body(post_json(client, "/v1/customers/search", {"email": BOB["email"]}, staff))["customers"] == []
+    assert len(body(post_json(client, "/v1/customers/search", {"email": ALICE["email"]}, staff))["customers"]) == 1
+    assert call(client, "PATCH", f"/v1/customers/{bob}", staff, {"notes": "x"}).status_code == 404
+
+
+def test_clinical_notes_are_shown_and_written_only_by_the_roles_that_need_them(client, clinic, day):
+    owner, desk, admin = (token(client, clinic, role) for role in ("owner", "frontdesk", "admin"))
+    created = body(post_json(client, "/v1/customers", {**ALICE, "notes": "allergic to latex"}, owner))["customer"]
+    path = f"/v1/customers/{created['id']}"
+
+    assert created["notes"] == "allergic to latex"
+    assert post_json(client, "/v1/customers", {**BOB, "notes": "x"}, desk).status_code == 403
+    assert "notes" not in body(call(client, "GET", path, desk))["customer"]
+    assert "notes" not in body(call(client, "GET", path, admin))["customer"]
+    assert call(client, "PATCH", path, desk, {"notes": "overwritten"}).status_code == 403
+    assert "notes" not in body(call(client, "PATCH", path, desk, {"phone": "+14155550199"}))["customer"]
+    assert body(call(client, "GET", path, owner))["customer"]["notes"] == "allergic to latex"
+    mine = clinic.add_staff("Dr Staff", user_id=clinic.accounts["staff"].user_id)
+    book(client, clinic, at(day, "10:00"), staff_id=mine["id"])
+    staff = token(client, clinic, "staff")
+    assert body(call(client, "GET", path, staff))["customer"]["notes"] == "allergic to latex"
 
 
 def test_another_orgs_bookings_and_customers_lead_nowhere(client, clinic, day):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,9 +39,26 @@ def make_org(slug: str, roles: tuple[str, ...] = ()) -> dict[str, Account]:
     for role in roles:
         email = f"{role}@{slug}.example"
         created = create_user(acting_owner, email, f"{role.title()} Person", role)
-        set_password_with_setup_token(created.setup_token, PASSWORD, SYSTEM)
-        accounts[role] = Account(slug, org.org_id, created.user["id"], email, role)
+        set_password_with_setup_token(mailed_setup_token(email), PASSWORD, SYSTEM)
+        accounts[role] = Account(slug, org.org_id, created["id"], email, role)
     return accounts
+
+
+def mails_to(address: str) -> list[Any]:
+    """E-mails SES (moto) sent to `address`, oldest first."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    sent = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+    return [m for m in sent if address in (getattr(m, "destinations", None) or {}).get("ToAddresses", [])]
+
+
+def mailed_setup_token(address: str) -> str:
+    """The one-time code in the newest invitation or reset e-mail sent to `address`."""
+    text = mails_to(address)[-1].body
+    match = re.search(r"^    (\S+)$", text, re.MULTILINE)
+    assert match, text
+    return match.group(1)
 
 
 def post_json(client: Client, path: str, body: Any, token: str | None = None, **headers: str):

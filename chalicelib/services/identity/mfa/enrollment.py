@@ -9,7 +9,8 @@ from chalicelib.models.mfa import MfaFactor
 from chalicelib.models.organization import Organization
 from chalicelib.models.user import User
 from chalicelib.services import audit
-from chalicelib.services.identity import passwords, sessions, users
+from chalicelib.services.identity import passwords, reauth, sessions, users
+from chalicelib.services.identity.login_outcome import finish_login
 from chalicelib.services.identity.mfa import factors, recovery_codes, security_keys, sms, totp
 from chalicelib.services.identity.policy import policy_of
 from chalicelib.services.identity.roles import Permission, may_assign, require
@@ -58,18 +59,19 @@ def list_factors(principal: Principal) -> list[dict[str, Any]]:
 def remove_factor(principal: Principal, factor_id: str, password: str, code: str) -> None:
     """Needs the password and a current code (authenticator app or recovery code)."""
     user = _user(principal)
-    if not passwords.verify_password(user.password_hash, password) or not _current_code_ok(user, code):
-        audit.record(user.org_id, user.user_id, "mfa.factor_remove", outcome="failure", origin=principal.origin)
-        raise InvalidCredentials("The password or code is not correct.")
     row = factors.factor(principal.org_id, principal.user_id, factor_id)
+    reauth.recheck(principal, user, "mfa.factor_remove",
+                   lambda: passwords.verify_password(user.password_hash, password) and _current_code_ok(user, code),
+                   refusal="The password or code is not correct.")
     row.delete()
     factors.removed(user, row, user.user_id, principal.origin)
 
 
 def regenerate_recovery_codes(principal: Principal, password: str) -> list[str]:
+    """New recovery codes (the old ones stop working); needs the password, under the lockout."""
     user = _user(principal)
-    if not passwords.verify_password(user.password_hash, password):
-        raise InvalidCredentials("The password is not correct.")
+    reauth.recheck(principal, user, "mfa.recovery_codes_regenerate",
+                   lambda: passwords.verify_password(user.password_hash, password))
     codes = recovery_codes.regenerate(user)
     audit.record(user.org_id, user.user_id, "mfa.recovery_codes_regenerated", origin=principal.origin)
     return codes
@@ -87,7 +89,7 @@ def reset_user_factors(principal: Principal, user_id: str) -> int:
     for row in rows:
         row.delete()
         factors.removed(target, row, principal.user_id, principal.origin)
-    sessions.end_sessions_of(principal.org_id, user_id)
+    users.cut_access(target)  # sessions, pending challenges and setup token end with the factors
     return len(rows)
 
 
@@ -111,12 +113,10 @@ def _activated(principal: Principal, user: User, row: MfaFactor) -> dict[str, An
     answer: dict[str, Any] = {"factor": factors.describe(row)}
     if not factors.factors_of(user.org_id, user.user_id, factors.RECOVERY):
         answer["recovery_codes"] = recovery_codes.regenerate(user)
-    if principal.kind == sessions.MFA_ENROLL:
+    if principal.kind == sessions.MFA_ENROLL:  # the login goes on: a password change first if it expired
         sessions.end_sessions_of(user.org_id, user.user_id)
         policy = policy_of(Organization.get(user.org_id))
-        issued = sessions.start_session(user.org_id, user.user_id, user.role, policy, principal.origin,
-                                        assurance=2)
-        answer.update(token=issued.token, expires_at=issued.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        answer.update(finish_login(user, policy, principal.origin, assurance=2, factor=row.kind).as_dict())
     return answer
 
 

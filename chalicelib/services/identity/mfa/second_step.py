@@ -23,18 +23,24 @@ def begin(user: User) -> tuple[str, list[str]]:
     token = secrets.token_urlsafe(32)
     expires = clock.now() + LIFETIME
     MfaChallenge(token_hash(token), org_id=user.org_id, user_id=user.user_id, expires_at=expires,
-                 ttl=int(expires.timestamp())).save()
+                 access_version=int(user.access_version or 0), ttl=int(expires.timestamp())).save()
     return token, factors.login_methods(user.org_id, user.user_id)
 
 
-def live(mfa_token: str) -> MfaChallenge:
+def live(mfa_token: str) -> tuple[MfaChallenge, User]:
+    """The challenge and its user, while both are good: a user disabled, changed or reset since the
+    password step (their access_version moved) loses the challenge."""
     try:
         challenge = MfaChallenge.get(token_hash(mfa_token), consistent_read=True)
-    except MfaChallenge.DoesNotExist as error:
+        user = User.get(challenge.org_id, challenge.user_id)
+    except (MfaChallenge.DoesNotExist, User.DoesNotExist) as error:
         raise InvalidToken() from error
     if clock.now() >= challenge.expires_at:
         raise InvalidToken()
-    return challenge
+    if user.disabled or int(user.access_version or 0) != int(challenge.access_version or 0):
+        challenge.delete()
+        raise InvalidToken()
+    return challenge, user
 
 
 def consume(challenge: MfaChallenge) -> None:

@@ -1,0 +1,76 @@
+"""What a user gets once every secret of a login has been checked, decided in one place.
+
+Every path that ends a login (password only, a second factor, a forced password change, enrolling a
+required factor) comes here, so an expired password or a missing required factor is enforced on all
+of them: a change-only session first, then an enroll-only one, then a full session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib import clock
+from chalicelib.models.user import User
+from chalicelib.services import audit
+from chalicelib.services.audit import Origin
+from chalicelib.services.identity import lockout, sessions
+from chalicelib.services.identity.login_attempts import record_attempt
+from chalicelib.services.identity.mfa import factors
+from chalicelib.services.identity.policy import SecurityPolicy
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """Either a session, or the step the user must take first."""
+
+    token: str | None = None
+    expires_at: datetime | None = None
+    change_token: str | None = None
+    mfa_token: str | None = None
+    methods: tuple[str, ...] = ()
+    enroll_only: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.change_token:
+            return {"password_change_required": True, "change_token": self.change_token}
+        if self.mfa_token:
+            return {"mfa_required": True, "mfa_token": self.mfa_token, "methods": list(self.methods)}
+        answer: dict[str, Any] = {"token": self.token,
+                                  "expires_at": clock.isoformat(self.expires_at) if self.expires_at else None}
+        if self.enroll_only:
+            answer["mfa_enrollment_required"] = True
+        return answer
+
+
+def password_expired(user: User, policy: SecurityPolicy) -> bool:
+    if not policy.password_max_age_days or not user.password_changed_at:
+        return False
+    return clock.now() >= user.password_changed_at + timedelta(days=policy.password_max_age_days)
+
+
+def finish_login(user: User, policy: SecurityPolicy, origin: Origin, assurance: int, factor: str,
+                 account_try: lockout.Try | None = None) -> LoginResult:
+    """The session the user has earned. The lockout count clears only when the login is whole (a full
+    session, or the enroll-only session of a user with no factor yet); a forced change gives the try back."""
+    org_id = user.org_id
+    if password_expired(user, policy):
+        if account_try:
+            lockout.give_back(account_try)
+        record_attempt(org_id, "password_expired", origin, user.user_id)
+        audit.record(org_id, user.user_id, "auth.login", outcome="password_expired", origin=origin)
+        issued = sessions.start_session(org_id, user.user_id, user.role, policy, origin,
+                                        kind=sessions.PASSWORD_CHANGE, assurance=assurance)
+        return LoginResult(change_token=issued.token)
+    lockout.clear(org_id, user.email_index)
+    if policy.requires_mfa(user.role) and assurance < 2 and not factors.has_login_factor(org_id, user.user_id):
+        issued = sessions.start_session(org_id, user.user_id, user.role, policy, origin, kind=sessions.MFA_ENROLL)
+        record_attempt(org_id, "mfa_enrollment_required", origin, user.user_id)
+        audit.record(org_id, user.user_id, "auth.login", outcome="mfa_enrollment_required", origin=origin)
+        return LoginResult(token=issued.token, expires_at=issued.expires_at, enroll_only=True)
+    user.update(actions=[User.last_login_at.set(clock.now())])
+    issued = sessions.start_session(org_id, user.user_id, user.role, policy, origin, assurance=assurance)
+    record_attempt(org_id, "success", origin, user.user_id, factor=factor)
+    audit.record(org_id, user.user_id, "auth.login", subjects={"session_id": issued.session_id}, origin=origin)
+    return LoginResult(token=issued.token, expires_at=issued.expires_at)
