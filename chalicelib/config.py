@@ -38,6 +38,8 @@ class Settings:
     audit_digest_bucket: str  # signed audit digests, S3 Object Lock in compliance mode
     audit_signing_key_id: str  # asymmetric KMS key (ECC_NIST_P256, SIGN_VERIFY) that signs the digests
     audit_digest_retention_days: int  # how long each digest stays locked (six years and more)
+    voice_origination: str  # the number or pool that places second-factor calls (End User Messaging)
+    duo_ca_bundle: str | None  # tests only: the CA of a local fake Duo; None pins Duo's own CAs
 
     def table_name(self, name: str) -> str:
         """Full DynamoDB table name for a logical table, e.g. `orgs` -> `safeslot-local-orgs`."""
@@ -87,4 +89,6 @@ def settings() -> Settings:
         audit_digest_bucket=os.environ.get("SAFESLOT_AUDIT_DIGEST_BUCKET", f"{prefix}audit-digests"),
         audit_signing_key_id=os.environ.get("SAFESLOT_AUDIT_SIGNING_KEY", ""),
         audit_digest_retention_days=int(os.environ.get("SAFESLOT_AUDIT_DIGEST_RETENTION_DAYS", "2200")),
+        voice_origination=os.environ.get("SAFESLOT_VOICE_ORIGINATION", ""),
+        duo_ca_bundle=os.environ.get("SAFESLOT_DUO_CA_BUNDLE") or None,
     )

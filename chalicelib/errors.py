@@ -111,6 +111,12 @@ class StorageUnavailable(Unavailable):
     message = "Storage is temporarily unavailable; retry later."
 
 
+class SecondFactorUnavailable(Unavailable):
+    """A second factor's outside service (Duo, the phone network) is down or not set up."""
+
+    message = "The second-factor service is unavailable. Retry later or use another method."
+
+
 class SealedDataInvalid(DomainError):
     """A sealed value failed its integrity checks: tampered, moved to another row, or a weak suite."""
 
@@ -193,6 +199,7 @@ ERROR_TABLE: dict[type[DomainError], tuple[int, str]] = {
     EncryptionUnavailable: (503, "encryption_unavailable"),
     Unavailable: (503, "service_unavailable"),
     StorageUnavailable: (503, "storage_unavailable"),
+    SecondFactorUnavailable: (503, "second_factor_unavailable"),
 }
 
 

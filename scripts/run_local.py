@@ -34,8 +34,10 @@ LOCAL_AWS = {
 }
 
 
-# Settings a caller of `make run` may tune (the e2e tests raise the per-address booking limit).
-TUNABLE = ("SAFESLOT_PUBLIC_WRITES_PER_IP", "SAFESLOT_LOGIN_FAILURES_PER_IP")
+# Settings a caller of `make run` may tune: the e2e tests raise the per-address limits and point the
+# services moto does not serve (phone calls, Duo) at their local fakes.
+TUNABLE = ("SAFESLOT_PUBLIC_WRITES_PER_IP", "SAFESLOT_LOGIN_FAILURES_PER_IP", "SAFESLOT_VOICE_ORIGINATION",
+           "SAFESLOT_DUO_CA_BUNDLE", "AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2")
 TUNING = {k: v for k, v in os.environ.items() if k in TUNABLE}
 
 

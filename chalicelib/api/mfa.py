@@ -9,7 +9,7 @@ from chalice import Blueprint, Response
 from chalicelib.api.principal import principal_of
 from chalicelib.api.requests import json_body, origin_of
 from chalicelib.services.identity import authentication
-from chalicelib.services.identity.mfa import enrollment
+from chalicelib.services.identity.mfa import duo, enrollment, factors
 from chalicelib.services.identity.sessions import MFA_ENROLL, Principal
 
 mfa = Blueprint(__name__)
@@ -24,14 +24,30 @@ def enrolling() -> Principal:
 def verify() -> dict[str, Any]:
     body = json_body(mfa.current_request)
     return authentication.verify_second_factor(
-        body["mfa_token"], body["method"], body.get("code"), body.get("credential"), origin_of(mfa.current_request)
+        body["mfa_token"], body["method"], body.get("code"), body.get("credential"), origin_of(mfa.current_request),
+        state=body.get("state"),
     ).as_dict()
 
 
 @mfa.route("/v1/auth/mfa/sms/send", methods=["POST"])
 def send_login_sms() -> Response:
-    authentication.send_login_sms(json_body(mfa.current_request)["mfa_token"])
+    return send_login_code(factors.SMS)
+
+
+@mfa.route("/v1/auth/mfa/voice/call", methods=["POST"])
+def call_with_login_code() -> Response:
+    return send_login_code(factors.VOICE)
+
+
+def send_login_code(kind: str) -> Response:
+    authentication.send_login_code(json_body(mfa.current_request)["mfa_token"], kind)
     return Response(body="", status_code=204)
+
+
+@mfa.route("/v1/auth/mfa/duo/start", methods=["POST"])
+def open_duo_prompt() -> dict[str, Any]:
+    body = json_body(mfa.current_request)
+    return authentication.open_duo_prompt(body["mfa_token"], origin_of(mfa.current_request))
 
 
 @mfa.route("/v1/auth/mfa/webauthn/options", methods=["POST"])
@@ -52,14 +68,33 @@ def confirm_totp() -> dict[str, Any]:
 
 @mfa.route("/v1/auth/mfa/sms/enroll", methods=["POST"])
 def enroll_sms() -> dict[str, Any]:
-    principal = enrolling()
-    return enrollment.start_sms(principal, json_body(mfa.current_request)["phone"])
+    return enroll_phone(factors.SMS)
+
+
+@mfa.route("/v1/auth/mfa/voice/enroll", methods=["POST"])
+def enroll_voice() -> dict[str, Any]:
+    return enroll_phone(factors.VOICE)
 
 
 @mfa.route("/v1/auth/mfa/sms/confirm", methods=["POST"])
 def confirm_sms() -> dict[str, Any]:
+    return confirm_phone(factors.SMS)
+
+
+@mfa.route("/v1/auth/mfa/voice/confirm", methods=["POST"])
+def confirm_voice() -> dict[str, Any]:
+    return confirm_phone(factors.VOICE)
+
+
+def enroll_phone(kind: str) -> dict[str, Any]:
     principal = enrolling()
-    return enrollment.confirm_sms(principal, json_body(mfa.current_request)["code"])
+    body = json_body(mfa.current_request)
+    return enrollment.start_phone(principal, kind, body["phone"], body.get("language", "en"))
+
+
+def confirm_phone(kind: str) -> dict[str, Any]:
+    principal = enrolling()
+    return enrollment.confirm_phone(principal, kind, json_body(mfa.current_request)["code"])
 
 
 @mfa.route("/v1/auth/mfa/webauthn/register/options", methods=["POST"])
@@ -97,3 +132,19 @@ def regenerate_recovery_codes() -> dict[str, Any]:
 @mfa.route("/v1/users/{user_id}/mfa/reset", methods=["POST"])
 def reset_user_factors(user_id: str) -> dict[str, Any]:
     return {"removed": enrollment.reset_user_factors(principal_of(mfa.current_request), user_id)}
+
+
+@mfa.route("/v1/org/duo", methods=["GET"])
+def read_duo() -> dict[str, Any]:
+    return duo.read(principal_of(mfa.current_request))
+
+
+@mfa.route("/v1/org/duo", methods=["PUT"])
+def configure_duo() -> dict[str, Any]:
+    return duo.configure(principal_of(mfa.current_request), json_body(mfa.current_request))
+
+
+@mfa.route("/v1/org/duo", methods=["DELETE"])
+def remove_duo() -> Response:
+    duo.remove(principal_of(mfa.current_request))
+    return Response(body="", status_code=204)

@@ -10,7 +10,7 @@ from chalicelib.models.catalog import Service, StaffMember
 from chalicelib.models.counter import Counter
 from chalicelib.models.customer import Customer
 from chalicelib.models.login_attempt import LoginAttempt
-from chalicelib.models.mfa import MfaChallenge, MfaFactor
+from chalicelib.models.mfa import DuoIntegration, MfaChallenge, MfaFactor
 from chalicelib.models.organization import Organization, OrgSlug
 from chalicelib.models.privacy_policy import PolicyVersion
 from chalicelib.models.session import Session
@@ -20,7 +20,7 @@ from chalicelib.models.user import User
 ALL_MODELS: tuple[type[Model], ...] = (
     Organization, OrgSlug, User, Session, LoginAttempt, Counter, MfaFactor, MfaChallenge, Customer, AuditEvent,
     AuditOutboxEntry, Service, StaffMember, Booking, SlotLock, AccessGrant, IdempotencyRecord,
-    SupportGrant, SupportSession, PolicyVersion,
+    SupportGrant, SupportSession, PolicyVersion, DuoIntegration,
 )
 # Tables whose rows expire through DynamoDB TTL, on this attribute (epoch seconds).
 TTL_ATTRIBUTE = "ttl"

@@ -23,12 +23,13 @@ class MfaFactor(SealedModel):
 
     org_id = UnicodeAttribute(hash_key=True)
     factor_key = UnicodeAttribute(range_key=True)  # "<user_id>#<factor_id>"
-    kind = UnicodeAttribute()  # totp | sms | webauthn | recovery
+    kind = UnicodeAttribute()  # totp | sms | voice | webauthn | recovery
     status = UnicodeAttribute()  # pending | active
     label = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     last_step = NumberAttribute(default=0)  # TOTP: the last accepted time step
-    code_hash = UnicodeAttribute(null=True)  # SMS enrollment: the code sent, hashed
+    language = UnicodeAttribute(null=True)  # SMS and voice: the language codes are sent in
+    code_hash = UnicodeAttribute(null=True)  # SMS and voice enrollment: the code sent, hashed
     code_expires_at = UTCDateTimeAttribute(null=True)
     challenge = UnicodeAttribute(null=True)  # WebAuthn registration challenge (base64url)
     credential_id = UnicodeAttribute(null=True)  # WebAuthn, base64url
@@ -61,8 +62,35 @@ class MfaChallenge(Model):
     org_id = UnicodeAttribute()
     user_id = UnicodeAttribute()
     expires_at = UTCDateTimeAttribute()
+    methods: ListAttribute[str] = ListAttribute(null=True)  # the methods this sign-in accepts
     webauthn_challenge = UnicodeAttribute(null=True)
-    sms_code_hash = UnicodeAttribute(null=True)
-    sms_code_expires_at = UTCDateTimeAttribute(null=True)
+    phone_code_hash = UnicodeAttribute(null=True)  # the code last texted or spoken, bound to its channel
+    phone_code_expires_at = UTCDateTimeAttribute(null=True)
+    duo_state_hash = UnicodeAttribute(null=True)  # Duo: the state sent to the prompt, hashed
+    duo_nonce = UnicodeAttribute(null=True)  # Duo: the OIDC nonce the id_token must carry
+    duo_fallback = UnicodeAttribute(null=True)  # Duo was down and the org falls back: when that was seen
     access_version = NumberAttribute(default=0)  # the user's access_version when the password was checked
     ttl = NumberAttribute()
+
+
+class DuoIntegration(SealedModel):
+    """An org's Duo application (Universal Prompt): its client secret is sealed, the rest is not secret."""
+
+    TABLE = "duo_integrations"
+    SEALED_FIELDS = frozenset({"client_secret"})
+    Meta = table_meta(TABLE)
+
+    org_id = UnicodeAttribute(hash_key=True)
+    client_id = UnicodeAttribute()
+    api_host = UnicodeAttribute()
+    redirect_uri = UnicodeAttribute()
+    failmode = UnicodeAttribute()  # closed: refuse sign-ins while Duo is down | open: fall back to own factors
+    updated_at = UTCDateTimeAttribute()
+    updated_by = UnicodeAttribute()
+
+    @property
+    def tenant(self) -> str:
+        return self.org_id
+
+    def row_key(self) -> str:
+        return f"{self.org_id}/duo"

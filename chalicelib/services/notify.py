@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from chalicelib import aws
 from chalicelib.config import settings
-from chalicelib.errors import ValidationFailed
+from chalicelib.errors import SecondFactorUnavailable, ValidationFailed
 
 E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 
@@ -51,6 +53,19 @@ def send_sms(phone: str, text: str) -> None:
     check_phone(phone)
     aws.client("sns").publish(PhoneNumber=phone, Message=text, MessageAttributes={
         "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}})
+
+
+def place_voice_call(phone: str, ssml: str, voice: str) -> None:
+    """A call that speaks `ssml`, through AWS End User Messaging (moto does not serve it: tests use a fake)."""
+    check_phone(phone)
+    if not settings().voice_origination:
+        raise SecondFactorUnavailable("Phone calls are not set up on this service.")
+    try:
+        aws.client("pinpoint-sms-voice-v2").send_voice_message(
+            DestinationPhoneNumber=phone, OriginationIdentity=settings().voice_origination, MessageBody=ssml,
+            MessageBodyTextType="SSML", VoiceId=voice, TimeToLive=600)
+    except (ClientError, BotoCoreError) as error:
+        raise SecondFactorUnavailable("The call could not be placed; retry later or use another method.") from error
 
 
 def check_phone(phone: str) -> str:

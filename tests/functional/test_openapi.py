@@ -46,6 +46,7 @@ PUBLIC_OPERATIONS = {("/v1/health", "get"), ("/v1/openapi.json", "get"), ("/v1/a
                      ("/v1/auth/setup", "post"), ("/v1/auth/password/forgot", "post"),
                      ("/v1/auth/mfa/verify", "post"),
                      ("/v1/auth/mfa/sms/send", "post"), ("/v1/auth/mfa/webauthn/options", "post"),
+                     ("/v1/auth/mfa/voice/call", "post"), ("/v1/auth/mfa/duo/start", "post"),
                      ("/v1/public/orgs/{slug}", "get"), ("/v1/public/orgs/{slug}/slots", "get"),
                      ("/v1/public/orgs/{slug}/bookings", "post"), ("/v1/public/orgs/{slug}/my-bookings", "post"),
                      ("/v1/public/orgs/{slug}/bookings/{booking_id}/confirm", "post"),

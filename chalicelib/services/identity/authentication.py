@@ -106,7 +106,7 @@ def end_own_session(principal: Principal, session_id: str) -> None:
 
 
 def verify_second_factor(mfa_token: str, method: str, code: str | None, credential: dict[str, Any] | None,
-                         origin: Origin) -> LoginResult:
+                         origin: Origin, state: str | None = None) -> LoginResult:
     """The second step of a login: a user disabled or changed since the password step gets nothing;
     failures count toward the account's lockout, which clears only when the whole login succeeds."""
     challenge, user = second_step.live(mfa_token)
@@ -114,7 +114,7 @@ def verify_second_factor(mfa_token: str, method: str, code: str | None, credenti
     attempt = _attempt_of(user, origin)
     account_try = _take_account_try(attempt)
     try:
-        used = second_step.check(challenge, user, method, code, credential)
+        used = second_step.check(challenge, user, method, code, credential, state)
     except InvalidCredentials:
         _fail_second_factor(attempt, user, method, account_try)
     second_step.consume(challenge)
@@ -128,9 +128,16 @@ def verify_second_factor(mfa_token: str, method: str, code: str | None, credenti
     return finish_login(user, attempt.policy, origin, assurance=2, factor=method, account_try=account_try)
 
 
-def send_login_sms(mfa_token: str) -> None:
+def send_login_code(mfa_token: str, kind: str) -> None:
+    """Text (`sms`) or call (`voice`) a login code to the user's phone."""
     challenge, user = second_step.live(mfa_token)
-    second_step.send_sms_code(challenge, user)
+    second_step.send_phone_code(challenge, user, kind)
+
+
+def open_duo_prompt(mfa_token: str, origin: Origin) -> dict[str, Any]:
+    """Where to send the user for Duo (or, with Duo down and the org falling back, their own methods)."""
+    challenge, user = second_step.live(mfa_token)
+    return second_step.duo_prompt(challenge, user, _attempt_of(user, origin).policy)
 
 
 def login_key_options(mfa_token: str) -> dict[str, Any]:
@@ -158,9 +165,10 @@ def _succeed(attempt: _Attempt, user: User, password: str, account_try: lockout.
     org_id = attempt.org.org_id
     if passwords.needs_rehash(user.password_hash or ""):
         user.update(actions=[User.password_hash.set(passwords.hash_password(password))])
-    if factors.has_login_factor(org_id, user.user_id):
+    methods = second_step.methods_for(user, attempt.policy)
+    if methods:
         lockout.give_back(account_try)  # the count stands until the second factor succeeds too
-        token, methods = second_step.begin(user)
+        token = second_step.begin(user, methods)
         record_attempt(org_id, "mfa_required", attempt.origin, user.user_id)
         return LoginResult(mfa_token=token, methods=tuple(methods))
     return finish_login(user, attempt.policy, attempt.origin, assurance=1, factor="password",

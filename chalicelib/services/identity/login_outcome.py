@@ -17,7 +17,7 @@ from chalicelib.services import audit
 from chalicelib.services.audit import Origin
 from chalicelib.services.identity import lockout, sessions
 from chalicelib.services.identity.login_attempts import record_attempt
-from chalicelib.services.identity.mfa import factors
+from chalicelib.services.identity.mfa import second_step
 from chalicelib.services.identity.policy import SecurityPolicy
 
 
@@ -64,7 +64,7 @@ def finish_login(user: User, policy: SecurityPolicy, origin: Origin, assurance: 
                                         kind=sessions.PASSWORD_CHANGE, assurance=assurance)
         return LoginResult(change_token=issued.token)
     lockout.clear(org_id, user.email_index)
-    if policy.requires_mfa(user.role) and assurance < 2 and not factors.has_login_factor(org_id, user.user_id):
+    if policy.requires_mfa(user.role) and assurance < 2 and not second_step.methods_for(user, policy):
         issued = sessions.start_session(org_id, user.user_id, user.role, policy, origin, kind=sessions.MFA_ENROLL)
         record_attempt(org_id, "mfa_enrollment_required", origin, user.user_id)
         audit.record(org_id, user.user_id, "auth.login", outcome="mfa_enrollment_required", origin=origin)

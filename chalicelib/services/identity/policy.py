@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.errors import ValidationFailed
 from chalicelib.models.organization import Organization
 from chalicelib.services import audit
+from chalicelib.services.identity.mfa.factors import SECOND_FACTORS
 from chalicelib.services.identity.roles import Permission, Role, require
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class SecurityPolicy:
     session_max_hours: int = 12
     ip_allowlist: tuple[str, ...] = ()
     require_mfa: tuple[str, ...] = ()  # roles that must log in with a second factor
+    mfa_methods: tuple[str, ...] = SECOND_FACTORS  # the second factors that count (the PSTN ones may be left out)
     dormant_days: int = 0  # disable accounts unused this long (0: never)
     booking_retention_days: int = 0  # delete bookings this long after they end (0: keep)
     customer_retention_days: int = 0  # delete customers this long after their last appointment (0: keep)
@@ -58,6 +60,7 @@ class SecurityPolicy:
         values = asdict(self)
         values["ip_allowlist"] = list(self.ip_allowlist)
         values["require_mfa"] = list(self.require_mfa)
+        values["mfa_methods"] = list(self.mfa_methods)
         values["reminder_offsets_minutes"] = list(self.reminder_offsets_minutes)
         return values
 
@@ -114,6 +117,8 @@ def _build(base: SecurityPolicy, values: dict[str, Any]) -> SecurityPolicy:
         changes["ip_allowlist"] = _networks(changes["ip_allowlist"])
     if "require_mfa" in changes:
         changes["require_mfa"] = _roles(changes["require_mfa"])
+    if "mfa_methods" in changes:
+        changes["mfa_methods"] = _second_factors(changes["mfa_methods"])
     if "reminder_offsets_minutes" in changes:
         changes["reminder_offsets_minutes"] = _offsets(changes["reminder_offsets_minutes"])
     for name in RANGES:
@@ -127,6 +132,12 @@ def _roles(entries: Any) -> tuple[str, ...]:
     if any(entry not in known for entry in entries):
         raise ValidationFailed(f"Roles must be among {', '.join(known)}.", field="require_mfa")
     return tuple(role for role in known if role in entries)
+
+
+def _second_factors(entries: Any) -> tuple[str, ...]:
+    if not entries or any(entry not in SECOND_FACTORS for entry in entries):
+        raise ValidationFailed(f"At least one of {', '.join(SECOND_FACTORS)}.", field="mfa_methods")
+    return tuple(kind for kind in SECOND_FACTORS if kind in entries)
 
 
 def _offsets(entries: Any) -> tuple[int, ...]:

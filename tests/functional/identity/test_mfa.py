@@ -175,7 +175,7 @@ def test_sms_number_is_verified_before_it_becomes_a_factor(client, acme):
     phone = "+14155550123"
 
     started = post_json(client, "/v1/auth/mfa/sms/enroll", {"phone": phone}, token)
-    assert "weakest" in body(started)["notice"]
+    assert "weak second factor" in body(started)["notice"]
     assert login(client, acme["staff"]).status_code == 200 and "token" in body(login(client, acme["staff"]))
 
     wrong = post_json(client, "/v1/auth/mfa/sms/confirm", {"code": "000000"}, token)

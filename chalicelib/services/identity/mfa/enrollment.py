@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.errors import Forbidden, InvalidCredentials, StepUpRequired
+from chalicelib.errors import Forbidden, InvalidCredentials, StepUpRequired, ValidationFailed
 from chalicelib.models.mfa import MfaFactor
 from chalicelib.models.organization import Organization
 from chalicelib.models.user import User
 from chalicelib.services import audit
 from chalicelib.services.identity import passwords, reauth, sessions, users
 from chalicelib.services.identity.login_outcome import finish_login
-from chalicelib.services.identity.mfa import factors, recovery_codes, security_keys, sms, totp
+from chalicelib.services.identity.mfa import factors, phone, recovery_codes, security_keys, totp
 from chalicelib.services.identity.policy import policy_of
 from chalicelib.services.identity.roles import Permission, may_assign, require
 from chalicelib.services.identity.sessions import Principal
@@ -29,14 +29,18 @@ def confirm_totp(principal: Principal, code: str) -> dict[str, Any]:
     return _activated(principal, user, row)
 
 
-def start_sms(principal: Principal, phone: str) -> dict[str, Any]:
-    row = sms.start_enrollment(_user(principal), phone)
-    return {"factor_id": row.factor_id, "notice": sms.WEAKER_FACTOR_NOTICE}
+def start_phone(principal: Principal, kind: str, number: str, language: str) -> dict[str, Any]:
+    """Enrol a phone for texts (`sms`) or calls (`voice`): a code is sent to prove the number first."""
+    channel = phone.CHANNELS[kind]
+    if kind not in policy_of(Organization.get(principal.org_id)).mfa_methods:
+        raise ValidationFailed("Your organization does not accept this sign-in method.", field="kind")
+    row = phone.start_enrollment(channel, _user(principal), number, language)
+    return {"factor_id": row.factor_id, "notice": channel.notice}
 
 
-def confirm_sms(principal: Principal, code: str) -> dict[str, Any]:
-    user, row = _user(principal), _pending(principal, factors.SMS)
-    sms.confirm(row, code)
+def confirm_phone(principal: Principal, kind: str, code: str) -> dict[str, Any]:
+    user, row = _user(principal), _pending(principal, kind)
+    phone.confirm(row, code)
     return _activated(principal, user, row)
 
 

@@ -11,9 +11,10 @@ from chalicelib.models.mfa import MfaFactor
 from chalicelib.models.user import User
 from chalicelib.services import audit, notify
 
-TOTP, SMS, WEBAUTHN, RECOVERY = "totp", "sms", "webauthn", "recovery"
+TOTP, SMS, VOICE, WEBAUTHN, RECOVERY, DUO = "totp", "sms", "voice", "webauthn", "recovery", "duo"
 PENDING, ACTIVE = "pending", "active"
-LOGIN_METHODS = (TOTP, SMS, WEBAUTHN)
+LOGIN_METHODS = (TOTP, WEBAUTHN, SMS, VOICE)  # a user's own factors, strongest first
+SECOND_FACTORS = (*LOGIN_METHODS, DUO)  # what an org's policy may name as counting
 
 
 def new_factor(user: User, kind: str, label: str | None = None) -> MfaFactor:
@@ -33,14 +34,13 @@ def factor(org_id: str, user_id: str, factor_id: str) -> MfaFactor:
         raise NotFound("No such factor.") from error
 
 
-def login_methods(org_id: str, user_id: str) -> list[str]:
-    """The methods this user can log in with, recovery codes included when any remain."""
+def login_methods(org_id: str, user_id: str, counting: tuple[str, ...] = SECOND_FACTORS) -> list[str]:
+    """The methods this user can log in with: their factors that the policy counts, and then recovery
+    codes while any remain (none when no factor counts: codes back a factor up, they do not replace it)."""
     kinds = {f.kind for f in factors_of(org_id, user_id) if f.kind != RECOVERY or f.code_hashes}
-    return [k for k in (*LOGIN_METHODS, RECOVERY) if k in kinds]
+    methods = [k for k in LOGIN_METHODS if k in kinds and k in counting]
+    return [*methods, RECOVERY] if methods and RECOVERY in kinds else methods
 
-
-def has_login_factor(org_id: str, user_id: str) -> bool:
-    return any(f.kind in LOGIN_METHODS for f in factors_of(org_id, user_id))
 
 
 def describe(row: MfaFactor) -> dict[str, Any]:
