@@ -21,6 +21,7 @@ def test_defaults_follow_nist_and_asvs(client, acme):
         "password_min_length": 12, "password_require_classes": False, "password_max_age_days": 0,
         "password_history": 0, "lockout_threshold": 10, "lockout_minutes": 15, "session_idle_minutes": 30,
         "session_max_hours": 12, "ip_allowlist": [], "require_mfa": [], "dormant_days": 0,
+        "mfa_methods": ["totp", "webauthn", "sms", "voice", "duo"],
         "booking_retention_days": 0, "customer_retention_days": 0, "audit_retention_days": 2190,
         "reminder_offsets_minutes": [1440], "require_email_verification": True,
     }
