@@ -154,6 +154,13 @@ def _patched(patches: list[tuple[object, str, Any]]) -> Iterator[None]:
             setattr(owner, name, value)
 
 
+@contextlib.contextmanager
+def moto_kms_fixed() -> Iterator[None]:
+    """moto's KMS, in this process, with `moto_kms_patches` applied (mocks and in-process servers)."""
+    with _patched(moto_kms_patches()):
+        yield
+
+
 def forget_cached_state() -> None:
     """Drop every client, key provider, connection and setting SafeSlot cached (the AWS behind it changed)."""
     from chalicelib import aws, clock
@@ -175,7 +182,7 @@ def mocked_stack() -> Iterator[dict[str, str]]:
     from moto import mock_aws
 
     saved = dict(os.environ)
-    with _patched(moto_kms_patches()), mock_aws():
+    with moto_kms_fixed(), mock_aws():
         forget_cached_state()
         created = create_all()
         os.environ.update(created)

@@ -30,6 +30,11 @@ class ProxiedStack:
 @contextlib.contextmanager
 def proxied_stack(**settings: str) -> Iterator[ProxiedStack]:
     """Start moto's server and the proxy, create SafeSlot's resources, point the app at the proxy."""
+    with local_stack.moto_kms_fixed():
+        yield from _proxied_stack(settings)
+
+
+def _proxied_stack(settings: dict[str, str]) -> Iterator[ProxiedStack]:
     saved = dict(os.environ)
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()

@@ -96,9 +96,9 @@ SCHEDULE_HOURS = {r"cron\(\d+ \d+ \* \* \? \*\)": 24, r"cron\(\d+ \d+ \? \* [A-Z
 
 def schedule_hours(expression: str) -> float:
     """How often a schedule expression of ours fires, in hours."""
-    rate = re.fullmatch(r"rate\((\d+) minutes?\)", expression)
+    rate = re.fullmatch(r"rate\((\d+) (minute|hour)s?\)", expression)
     if rate:
-        return int(rate.group(1)) / 60
+        return int(rate.group(1)) / (60 if rate.group(2) == "minute" else 1)
     return next(hours for pattern, hours in SCHEDULE_HOURS.items() if re.fullmatch(pattern, expression))
 
 
