@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from chalicelib import phone_numbers
 from chalicelib.errors import ValidationFailed
@@ -87,8 +87,15 @@ def _checked(name: str, value: Any) -> Any:
     return check(value, name) if check else value
 
 
+def _parts(value: str, field: str) -> SplitResult:
+    try:
+        return urlsplit(value)
+    except ValueError as error:  # e.g. "https://[::1"
+        raise ValidationFailed("Give a full https:// address.", field=field) from error
+
+
 def _https_url(value: str, field: str) -> str:
-    parts = urlsplit(value)
+    parts = _parts(value, field)
     if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
         raise ValidationFailed("Give a full https:// address.", field=field)
     return value
@@ -96,7 +103,11 @@ def _https_url(value: str, field: str) -> str:
 
 def _origin(value: str, field: str) -> str:
     """A web origin for CSP frame-ancestors: https, a host, maybe a port; nothing else can slip in."""
-    parts = urlsplit(value)
+    parts = _parts(value, field)
+    try:
+        _port = parts.port  # a port that is not a number in range raises here
+    except ValueError as error:
+        raise ValidationFailed("Each origin must look like https://www.example.com.", field=field) from error
     host_ok = bool(parts.hostname) and re.fullmatch(r"[a-z0-9.-]+", parts.hostname or "") is not None
     if parts.scheme != "https" or not host_ok or parts.path not in ("", "/") or parts.query or parts.fragment \
             or parts.username or parts.password or value.rstrip("/") != f"https://{parts.netloc}":

@@ -43,7 +43,8 @@ def test_staff_may_read_but_not_change_the_profile(client, clinic):
     ("map_url", "javascript:alert(1)"), ("accent_color", "#ffff00"),  # white on yellow: unreadable
     ("default_language", "fr"), ("embed_origins", ["https://a.example/path"]),
     ("embed_origins", ["https://a.example; script-src *"]), ("embed_origins", ["http://a.example"]),
-    ("embed_origins", ["*"]),
+    ("embed_origins", ["*"]), ("embed_origins", ["https://[::1"]), ("website", "https://[::1"),
+    ("embed_origins", ["https://a.example:99999"]),
 ])
 def test_bad_values_are_refused_naming_their_field(client, clinic, field, value):
     response = put(client, clinic, "owner", {field: value})
