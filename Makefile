@@ -36,9 +36,13 @@ test: lint audit $(CHECKOV) browser
 fuzz: $(INSTALLED)
 	$(BIN)/python -m tests.harness.fuzz
 
-# Debian's chromium, for the hosted booking page's tests in a real browser (tests/e2e/test_booking_page.py).
+# Debian's chromium, for the hosted booking page's tests in a real browser (tests/e2e/test_booking_page.py),
+# and axe-core from npm for their accessibility checks (into .local/axe, never committed).
+AXE_VERSION := $(shell sed -n 's/^AXE_VERSION = "\(.*\)".*/\1/p' tests/e2e/conftest.py)
 browser:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+	@test -f .local/axe/node_modules/axe-core/axe.min.js || \
+		npm install --prefix .local/axe --no-save --no-audit --no-fund -q axe-core@$(AXE_VERSION) >&2
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -24,7 +24,7 @@ for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
 
 
 def main() -> None:
-    from bench import audit, backups, booking, cold_start, envelope, local_aws, login, transparency
+    from bench import audit, backups, booking, cold_start, envelope, local_aws, login, notices, transparency
     from scripts.local_aws import make_dynamodb_atomic
 
     make_dynamodb_atomic()  # in-process moto as the local stack serves it: no table copies per transaction
@@ -35,6 +35,7 @@ def main() -> None:
         "booking": booking.measure,
         "booking_over_http": booking.measure_http,
         "local_aws_memory": local_aws.measure,
+        "notices": notices.measure,
         "backups": backups.measure,
         "audit": audit.measure,
         "cold_start": cold_start.measure,

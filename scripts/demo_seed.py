@@ -31,6 +31,7 @@ def seed_demo(api_url: str) -> dict[str, Any]:
     secret = enrollment.start_totp(as_owner)["secret"]
     enrollment.confirm_totp(as_owner, pyotp.TOTP(secret).now())
     seed_calendar(as_owner)
+    seed_profile(as_owner)
     return {"api": api_url, "org": DEMO_SLUG, "email": DEMO_OWNER_EMAIL, "password": password,
             "totp_secret": secret, "booking_page": f"{api_url}/book/{DEMO_SLUG}"}
 
@@ -51,6 +52,17 @@ def seed_calendar(owner: Any) -> None:
     ]:
         catalog.create_staff(owner, {"display_name": name, "timezone": zone, "weekly_hours": hours,
                                      "service_ids": services})
+
+
+def seed_profile(owner: Any) -> None:
+    """What patients see of the demo clinic: where it is, how to call, its cancellation policy; texts on."""
+    from chalicelib.services.booking import profile
+
+    profile.change_profile(owner, {
+        "address": "350 Fifth Avenue, Suite 4100\nNew York, NY 10118", "phone": "+1 212 555 0142",
+        "website": "https://demo-clinic.example", "map_url": "https://maps.example/demo-clinic",
+        "cancellation_policy": "Cancel or move up to 24 hours before at no cost; later, call us.",
+        "sms_enabled": True})
 
 
 DAYS = ("mon", "tue", "wed", "thu", "fri")

@@ -9,6 +9,7 @@ from chalice import Blueprint, Response
 from chalicelib.api.principal import principal_of
 from chalicelib.api.requests import json_body
 from chalicelib.services.booking import catalog as offer
+from chalicelib.services.booking import profile as clinic_profile
 from chalicelib.services.identity.roles import Permission, require
 
 catalog = Blueprint(__name__)
@@ -66,3 +67,14 @@ def get_staff(staff_id: str) -> dict[str, Any]:
 def update_staff(staff_id: str) -> dict[str, Any]:
     principal = principal_of(catalog.current_request)
     return {"staff": offer.update_staff(principal, staff_id, json_body(catalog.current_request))}
+
+
+@catalog.route("/v1/org/profile", methods=["GET"])
+def get_profile() -> dict[str, Any]:
+    return {"profile": clinic_profile.read_profile(principal_of(catalog.current_request))}
+
+
+@catalog.route("/v1/org/profile", methods=["PUT"])
+def put_profile() -> dict[str, Any]:
+    principal = principal_of(catalog.current_request)
+    return {"profile": clinic_profile.change_profile(principal, json_body(catalog.current_request))}

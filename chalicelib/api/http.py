@@ -121,7 +121,9 @@ def _add_headers(response: Response, request: Request, correlation_id: str) -> N
     headers.update(SECURITY_HEADERS)
     headers[CORRELATION_HEADER] = correlation_id
     is_html = str(headers.get("Content-Type", "")).startswith("text/html")
-    headers["Content-Security-Policy"] = HTML_CSP if is_html else API_CSP
+    headers.setdefault("Content-Security-Policy", HTML_CSP if is_html else API_CSP)  # pages.py may widen framing
+    if "frame-ancestors 'none'" not in str(headers["Content-Security-Policy"]):
+        headers.pop("X-Frame-Options")  # a clinic's own site may frame its booking page
     if (request.context or {}).get("resourcePath") not in CACHEABLE_ROUTES or response.status_code >= 400:
         headers["Cache-Control"] = "no-store"
     _add_cors(headers, request)
@@ -130,7 +132,7 @@ def _add_headers(response: Response, request: Request, correlation_id: str) -> N
 def _add_cors(headers: dict[str, Any], request: Request) -> None:
     """Echo the Origin only when it is on the allowlist; never `*`."""
     origin = request.headers.get("origin")
-    headers["Vary"] = "Origin"
+    headers["Vary"] = ", ".join(filter(None, [str(headers.get("Vary", "")), "Origin"]))
     if origin and origin in settings().allowed_origins:
         headers["Access-Control-Allow-Origin"] = origin
         headers["Access-Control-Allow-Headers"] = CORS_ALLOWED_HEADERS

@@ -1,8 +1,9 @@
-"""The hosted booking pages, served by the app itself: plain HTML, one script and one stylesheet.
+"""The hosted booking pages, served by the app itself: HTML in the visitor's language, one script, one stylesheet.
 
-No third-party scripts, fonts, cookies or trackers; the strict CSP of http.py applies. The pages are
-the same for everyone (the org comes from the path, a manage token from the URL fragment), so the
-booking page and the assets may be cached; nothing personal is ever in them.
+No third-party scripts, fonts, cookies or trackers; the strict CSP of http.py applies. The language is
+the one picked on the page (`?lang=`), else the browser's (Accept-Language), else the clinic's. The
+booking page may be framed by the origins the clinic lists in its profile (CSP frame-ancestors,
+'none' by default); the pages holding a manage token never. Nothing personal is ever in a page.
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ from pathlib import Path
 
 from chalice import Blueprint, Response
 
+from chalicelib.api.http import HTML_CSP
+from chalicelib.api.requests import header, query_param
 from chalicelib.errors import NotFound
+from chalicelib.i18n import negotiate
+from chalicelib.i18n.pages import language_options, render, script_messages
+from chalicelib.services.booking.profile import ClinicProfile, profile_of
+from chalicelib.services.organizations import org_by_slug
 
 pages = Blueprint(__name__)
 WEB = Path(__file__).resolve().parent.parent / "web"
@@ -22,17 +29,23 @@ CACHE_FOR = "public, max-age=300"
 
 @pages.route("/book/{slug}", methods=["GET"])
 def booking_page(slug: str) -> Response:
-    return _html("book.html", cache=True)
+    try:
+        profile = profile_of(org_by_slug(slug))
+    except NotFound:
+        profile = ClinicProfile()  # the page itself says the clinic was not found
+    response = _html("book.html", profile.default_language, cache=True)
+    response.headers["Content-Security-Policy"] = framed_by(profile.embed_origins)
+    return response
 
 
 @pages.route("/manage/{booking_id}", methods=["GET"])
 def manage_page(booking_id: str) -> Response:
-    return _html("manage.html", cache=False)
+    return _html("manage.html", None, cache=False)
 
 
 @pages.route("/my/bookings", methods=["GET"])
 def my_bookings_page() -> Response:
-    return _html("my.html", cache=False)
+    return _html("my.html", None, cache=False)
 
 
 @pages.route("/static/{name}", methods=["GET"])
@@ -42,11 +55,20 @@ def asset(name: str) -> Response:
     return Response(body=_read(name), headers={"Content-Type": ASSETS[name], "Cache-Control": CACHE_FOR})
 
 
-def _html(name: str, cache: bool) -> Response:
-    headers: dict[str, str | list[str]] = {"Content-Type": "text/html; charset=utf-8"}
+def framed_by(origins: tuple[str, ...]) -> str:
+    """The pages' CSP with frame-ancestors naming the clinic's own sites (checked https origins)."""
+    return HTML_CSP.replace("frame-ancestors 'none'", f"frame-ancestors {' '.join(origins)}") if origins else HTML_CSP
+
+
+def _html(name: str, clinic_language: str | None, cache: bool) -> Response:
+    request = pages.current_request
+    language = negotiate(query_param(request, "lang"), header(request, "Accept-Language"), clinic_language)
+    body = render(_read(name), language, {"lang": language, "messages": script_messages(WEB / "booking.js", language),
+                                          "language_options": language_options(language)})
+    headers: dict[str, str | list[str]] = {"Content-Type": "text/html; charset=utf-8", "Vary": "Accept-Language"}
     if cache:
         headers["Cache-Control"] = CACHE_FOR
-    return Response(body=_read(name), headers=headers)
+    return Response(body=body, headers=headers)
 
 
 @functools.cache

@@ -14,12 +14,16 @@ from chalice import Blueprint, Response
 from chalicelib import clock
 from chalicelib.api.requests import header, json_body, origin_of, query_param, required_instant
 from chalicelib.errors import ValidationFailed
+from chalicelib.i18n import parse_locale
 from chalicelib.models.booking import Booking
+from chalicelib.models.organization import Organization
 from chalicelib.services import customers, privacy_policies, rate_limits
-from chalicelib.services.booking import catalog, grants, holds, queries
-from chalicelib.services.booking.bookings import Actor, NewBooking, cancel, reschedule
+from chalicelib.services.booking import catalog, grants, holds, queries, texts
+from chalicelib.services.booking.bookings import Actor, NewBooking, PatientPreferences, cancel, reschedule
+from chalicelib.services.booking.downloads import calendar_download
 from chalicelib.services.booking.idempotency import idempotency_key
 from chalicelib.services.booking.links import send_my_bookings_link
+from chalicelib.services.booking.profile import profile_of
 from chalicelib.services.organizations import org_by_id, org_by_slug
 
 public = Blueprint(__name__)
@@ -34,6 +38,7 @@ def get_org(slug: str) -> dict[str, Any]:
     offered = {s.service_id for s in services}
     staff = [m for m in catalog.list_staff(org.org_id, active_only=True) if offered & set(m.service_ids or [])]
     return {"org": {"slug": org.slug, "name": org.name, "timezone": org.timezone},
+            "profile": profile_of(org).public(),
             "services": [queries.public_service(s) for s in services],
             "staff": [queries.public_staff(m) for m in staff]}
 
@@ -59,7 +64,7 @@ def create_booking(slug: str) -> Response:
     key = idempotency_key(org.org_id, "public-booking", header(request, "Idempotency-Key"), body)
     contact = customers.CustomerDetails(**body["customer"])
     wanted = NewBooking(body["service_id"], _start(body), body.get("staff_id"), body.get("notes"),
-                        policy_version=privacy_policies.version_in_force(org.org_id))
+                        policy_version=privacy_policies.version_in_force(org.org_id), patient=_patient(org, body))
     status, answer = holds.public_booking(org, actor, contact, wanted, key)
     return Response(body=answer, status_code=status)
 
@@ -117,10 +122,20 @@ def cancel_my_booking(booking_id: str) -> dict[str, Any]:
     return _manage_view(cancel(_customer(booking.org_id), booking, body.get("reason")))
 
 
+@public.route("/v1/public/bookings/{booking_id}/calendar.ics", methods=["GET"])
+def download_my_booking(booking_id: str) -> Response:
+    _throttle(rate_limits.PUBLIC_READS_PER_IP)
+    booking = grants.booking_for(_manage_token(), booking_id)
+    return Response(body=calendar_download(booking).decode("utf-8"), headers={
+        "Content-Type": "text/calendar; charset=utf-8",
+        "Content-Disposition": 'attachment; filename="appointment.ics"'})
+
+
 def _manage_view(booking: Booking) -> dict[str, Any]:
     org = org_by_id(booking.org_id)
     return {"booking": queries.booking_page_view(booking.org_id, booking),
-            "org": {"slug": org.slug, "name": org.name, "timezone": org.timezone}}
+            "org": {"slug": org.slug, "name": org.name, "timezone": org.timezone},
+            "profile": profile_of(org).public()}
 
 
 def _customer(org_id: str) -> Actor:
@@ -133,6 +148,19 @@ def _manage_token() -> str | None:
 
 def _throttle(limit: rate_limits.Limit) -> None:
     rate_limits.throttle(limit, origin_of(public.current_request).source_ip or "unknown")
+
+
+def _patient(org: Organization, body: dict[str, Any]) -> PatientPreferences:
+    """The zone the page showed times in, its locale, and the mobile number of an opt-in to texts."""
+    zone, locale = body.get("timezone"), body.get("locale")
+    if zone:
+        clock.zone(zone, "timezone")
+    parsed = parse_locale(locale)
+    if locale and parsed is None:
+        raise ValidationFailed("Unknown locale.", field="locale")
+    phone = (body.get("customer") or {}).get("phone")
+    sms_to = texts.opted_in_number(profile_of(org), phone) if body.get("sms_opt_in") else None
+    return PatientPreferences(zone, str(parsed) if parsed else None, sms_to)
 
 
 def _start(body: dict[str, Any]) -> datetime:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -38,7 +44,7 @@ class Booking(SealedModel):
     verification secrets are sealed on the booking until the mailbox is proven."""
 
     TABLE = "bookings"
-    SEALED_FIELDS = frozenset({"notes", "cancel_reason", "contact", "verification"})
+    SEALED_FIELDS = frozenset({"notes", "cancel_reason", "contact", "verification", "sms_to"})  # sms_to: texts go there
     Meta = table_meta(TABLE)
 
     org_id = UnicodeAttribute(hash_key=True)
@@ -56,6 +62,9 @@ class Booking(SealedModel):
     sequence = NumberAttribute(default=0)  # iCalendar SEQUENCE: moves on every change
     last_write = UnicodeAttribute(null=True)  # ClientRequestToken of the last change: read back when its answer is lost
     policy_version = NumberAttribute(null=True)  # the privacy-policy version in force when the customer booked
+    patient_timezone = UnicodeAttribute(null=True)  # the zone the page showed times in (e-mails use it)
+    locale = UnicodeAttribute(null=True)  # the page's locale: language and clock of e-mails and texts
+    sms_opt_in = BooleanAttribute(null=True)  # the patient asked for texts too (to the sealed sms_to)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     by_start = BookingsByStart()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, MapAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, MapAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
 from chalicelib.models.base import table_meta
@@ -21,6 +21,7 @@ class Organization(Model):
     security_policy: MapAttribute = MapAttribute(null=True)  # settings that differ from the defaults
     vendor = BooleanAttribute(null=True)  # SafeSlot's own support org (manage.py create-org --vendor)
     transparency: MapAttribute = MapAttribute(null=True)  # policy notice days, access-report naming
+    profile = JSONAttribute(null=True)  # the clinic's public details: services/booking/profile.py
 
 
 class OrgSlug(Model):

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib import aws
+from chalicelib import aws, phone_numbers
 from chalicelib.config import settings
 from chalicelib.errors import SecondFactorUnavailable, ValidationFailed
-
-E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 
 
 @dataclass(frozen=True)
@@ -49,7 +46,7 @@ def _send_raw(to: str, subject: str, text: str, attachments: Sequence[Attachment
 
 
 def send_sms(phone: str, text: str) -> None:
-    """A transactional SMS; the number must be E.164 (moto accepts anything, so we check)."""
+    """A transactional SMS; the number must be a real one in E.164 (moto accepts anything, so we check)."""
     check_phone(phone)
     aws.client("sns").publish(PhoneNumber=phone, Message=text, MessageAttributes={
         "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}})
@@ -69,6 +66,13 @@ def place_voice_call(phone: str, ssml: str, voice: str) -> None:
 
 
 def check_phone(phone: str) -> str:
-    if not E164.match(phone):
+    """`phone` if it is a valid number written in E.164 form; a 422 naming `phone` otherwise."""
+    if phone_numbers.e164(phone, "phone") != phone:
         raise ValidationFailed("Phone numbers must be in E.164 form, e.g. +14155550123.", field="phone")
     return phone
+
+
+def sms_opted_out(phone: str) -> bool:
+    """Whether the number replied STOP: SNS keeps that list, and we never opt a number back in."""
+    answer = aws.client("sns").check_if_phone_number_is_opted_out(phoneNumber=phone)
+    return bool(answer["isOptedOut"])

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
+import subprocess
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +71,32 @@ def mailed_setup_code(aws_endpoint: str, address: str) -> str:
     match = re.search(r"^    (\S+)$", bodies[-1], re.MULTILINE)
     assert match, bodies[-1]
     return match.group(1)
+CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ROOT = Path(__file__).resolve().parents[2]
+AXE_VERSION = "4.11.0"  # axe-core from the npm registry, installed beside the test run, never committed
+AXE_DIR = ROOT / ".local" / "axe"
+SCREENSHOTS = ROOT / ".local" / "screenshots"  # gitignored: every page at both sizes, from each run
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    assert executable, "Debian's chromium is missing: `make test` installs it"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's browser build; `make browser` installs it, and so does this fixture when it is missing."""
+    script = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.exists():
+        subprocess.run(["npm", "install", "--prefix", str(AXE_DIR), "--no-save", "--no-audit", "--no-fund",
+                        f"axe-core@{AXE_VERSION}"], check=True, capture_output=True, timeout=300)
+    return script.read_text(encoding="utf-8")

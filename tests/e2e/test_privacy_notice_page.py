@@ -11,7 +11,7 @@ import pyotp
 import pytest
 
 from tests.e2e.conftest import request
-from tests.e2e.test_booking_page import browser, phone  # noqa: F401 (fixtures)
+from tests.e2e.test_booking_page import phone  # noqa: F401 (a fixture; `browser` comes from conftest.py)
 
 pytestmark = pytest.mark.e2e
 

@@ -57,6 +57,7 @@ PUBLIC_OPERATIONS = {("/v1/health", "get"), ("/v1/openapi.json", "get"), ("/v1/a
                      ("/static/{name}", "get")}
 PUBLIC_OPERATIONS |= {("/v1/public/orgs/{slug}/privacy-policy", "get"), ("/v1/public/my-access-report", "get"),
                       ("/privacy/{slug}", "get")}  # transparency (issue 15)
+PUBLIC_OPERATIONS |= {("/v1/public/bookings/{booking_id}/calendar.ics", "get")}
 
 
 def operations(document: dict):

@@ -28,6 +28,7 @@ from chalicelib.services.booking import catalog, grants
 from chalicelib.services.booking.availability import Rules, busy_span, is_offered
 from chalicelib.services.booking.idempotency import IdempotencyKey
 from chalicelib.services.booking.mail import BookingMail, send_booking_mail
+from chalicelib.services.booking.texts import send_booking_text
 from chalicelib.services.booking.timeline import GRANULE_SECONDS, granules
 from chalicelib.services.organizations import org_by_id
 
@@ -48,12 +49,22 @@ class Actor:
 
 
 @dataclass(frozen=True)
+class PatientPreferences:
+    """How the patient wants to hear about the booking: their zone, locale and a number for texts."""
+
+    timezone: str | None = None
+    locale: str | None = None
+    sms_to: str | None = None  # E.164; only when they opted in
+
+
+@dataclass(frozen=True)
 class NewBooking:
     service_id: str
     start: datetime
     staff_id: str | None = None
     notes: str | None = None
     policy_version: int | None = None  # the privacy policy in force when a customer booked
+    patient: PatientPreferences | None = None
 
 
 @dataclass(frozen=True)
@@ -118,7 +129,7 @@ def _commit_new(booking: Booking, staff: StaffMember, grant: AccessGrant | None,
 
 def confirm_hold(actor: Actor, booking: Booking, customer_id: str) -> dict[str, Any]:
     """Give a proven hold to its customer: the booking and each of its locks lose their expiry together."""
-    sealed = {k: v for k, v in booking.unseal().items() if k == "notes"}
+    sealed = {k: v for k, v in booking.unseal().items() if k in ("notes", "sms_to")}
     booking.customer_id, booking.customer_key = customer_id, f"{booking.org_id}/{customer_id}"
     booking.seal(sealed)
     token, grant = grants.booking_grant(booking)
@@ -272,7 +283,10 @@ def _new_booking(org_id: str, customer_id: str, service: Service, staff: StaffMe
         ends_at=request.start + timedelta(minutes=int(service.duration_minutes)),
         granules=granules(busy_span(service, request.start)), status=PENDING if hold else CONFIRMED,
         sequence=0, created_at=now, updated_at=now, policy_version=request.policy_version)
-    sealed: dict[str, Any] = {"notes": request.notes} if request.notes else {}
+    patient = request.patient or PatientPreferences()
+    booking.patient_timezone, booking.locale = patient.timezone, patient.locale
+    booking.sms_opt_in = bool(patient.sms_to) or None
+    sealed: dict[str, Any] = {k: v for k, v in {"notes": request.notes, "sms_to": patient.sms_to}.items() if v}
     if hold:
         booking.hold_expires_at, booking.code_attempts = hold.expires_at, 0
         sealed.update(contact=hold.contact, verification=hold.verification)
@@ -395,16 +409,33 @@ def send_update(kind: str, booking: Booking, known: Offer = Offer()) -> bool:
 
 
 def _mail(kind: str, booking: Booking, link: str, known: Offer) -> bool:
-    """E-mail the customer; False if that failed. A booking stands whatever the mail server does."""
+    """E-mail the customer (and text them if they opted in); False if the e-mail failed.
+
+    A booking stands whatever the mail server or SNS does."""
     try:
         org = org_by_id(booking.org_id)
         contact = customers.contact_of(booking.org_id, booking.customer_id)
         service = known.service or catalog.get_service(booking.org_id, booking.service_id)
         staff = known.staff or catalog.get_staff(booking.org_id, booking.staff_id)
-        send_booking_mail(BookingMail(kind, booking, service, staff, org, contact.email,
-                                      link or f"{settings().public_url}/book/{org.slug}"))
+        mail = BookingMail(kind, booking, service, staff, org, contact.email,
+                           link or f"{settings().public_url}/book/{org.slug}")
+        send_booking_mail(mail)
     except Exception as error:  # any mail failure leaves the committed booking alone
         logger.error("booking e-mail failed", extra={"booking_id": booking.booking_id,
                                                      "error_type": type(error).__name__})
         return False
+    _text(kind, mail)
     return True
+
+
+def _text(kind: str, mail: BookingMail) -> None:
+    """The text message of a patient who opted in; a failure is logged, never raised."""
+    if not mail.booking.sms_opt_in:
+        return
+    try:
+        sms_to = mail.booking.unseal().get("sms_to")
+        if sms_to:
+            send_booking_text(kind, mail.appointment(), sms_to)
+    except Exception as error:
+        logger.error("booking text failed", extra={"booking_id": mail.booking.booking_id,
+                                                   "error_type": type(error).__name__})

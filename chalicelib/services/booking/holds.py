@@ -60,7 +60,8 @@ def public_booking(org: Organization, actor: Actor, contact: customers.CustomerD
     def held(booking: Booking) -> None:
         for limit, subject in counted:
             rate_limits.hit(limit, subject)
-        send_verification_mail(org, contact.email, code, confirm_url(org, booking.booking_id, token), HOLD_MINUTES)
+        send_verification_mail(org, contact.email, code, confirm_url(org, booking.booking_id, token), HOLD_MINUTES,
+                               booking.locale)
 
     hold = Hold(contact={k: v for k, v in asdict(contact).items() if v is not None},
                 verification={"code": code, "token_hash": token_hash(token)},

@@ -95,6 +95,10 @@ SUPPORT_READ_ROUTES = [
     ("GET", "/v1/support/customers/{customer_id}", None),
     ("GET", "/v1/support/services", None),
 ]
+STAFF_ROUTES += [  # the clinic profile (issue 17)
+    ("GET", "/v1/org/profile", Permission.CATALOG_READ, None),
+    ("PUT", "/v1/org/profile", Permission.CATALOG_MANAGE, {"address": "1 Main St"}),
+]
 ROLES = [role.value for role in Role]
 
 

@@ -1,0 +1,94 @@
+"""Languages: gettext message catalogues (Babel) for every page, e-mail, text message and calendar file.
+
+Each language is one `locales/<code>/LC_MESSAGES/messages.po`; the English texts are the message ids.
+A clinic adds a language by adding its catalogue (README, "Languages"): nothing else changes. The `.po`
+files are compiled in memory on first use, so no compiled `.mo` can drift from its source.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+LOCALES = Path(__file__).resolve().parent / "locales"
+DEFAULT_LANGUAGE = "en"
+Gettext = Callable[[str], str]
+
+
+@functools.cache
+def languages() -> tuple[str, ...]:
+    """The language codes that have a catalogue, English first."""
+    found = sorted(path.parent.parent.name for path in LOCALES.glob("*/LC_MESSAGES/messages.po"))
+    return tuple(sorted(found, key=lambda code: code != DEFAULT_LANGUAGE))
+
+
+def language_names() -> dict[str, str]:
+    """Each language in its own words ("English", "español"), for the language picker."""
+    return {code: Locale.parse(code).get_display_name(code) or code for code in languages()}
+
+
+@functools.cache
+def translations(language: str) -> Translations:
+    """The compiled catalogue of `language` (an unknown one gets English, i.e. the message ids)."""
+    path = LOCALES / language / "LC_MESSAGES" / "messages.po"
+    if language not in languages():
+        return Translations()
+    with path.open("rb") as source:
+        catalog = read_po(source, locale=language)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled)
+
+
+def gettext_for(language: str) -> Gettext:
+    """The `_` function of one language."""
+    return translations(language).gettext
+
+
+def parse_locale(tag: str | None) -> Locale | None:
+    """A BCP 47 / POSIX tag ("es-MX", "en_GB") as a Babel locale, or None if Babel does not know it."""
+    if not tag or len(tag) > 35:
+        return None
+    try:
+        return Locale.parse(tag.replace("-", "_"))
+    except (ValueError, TypeError, UnknownLocaleError):
+        return None
+
+
+def negotiate(picked: str | None, accept_language: str | None, fallback: str | None = None) -> str:
+    """The page's language: the one the visitor picked, else the browser's best, else the clinic's."""
+    for candidate in [picked, *_accepted(accept_language), fallback]:
+        locale = parse_locale(candidate)
+        if locale and locale.language in languages():
+            return locale.language
+    return DEFAULT_LANGUAGE
+
+
+def formatting_locale(tag: str | None, language: str) -> str:
+    """The locale that formats dates: the visitor's own ("en_GB": 24-hour) when it speaks `language`."""
+    locale = parse_locale(tag)
+    return str(locale) if locale and locale.language == language else language
+
+
+def _accepted(header: str | None) -> Iterable[str]:
+    """Accept-Language's tags, best first (q=0 excluded)."""
+    weighted = []
+    for position, part in enumerate((header or "")[:500].split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if tag and tag != "*" and quality > 0:
+            weighted.append((-quality, position, tag))
+    return [tag for _, _, tag in sorted(weighted)]

@@ -1,0 +1,53 @@
+"""How to speak to one patient about one booking: their language, their clock and zone, the clinic's zone.
+
+The booking stores the zone the page detected and the locale it ran in; staff bookings (no page) fall
+back to the staff member's zone and the clinic's default language. E-mails, text messages and calendar
+files all start from one `Appointment`, so they say the same time in the same words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.i18n import Gettext, formatting_locale, gettext_for, negotiate
+from chalicelib.i18n.dates import TimeWording
+from chalicelib.models.booking import Booking
+from chalicelib.models.catalog import Service, StaffMember
+from chalicelib.models.organization import Organization
+from chalicelib.services.booking.profile import ClinicProfile, profile_of
+
+
+@dataclass(frozen=True)
+class Wording:
+    language: str
+    gettext: Gettext
+    time: TimeWording
+
+
+@dataclass(frozen=True)
+class Appointment:
+    """A booking with everything a patient is told about it."""
+
+    booking: Booking
+    service: Service
+    staff: StaffMember
+    org: Organization
+    profile: ClinicProfile
+    wording: Wording
+
+    def summary(self) -> str:
+        """'Consultation with Dr Ana Ruiz (Demo Clinic)', in the patient's language."""
+        return self.wording.gettext("%(service)s with %(staff)s (%(clinic)s)") % {
+            "service": self.service.name, "staff": self.staff.display_name, "clinic": self.org.name}
+
+
+def appointment_of(booking: Booking, service: Service, staff: StaffMember, org: Organization) -> Appointment:
+    profile = profile_of(org)
+    return Appointment(booking, service, staff, org, profile, wording_for(booking, staff, profile))
+
+
+def wording_for(booking: Booking, staff: StaffMember, profile: ClinicProfile) -> Wording:
+    language = negotiate(booking.locale, None, profile.default_language)
+    time = TimeWording(language=language, locale=formatting_locale(booking.locale, language),
+                       patient_zone=booking.patient_timezone or staff.timezone, clinic_zone=staff.timezone)
+    return Wording(language, gettext_for(language), time)
