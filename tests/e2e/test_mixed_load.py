@@ -141,7 +141,7 @@ def overlapping(bookings: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 
 def orphan_locks(bookings: list[dict[str, Any]], locks: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    """Locks no confirmed booking or pending hold owns, and their' granules with no lock of theirs."""
+    """Locks that no confirmed booking or pending hold owns, and their granules with no lock of theirs."""
     held = {(f"{b['org_id']['S']}/{b['staff_id']['S']}", int(g["N"])): b["booking_id"]["S"]
             for b in bookings if b["status"]["S"] in ("confirmed", "pending") for g in b["granules"]["L"]}
     locked = {(lock["staff_key"]["S"], int(lock["granule"]["N"])): lock["booking_id"]["S"] for lock in locks}
