@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import json
 import secrets
 import ssl
 import threading
@@ -21,6 +20,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from tests.harness.quiet_json_handler import QuietJsonHandler
 
 CLIENT_ID = "DIXXXXXXXXXXXXXXXXXX"
 CLIENT_SECRET = "duo-test-secret-" + "x" * 24
@@ -90,7 +91,7 @@ class FakeDuo:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         duo = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietJsonHandler):
             def do_GET(self) -> None:
                 url = urlparse(self.path)
                 self.send_response(302)
@@ -106,15 +107,7 @@ class FakeDuo:
                                       else duo._token(args))
                 except jwt.PyJWTError:
                     status, answer = 401, {"stat": "FAIL", "message": "invalid client assertion"}
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *_: Any) -> None:
-                pass
+                self.answer(status, answer)
 
         return Handler
 

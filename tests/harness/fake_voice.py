@@ -11,6 +11,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.harness.quiet_json_handler import QuietJsonHandler
+
 TARGET = "PinpointSMSVoiceV2.SendVoiceMessage"
 E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 
@@ -49,19 +51,11 @@ class FakeVoiceService:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         service = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietJsonHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 status, answer = service._answer(self.headers.get("X-Amz-Target"),
                                                  json.loads(self.rfile.read(length) or b"{}"))
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.0")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *_: Any) -> None:
-                pass
+                self.answer(status, answer, "application/x-amz-json-1.0")
 
         return Handler
