@@ -13,11 +13,12 @@ from chalicelib.config import settings
 
 
 def owned_tables() -> dict[str, type[Model]]:
-    """logical name ("bookings") -> model, for every table SafeSlot owns."""
-    from chalicelib.models import ALL_MODELS
+    """logical name ("bookings") -> model, for every table SafeSlot owns and backs up."""
+    from chalicelib.models import ALL_MODELS, UNBACKED_MODELS
 
     prefix = settings().table_prefix
-    return {model.Meta.table_name.removeprefix(prefix): model for model in ALL_MODELS}
+    return {model.Meta.table_name.removeprefix(prefix): model for model in ALL_MODELS
+            if model not in UNBACKED_MODELS}
 
 
 def scan(table: str) -> Iterator[dict[str, Any]]:

@@ -9,6 +9,7 @@ from chalicelib.models.booking import AccessGrant, Booking, IdempotencyRecord, S
 from chalicelib.models.catalog import Service, StaffMember
 from chalicelib.models.counter import Counter
 from chalicelib.models.customer import Customer
+from chalicelib.models.erasure import ErasureRecord
 from chalicelib.models.login_attempt import LoginAttempt
 from chalicelib.models.mfa import DuoIntegration, MfaChallenge, MfaFactor
 from chalicelib.models.organization import Organization, OrgSlug
@@ -20,8 +21,10 @@ from chalicelib.models.user import User
 ALL_MODELS: tuple[type[Model], ...] = (
     Organization, OrgSlug, User, Session, LoginAttempt, Counter, MfaFactor, MfaChallenge, Customer, AuditEvent,
     AuditOutboxEntry, Service, StaffMember, Booking, SlotLock, AccessGrant, IdempotencyRecord,
-    SupportGrant, SupportSession, PolicyVersion, DuoIntegration,
+    SupportGrant, SupportSession, PolicyVersion, DuoIntegration, ErasureRecord,
 )
+# Tables the backups leave out: a restore replays the erasure ledger, so it must not roll back with the data.
+UNBACKED_MODELS: tuple[type[Model], ...] = (ErasureRecord,)
 # Tables whose rows expire through DynamoDB TTL, on this attribute (epoch seconds).
 TTL_ATTRIBUTE = "ttl"
 TTL_MODELS: tuple[type[Model], ...] = (

@@ -48,10 +48,13 @@ def create_customer(
         created_at=clock.now(),
     )
     customer.seal(_fields(details))  # raises EncryptionUnavailable before any write
-    customer.save(condition=Customer.customer_id.does_not_exist())
-    if audited:
-        audit.record(org_id, actor, "customer.created",
-                     subjects={"customer_id": customer.customer_id}, origin=origin)
+    if not audited:
+        customer.save(condition=Customer.customer_id.does_not_exist())
+        return customer.customer_id
+    created = audit.entry(org_id, actor, "customer.created", subjects={"customer_id": customer.customer_id},
+                          origin=origin)
+    with audit.audited_transaction(created) as tx:  # the record and its event, or neither
+        tx.save(customer, condition=Customer.customer_id.does_not_exist())
     return customer.customer_id
 
 
