@@ -24,13 +24,25 @@ for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
 
 
 def main() -> None:
-    from bench import audit, backups, booking, cold_start, envelope, local_aws, login, notices, transparency
+    from bench import (
+        audit,
+        backups,
+        booking,
+        cold_start,
+        envelope,
+        local_aws,
+        login,
+        notices,
+        shredding,
+        transparency,
+    )
     from scripts.local_aws import make_dynamodb_atomic
 
     make_dynamodb_atomic()  # in-process moto as the local stack serves it: no table copies per transaction
 
     measures = {
         "envelope": envelope.measure,
+        "shredding": shredding.measure,
         "login": login.measure,
         "booking": booking.measure,
         "booking_over_http": booking.measure_http,

@@ -18,6 +18,9 @@ class Settings:
     stage: str
     region: str
     table_prefix: str
+    # The stage's own tables, which a switch-over to restored tables (table_prefix) never replaces: the
+    # ones no backup holds, such as the shred keys, stay where they are.
+    home_table_prefix: str
     key_arn: str
     index_key_blob: str
     allowed_origins: tuple[str, ...]
@@ -69,6 +72,7 @@ def settings() -> Settings:
         stage=stage,
         region=os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION", "us-east-1"),
         table_prefix=prefix,
+        home_table_prefix=os.environ.get("SAFESLOT_HOME_TABLE_PREFIX", prefix),
         key_arn=os.environ.get("SAFESLOT_KEY_ARN", ""),
         index_key_blob=os.environ.get("SAFESLOT_INDEX_KEY_BLOB", ""),
         allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),

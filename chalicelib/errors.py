@@ -123,6 +123,12 @@ class SealedDataInvalid(DomainError):
     message = "Stored data failed an integrity check."
 
 
+class SealedDataErased(DomainError):
+    """The key a sealed value depends on was destroyed (crypto-shredding): the data is gone for good."""
+
+    message = "This data was erased and can no longer be read."
+
+
 class WeakPassword(DomainError):
     message = "The password does not meet the policy."
 
@@ -196,6 +202,7 @@ ERROR_TABLE: dict[type[DomainError], tuple[int, str]] = {
     TooManyAttempts: (429, "too_many_attempts"),
     InternalError: (500, "internal_error"),
     SealedDataInvalid: (500, "data_integrity_error"),
+    SealedDataErased: (410, "erased"),
     EncryptionUnavailable: (503, "encryption_unavailable"),
     Unavailable: (503, "service_unavailable"),
     StorageUnavailable: (503, "storage_unavailable"),

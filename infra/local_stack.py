@@ -166,12 +166,14 @@ def forget_cached_state() -> None:
     from chalicelib import aws, clock
     from chalicelib.crypto.blind_index import reset_index_keys
     from chalicelib.crypto.envelope import reset_sealers
+    from chalicelib.crypto.shred_keys import reset_cache as reset_shred_keys
     from chalicelib.models.base import reset_connections
 
     settings.cache_clear()
     aws.reset()
     reset_sealers()
     reset_index_keys()
+    reset_shred_keys()
     reset_connections()
     clock.reset()
 

@@ -62,8 +62,10 @@ from chalice.cdk import Chalice
 from constructs import Construct
 
 from chalicelib.api.schedules import DEADLINES, Deadline
+from chalicelib.crypto.shred_keys import KEY_TABLE
 from chalicelib.jobs.backup import EXPORTS
 from chalicelib.jobs.runner import METRIC_NAMESPACE, SUCCESS_METRIC, failure_metric, metric_dimensions
+from chalicelib.jobs.shred_key_file import KEYS
 from chalicelib.services.identity.authentication import LOCKOUT_LOG_MESSAGE
 from infra.resources import AUDIT_DIGEST_RETENTION_YEARS, AUDIT_SIGNING_KEY_DESCRIPTION
 from infra.tables import TableSpec, table_specs
@@ -180,7 +182,7 @@ class SafeSlotStack(Stack):
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
             encryption_key=self.key,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True),
+                point_in_time_recovery_enabled=True, recovery_period_in_days=spec.pitr_days),
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
             time_to_live_attribute=spec.ttl_attribute,
@@ -200,6 +202,7 @@ class SafeSlotStack(Stack):
         environment = {
             "SAFESLOT_STAGE": config.stage,
             "SAFESLOT_TABLE_PREFIX": config.serving_prefix,
+            "SAFESLOT_HOME_TABLE_PREFIX": config.prefix,  # the shred keys stay in the stage's own table
             "SAFESLOT_KEY_ARN": self.key.key_arn,
             "SAFESLOT_INDEX_KEY_BLOB": self.index_key_blob,
             "SAFESLOT_ALLOWED_ORIGINS": config.allowed_origins,
@@ -280,6 +283,11 @@ class SafeSlotStack(Stack):
             actions=["dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:DescribeTable",
                      "dynamodb:BatchWriteItem", "dynamodb:Scan"],
             resources=[f"{tables}drill-*"]))
+        role.add_to_policy(iam.PolicyStatement(  # ADR 0010: no copy of the shred keys a restore could bring back
+            effect=iam.Effect.DENY,
+            actions=["dynamodb:CreateBackup", "dynamodb:ExportTableToPointInTime",
+                     "dynamodb:RestoreTableToPointInTime"],
+            resources=[f"{tables}{KEY_TABLE}"]))
 
     def _function_names(self) -> list[str]:
         """Logical ids of every function the Chalice app packages (the API and each scheduled job)."""
@@ -621,6 +629,10 @@ def _backup_bucket(scope: Construct, construct_id: str, key: kms.IKey, name: str
             # Every file of a run is under EXPORTS; the job prunes runs, which leaves noncurrent versions.
             s3.LifecycleRule(id="exports", prefix=EXPORTS, expiration=Duration.days(BACKUP_KEPT_DAYS),
                              noncurrent_version_expiration=Duration.days(1),
+                             abort_incomplete_multipart_upload_after=Duration.days(1)),
+            # The shred key file is overwritten each run, each version locked a day only: an overwritten
+            # version (it may hold a key destroyed since) goes a day after it stops being current.
+            s3.LifecycleRule(id="shred-keys", prefix=KEYS, noncurrent_version_expiration=Duration.days(1),
                              abort_incomplete_multipart_upload_after=Duration.days(1)),
         ],
     )

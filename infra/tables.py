@@ -29,6 +29,7 @@ class TableSpec:
     sort: Key | None
     indexes: tuple[IndexSpec, ...]
     ttl_attribute: str | None
+    pitr_days: int | None = None  # point-in-time recovery window when shorter than DynamoDB's 35 days
 
 
 def _key(attribute: object | None) -> Key | None:
@@ -49,7 +50,7 @@ def table_spec(model: type[Model], prefix: str, ttl_attribute: str | None) -> Ta
     assert partition is not None
     indexes = tuple(_index_spec(index) for index in model._indexes.values())
     return TableSpec(model.Meta.table_name.removeprefix(prefix), partition, _key(model._range_key_attribute()),
-                     indexes, ttl_attribute)
+                     indexes, ttl_attribute, getattr(model, "PITR_RECOVERY_DAYS", None))
 
 
 def table_specs(prefix: str) -> tuple[TableSpec, ...]:

@@ -25,6 +25,7 @@ from chalicelib import aws, clock
 from chalicelib.config import settings
 from chalicelib.jobs import tables
 from chalicelib.jobs.runner import JobReport
+from chalicelib.jobs.shred_key_file import write_key_file
 
 EXPORTS = "exports/"
 MANIFEST = "manifest.json"
@@ -47,6 +48,8 @@ def run_backup(report: JobReport, force: bool = False) -> None:
         report.details["skipped"] = "this day's backup exists in both buckets (--force makes another)"
     else:
         _back_up(run_id, now.replace(microsecond=0), report)  # the manifest names the instant exactly
+    if report.ok:
+        write_key_file(report)  # every run, even a skipped one: it drops the keys destroyed since
     if report.ok:
         report.details["pruned_runs"] = prune(report)
 

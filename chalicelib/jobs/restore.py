@@ -3,9 +3,10 @@ operator's restore into new tables.
 
 Both load an export into fresh tables and verify it: each file's SHA-256 against the manifest, each
 table's item count against the manifest, the cross-table invariants of bookings and slot locks
-(jobs/consistency.py), and a sample of sealed items opened through KMS with no cache (the key still
-decrypts what the backup holds). The drill measures how long that took (the recovery
-time) and deletes its scratch tables; a restore keeps its tables and runs `RESTORE_HOOKS` on them.
+(jobs/consistency.py), and a sample of sealed items opened through KMS with no cache and the shred key
+file of the same bucket (the keys still open what the backup holds, except what was erased since). The
+drill measures how long that took (the recovery time) and deletes its scratch tables; a restore keeps its
+tables, adds to the live shred key table the keys it lacks (never an erased one), and runs `RESTORE_HOOKS`.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalicelib import aws, clock
 from chalicelib.config import settings
 from chalicelib.crypto.envelope import Sealer
-from chalicelib.errors import DomainError
+from chalicelib.errors import DomainError, SealedDataErased
 from chalicelib.jobs import consistency, tables
 from chalicelib.jobs.backup import EXPORTS, MANIFEST, run_ids
 from chalicelib.jobs.runner import JobReport
+from chalicelib.jobs.shred_key_file import KEY_FILE, KeyFile, load_missing_keys
 from chalicelib.models.base import SealedModel
 
 SEALED_SAMPLE = 5  # sealed items opened per table
@@ -71,6 +73,17 @@ class Source:
     def run_ids(self) -> list[str]:
         return sorted(run_ids(aws.client("s3", self.region), self.bucket))
 
+    def key_file(self, report: JobReport) -> KeyFile | None:
+        """The shred keys beside the exports, opened with this region's data key alone (no cache)."""
+        if not self.key_arn:
+            report.fail(f"no data key in {self.region} (the data key is not multi-region)")
+            return None
+        try:
+            return KeyFile.parse(self.read(KEY_FILE), Sealer(self.key_arn, cache=False))
+        except (ClientError, BotoCoreError, ValueError) as error:
+            report.fail(f"shred key file unreadable ({type(error).__name__})")
+            return None
+
     def manifest(self, run_id: str | None = None) -> dict[str, Any] | None:
         """The manifest of `run_id`, or of the newest complete run."""
         for candidate in [run_id] if run_id else reversed(self.run_ids()):
@@ -110,7 +123,9 @@ def run_restore(report: JobReport, run_id: str, source: Source, prefix: str) -> 
     if manifest is None:
         report.fail(f"no manifest for {run_id}")
         return restored
-    restore_export(manifest, source, prefix, restored, report)
+    key_file = restore_export(manifest, source, prefix, restored, report)
+    if report.ok and key_file is not None:
+        load_missing_keys(key_file, report)
     if report.ok:
         for hook in RESTORE_HOOKS:
             hook(restored)
@@ -144,9 +159,11 @@ def run_backup_restore(report: JobReport, run_id: str, prefix: str) -> Restored:
 
 
 def restore_export(manifest: dict[str, Any], source: Source, prefix: str, restored: Restored,
-                   report: JobReport) -> None:
-    """Load every table of `manifest` into `prefix` tables, checking digests, counts, invariants, sealed items."""
+                   report: JobReport) -> KeyFile | None:
+    """Load every table of `manifest` into `prefix` tables, checking digests, counts, invariants, sealed items
+    (opened with the source's shred key file, which is returned)."""
     owned, loaded = tables.owned_tables(), {}
+    key_file = source.key_file(report)
     for logical, entry in manifest["tables"].items():
         items = _read_export(logical, entry, source, report)
         if items is None:
@@ -158,11 +175,13 @@ def restore_export(manifest: dict[str, Any], source: Source, prefix: str, restor
         restored.counts[logical] = sum(1 for _ in tables.scan(target))
         if restored.counts[logical] != entry["items"]:
             report.fail(f"{logical}: {restored.counts[logical]} items restored, the manifest says {entry['items']}")
-        _open_sample(owned[logical], items, logical, source, report)
+        if key_file is not None:
+            _open_sample(owned[logical], items, logical, key_file, report)
         loaded[logical] = items
     if {"bookings", "slot_locks"} <= set(loaded):  # a table that did not load has failed the report already
         as_of = datetime.fromisoformat(manifest.get("export_time") or manifest["created_at"])
         check_invariants(loaded["bookings"], loaded["slot_locks"], as_of, report)
+    return key_file
 
 
 def _read_export(logical: str, entry: dict[str, Any], source: Source, report: JobReport) -> list[Any] | None:
@@ -206,20 +225,20 @@ def _check_recovery_time(report: JobReport) -> None:
                     f"is {RECOVERY_TIME_OBJECTIVE.total_seconds():.0f} s")
 
 
-def _open_sample(model: Any, items: list[dict[str, Any]], logical: str, source: Source,
+def _open_sample(model: Any, items: list[dict[str, Any]], logical: str, key_file: KeyFile,
                  report: JobReport) -> None:
-    """Open a few sealed items with an uncached sealer for the source region's key alone: each one is a
-    real KMS Decrypt there, so the copy is proven to open without the other region."""
+    """Open a few sealed items with an uncached sealer for the source region's key alone and the key file
+    beside the export: each one is a real KMS Decrypt there, so the copy is proven to open without the
+    other region. An item whose key was destroyed since (an erasure) is counted, not opened."""
     if not issubclass(model, SealedModel) or not items:
         return
-    if not source.key_arn:
-        report.fail(f"{logical}: no data key in {source.region} (the data key is not multi-region)")
-        return
-    sealer = Sealer(source.key_arn, cache=False)
     for raw in items[:SEALED_SAMPLE]:
         item = model.from_raw_data(raw)
         try:
-            sealer.open(item.sealed, item._seal_context(), item.row_key())
+            item.unseal_with(key_file.opener, key_file.open_box)
+        except SealedDataErased:
+            report.details["sealed_items_erased"] = report.details.get("sealed_items_erased", 0) + 1
+            continue
         except DomainError as error:
             report.fail(f"{logical}: a sealed item does not open ({type(error).__name__})")
             return

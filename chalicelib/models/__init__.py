@@ -15,16 +15,19 @@ from chalicelib.models.mfa import DuoIntegration, MfaChallenge, MfaFactor
 from chalicelib.models.organization import Organization, OrgSlug
 from chalicelib.models.privacy_policy import PolicyVersion
 from chalicelib.models.session import Session
+from chalicelib.models.shred_key import ShredKey
 from chalicelib.models.support import SupportGrant, SupportSession
 from chalicelib.models.user import User
 
 ALL_MODELS: tuple[type[Model], ...] = (
     Organization, OrgSlug, User, Session, LoginAttempt, Counter, MfaFactor, MfaChallenge, Customer, AuditEvent,
     AuditOutboxEntry, Service, StaffMember, Booking, SlotLock, AccessGrant, IdempotencyRecord,
-    SupportGrant, SupportSession, PolicyVersion, DuoIntegration, ErasureRecord,
+    SupportGrant, SupportSession, PolicyVersion, DuoIntegration, ErasureRecord, ShredKey,
 )
 # Tables the backups leave out: a restore replays the erasure ledger, so it must not roll back with the data.
-UNBACKED_MODELS: tuple[type[Model], ...] = (ErasureRecord,)
+# Nor do they copy the shred keys: a restore must not bring back a destroyed key (the backup job writes
+# the current key set beside the exports instead, jobs/shred_key_file.py).
+UNBACKED_MODELS: tuple[type[Model], ...] = (ErasureRecord, ShredKey)
 # Tables whose rows expire through DynamoDB TTL, on this attribute (epoch seconds).
 TTL_ATTRIBUTE = "ttl"
 TTL_MODELS: tuple[type[Model], ...] = (

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import functools
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import pynamodb.connection.base
@@ -14,7 +16,8 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import aws
 from chalicelib.config import settings
-from chalicelib.crypto.envelope import SealContext, sealer
+from chalicelib.crypto import shred_keys
+from chalicelib.crypto.envelope import SealContext, Sealer, sealer
 
 # PynamoDB builds a botocore session per connection; ours share parsed service models and bounded timeouts.
 pynamodb.connection.base.get_session = aws.botocore_session
@@ -24,14 +27,15 @@ _TIMEOUTS = {"connect_timeout_seconds": aws.CONNECT_TIMEOUT_SECONDS, "read_timeo
              "max_retry_attempts": aws.TOTAL_ATTEMPTS - 1}
 
 
-def table_meta(logical_name: str) -> Any:
-    """A PynamoDB `Meta` for the table `logical_name` in the configured stage and endpoint."""
+def table_meta(logical_name: str, home: bool = False) -> Any:
+    """A PynamoDB `Meta` for the table `logical_name` in the configured stage and endpoint; `home`: the
+    stage's own table even while the application serves restored tables (one that no backup holds)."""
     config = settings()
     return type(
         "Meta",
         (),
         {
-            "table_name": config.table_name(logical_name),
+            "table_name": f"{config.home_table_prefix}{logical_name}" if home else config.table_name(logical_name),
             "region": config.region,
             "host": config.endpoint_url,
             "billing_mode": "PAY_PER_REQUEST",
@@ -67,11 +71,18 @@ def reset_connections() -> None:
         model._connection = None
 
 
+# The envelope field that holds a row's fields encrypted under its shred subject's key (never a field name).
+SHRED_BOX = "~shred"
+BoxOpener = Callable[[str, str, bytes, str], bytes]  # (org, subject, box, binding) -> plaintext
+
+
 class SealedModel(Model):
     """A model whose sensitive fields exist only inside one sealed envelope (`sealed`).
 
     Subclasses name their table (`TABLE`), list the fields that may be sealed (`SEALED_FIELDS`) and
     say which row a sealed value belongs to (`row_key`); a value copied to another row fails to open.
+    The fields are first encrypted under the key of the row's shred subject (`shred_subject`, ADR 0010),
+    and that box is what the envelope seals: destroying the key leaves every copy of the row unopenable.
     """
 
     TABLE: ClassVar[str]
@@ -87,16 +98,39 @@ class SealedModel(Model):
     def row_key(self) -> str:
         raise NotImplementedError
 
+    def shred_subject(self) -> str:
+        """Whose key this row's fields depend on: the org's, unless the row belongs to one person."""
+        return shred_keys.ORG
+
     def seal(self, values: Mapping[str, Any]) -> None:
-        """Replace the sealed fields with `values` (only declared fields are allowed)."""
+        """Replace the sealed fields with `values` (only declared fields are allowed).
+        Raises SealedDataErased when the row's subject was erased."""
         unknown = set(values) - self.SEALED_FIELDS
         if unknown:
             raise ValueError(f"{type(self).__name__} does not seal {sorted(unknown)}")
-        self.sealed = sealer().seal(values, self._seal_context(), self.row_key())
+        subject = self.shred_subject()
+        plaintext = json.dumps(dict(values), separators=(",", ":")).encode()
+        box = shred_keys.seal_box(self.tenant, subject, plaintext, self._shred_binding())
+        shredded = {"subject": subject, "box": base64.b64encode(box).decode()}
+        self.sealed = sealer().seal({SHRED_BOX: shredded}, self._seal_context(), self.row_key())
 
     def unseal(self) -> dict[str, Any]:
-        """The sealed fields, after checking they belong to this org, table and row."""
-        return sealer().open(self.sealed, self._seal_context(), self.row_key())
+        """The sealed fields, after checking they belong to this org, table and row.
+        Raises SealedDataErased when the key they depend on was destroyed."""
+        return self.unseal_with(sealer(), shred_keys.open_box)
+
+    def unseal_with(self, opener: Sealer, open_box: BoxOpener) -> dict[str, Any]:
+        """`unseal` with a given envelope opener and shred key source (the restore drill brings its own)."""
+        envelope = opener.open(self.sealed, self._seal_context(), self.row_key())
+        shredded = envelope.get(SHRED_BOX)
+        if shredded is None:
+            return envelope  # sealed before crypto-shredding: opens, but no key's destruction reaches it
+        box = base64.b64decode(shredded["box"])
+        fields: dict[str, Any] = json.loads(open_box(self.tenant, shredded["subject"], box, self._shred_binding()))
+        return fields
 
     def _seal_context(self) -> SealContext:
         return SealContext(org_id=self.tenant, table=self.TABLE, purpose=self.SEAL_PURPOSE)
+
+    def _shred_binding(self) -> str:
+        return f"{self.TABLE}/{self.row_key()}"

@@ -12,6 +12,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from chalicelib.crypto import shred_keys
 from chalicelib.models.base import SealedModel, table_meta
 
 
@@ -77,6 +78,13 @@ class Booking(SealedModel):
     def row_key(self) -> str:
         return f"{self.org_id}/{self.booking_id}"
 
+    def shred_subject(self) -> str:
+        """The customer's key; a pending hold (no customer yet) is the org's until it is confirmed and
+        sealed again under its customer (pending holds are short-lived, and erasure deletes them)."""
+        if not self.customer_id:
+            return shred_keys.ORG
+        return shred_keys.customer_subject(self.customer_id)
+
 
 class SlotLock(Model):
     """One 5-minute granule of one staff member's time, held by at most one booking (decision 4)."""
@@ -115,6 +123,7 @@ class IdempotencyRecord(SealedModel):
     request_hash = UnicodeAttribute()
     status_code = NumberAttribute()
     ttl = NumberAttribute()
+    customer_id = UnicodeAttribute(null=True)  # whose answer it is, when known: sealed under their key
 
     @property
     def tenant(self) -> str:
@@ -122,3 +131,6 @@ class IdempotencyRecord(SealedModel):
 
     def row_key(self) -> str:
         return self.key
+
+    def shred_subject(self) -> str:
+        return shred_keys.customer_subject(self.customer_id) if self.customer_id else shred_keys.ORG

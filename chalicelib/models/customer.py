@@ -5,6 +5,7 @@ from __future__ import annotations
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
+from chalicelib.crypto.shred_keys import customer_subject
 from chalicelib.models.base import SealedModel, table_meta
 
 
@@ -38,3 +39,6 @@ class Customer(SealedModel):
 
     def row_key(self) -> str:
         return f"{self.org_id}/{self.customer_id}"
+
+    def shred_subject(self) -> str:
+        return customer_subject(self.customer_id)

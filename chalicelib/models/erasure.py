@@ -12,7 +12,7 @@ from chalicelib.models.base import table_meta
 class ErasureRecord(Model):
     """One erasure: a customer ("customer", subject = customer id) or a whole org ("org", subject = org id)."""
 
-    Meta = table_meta("erasures")
+    Meta = table_meta("erasures", home=True)  # the same ledger whichever tables the application serves
 
     org_id = UnicodeAttribute(hash_key=True)
     erasure_id = UnicodeAttribute(range_key=True)  # "<ISO instant>-<random hex>": in the order they were made

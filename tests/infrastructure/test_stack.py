@@ -366,3 +366,26 @@ def test_the_audit_alarm_watches_exactly_what_the_verification_job_emits(main, a
     watched = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
     assert watched == {name: document[name] for name in emitted["Dimensions"][0]}
     assert alarm["Threshold"] == 1 and "Alerts" in json.dumps(alarm["AlarmActions"])
+
+
+def test_shred_keys_stay_out_of_every_backup_and_their_copies_go_within_days(main, replica):
+    """ADR 0010: the key table is the stage's own whatever tables are served, its point-in-time window is a
+    day, the application may not back it up or export it, and overwritten key files expire a day later."""
+    from chalicelib.jobs.shred_key_file import KEYS
+
+    table = next(t["Properties"] for t in resources(main, "AWS::DynamoDB::Table").values()
+                 if t["Properties"]["TableName"] == "safeslot-test-shred_keys")
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 1}
+    policies = [*resources(main, "AWS::IAM::Policy").values(), *resources(main, "AWS::IAM::ManagedPolicy").values()]
+    denied = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+    assert any("dynamodb:CreateBackup" in s["Action"] and "dynamodb:ExportTableToPointInTime" in s["Action"]
+               and "shred_keys" in json.dumps(s["Resource"]) for s in denied)
+    for template in (main, replica):
+        bucket = next(b for name, b in resources(template, "AWS::S3::Bucket").items()
+                      if not name.startswith(("AccessLogBucket", "AuditDigestBucket")))
+        rules = [r for r in bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+                 if r["Status"] == "Enabled" and KEYS.startswith(r.get("Prefix", "-"))]
+        assert [r["NoncurrentVersionExpiration"]["NoncurrentDays"] for r in rules] == [1]
+    function = next(iter(resources(main, "AWS::Serverless::Function").values()))["Properties"]
+    assert function["Environment"]["Variables"]["SAFESLOT_HOME_TABLE_PREFIX"] == "safeslot-test-"
+

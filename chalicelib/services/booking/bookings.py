@@ -92,7 +92,7 @@ def book(actor: Actor, customer_id: str, request: NewBooking, idempotency: Idemp
     for staff in _offering_staff(actor, service, request):
         booking = _new_booking(actor.org_id, customer_id, service, staff, request, hold)
         status, body, grant = _first_answer(booking, hold)
-        record = idempotency.record(status, body) if idempotency else None
+        record = idempotency.record(status, body, customer_id) if idempotency else None
         entry = _entry(actor, "booking.held" if hold else "booking.created", booking)
         if not _commit_new(booking, staff, grant, record, hold, entry):
             replay = idempotency.previous() if idempotency else None

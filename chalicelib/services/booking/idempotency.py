@@ -42,10 +42,10 @@ class IdempotencyKey:
             raise IdempotencyKeyReused()
         return Replay(int(record.status_code), record.unseal()["response"])
 
-    def record(self, status_code: int, body: dict[str, Any]) -> IdempotencyRecord:
-        """The (unsaved) record of the first answer."""
+    def record(self, status_code: int, body: dict[str, Any], customer_id: str | None = None) -> IdempotencyRecord:
+        """The (unsaved) record of the first answer, sealed under `customer_id`'s key when there is one."""
         record = IdempotencyRecord(self.record_key, org_id=self.org_id, request_hash=self.request_hash,
-                                   status_code=status_code,
+                                   status_code=status_code, customer_id=customer_id or None,
                                    ttl=int((clock.now() + KEEP_FOR).timestamp()))
         record.seal({"response": body})
         return record
