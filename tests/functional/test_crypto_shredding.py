@@ -158,7 +158,7 @@ def test_a_box_moved_to_another_customer_does_not_open(client, clinic):
     assert type(raised.value).__name__ == "SealedDataInvalid"
 
 
-def test_two_first_uses_at_once_agree_on_one_key(aws_stack):
+def test_two_first_uses_at_once_agree_on_one_key(aws_stack, atomic_dynamodb):
     subject = shred_keys.customer_subject("c-race")
     boxes: list[bytes] = []
 
@@ -219,3 +219,18 @@ def test_a_customers_idempotency_record_goes_with_their_key(client, clinic):
 
     with pytest.raises(SealedDataErased):
         record.unseal()
+
+
+def test_keys_are_read_from_the_key_table_once_per_process_not_once_per_row(aws_stack, monkeypatch):
+    rows = [Booking("org-reads", f"b{i}", customer_id="c1") for i in range(1000)]
+    for row in rows:
+        row.seal({"notes": "a note"})
+    shred_keys.reset_cache()  # a fresh process
+    reads = []
+    stored = shred_keys._stored
+    monkeypatch.setattr(shred_keys, "_stored", lambda *key: reads.append(key) or stored(*key))
+
+    for row in rows:
+        row.unseal()
+
+    assert sorted(reads) == [("org-reads", "customer/c1"), ("org-reads", "org")]
