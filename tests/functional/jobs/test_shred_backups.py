@@ -159,3 +159,14 @@ def test_each_key_file_version_is_locked_for_a_day_only_under_a_bucket_default_o
     assert report.ok and report.details["shred_keys"] == 1
     assert head["ObjectLockMode"] == "GOVERNANCE"
     assert head["ObjectLockRetainUntilDate"] <= fake_clock.now + timedelta(days=1, minutes=1)
+
+
+def test_a_second_run_the_same_day_still_drops_a_destroyed_key_from_the_key_file(client, clinic):
+    clinic, _, alice, _ = clinic
+    erase(clinic.org_id, alice)
+
+    report = invoke(client, "daily_backup")  # the day's backup exists: only the key file is written again
+
+    assert report["ok"] and "skipped" in report
+    subjects = subjects_in(key_file(settings().replica_bucket, settings().replica_region))
+    assert (clinic.org_id, shred_keys.customer_subject(alice)) not in subjects
