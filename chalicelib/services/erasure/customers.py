@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.errors import NotFound, StepUpRequired, ValidationFailed
+from chalicelib.errors import NotFound, StepUpRequired
 from chalicelib.logs import logger
 from chalicelib.models.audit import AuditOutboxEntry
 from chalicelib.models.booking import Booking
@@ -22,12 +22,12 @@ from chalicelib.services import audit
 from chalicelib.services.erasure import ledger
 from chalicelib.services.erasure.customer_data import CustomerTables, Erased, erase_records, tombstone_of
 from chalicelib.services.erasure.notices import tell_clinic
+from chalicelib.services.erasure.reasons import check_reason
 from chalicelib.services.identity.roles import Permission, require
 from chalicelib.services.identity.sessions import Principal
 
-# Why a customer is erased: a category, never free text (the audit chain keeps it for six years).
-REASONS = ("patient_request", "consent_withdrawn", "no_longer_needed", "objection", "unlawful_processing",
-           "legal_obligation")
+OPERATOR = "operator"
+SYSTEM_CHAIN = "_system"  # the chain of operators' and jobs' events (jobs/runner.py)
 
 
 def erase_customer(org_id: str, customer_id: str, actor: str, origin: audit.Origin, reason: str) -> dict[str, Any]:
@@ -54,13 +54,16 @@ def staff_erase(principal: Principal, customer_id: str, reason: str | None) -> d
     require(principal.role, Permission.CUSTOMERS_ERASE)
     if principal.assurance < 2:
         raise StepUpRequired()
-    check_reason(reason)
-    return erase_customer(principal.org_id, customer_id, principal.user_id, principal.origin, str(reason))
+    return erase_customer(principal.org_id, customer_id, principal.user_id, principal.origin, check_reason(reason))
 
 
-def check_reason(reason: str | None) -> None:
-    if reason not in REASONS:
-        raise ValidationFailed(f"'reason' must be one of: {', '.join(REASONS)}.", field="reason")
+def operator_erase(org_id: str, customer_id: str, reason: str) -> dict[str, Any]:
+    """An operator carries out a clinic's written request (manage.py): on the org's chain, as every
+    erasure, and on the system chain of operator actions."""
+    report = erase_customer(org_id, customer_id, OPERATOR, audit.SYSTEM, reason)
+    audit.record(SYSTEM_CHAIN, OPERATOR, "customer.erased", origin=audit.SYSTEM, subjects={
+        "org_id": org_id, "customer_id": customer_id, "erasure_id": report["erasure_id"], "reason": reason})
+    return report
 
 
 def _exists(org_id: str, customer_id: str) -> bool:
