@@ -222,8 +222,7 @@ def _delete_grants(tables: CustomerTables, org_id: str, customer_id: str) -> int
     if tables.grants is None:
         return 0
     found = list(tables.grants.scan((AccessGrant.org_id == org_id) & (AccessGrant.customer_id == customer_id)))
-    for grant in found:
-        grant.delete()
+    _delete_all(tables.grants, found)
     return len(found)
 
 
@@ -233,13 +232,22 @@ def _delete_idempotency(tables: CustomerTables, org_id: str, booking_ids: set[st
     longer opens goes too: its key material was destroyed with a subject's."""
     if tables.idempotency is None:
         return 0
-    deleted = 0
-    for record in tables.idempotency.scan(IdempotencyRecord.org_id == org_id):
-        answer = _answer(record)
-        if (answer is None and tables.restored) or (answer is not None and _names(answer) & booking_ids):
-            record.delete()
-            deleted += 1
-    return deleted
+    doomed = [record for record in tables.idempotency.scan(IdempotencyRecord.org_id == org_id)
+              if _answers_for(record, booking_ids, unreadable_too=tables.restored)]
+    _delete_all(tables.idempotency, doomed)
+    return len(doomed)
+
+
+def _delete_all(model: Any, items: list[Any]) -> None:
+    """Delete `items` 25 to a request (BatchWriteItem; PynamoDB retries what DynamoDB leaves over)."""
+    with model.batch_write() as batch:
+        for item in items:
+            batch.delete(item)
+
+
+def _answers_for(record: IdempotencyRecord, booking_ids: set[str], unreadable_too: bool) -> bool:
+    answer = _answer(record)
+    return unreadable_too if answer is None else bool(_names(answer) & booking_ids)
 
 
 def _answer(record: IdempotencyRecord) -> dict[str, Any] | None:
