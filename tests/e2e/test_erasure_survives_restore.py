@@ -63,7 +63,7 @@ def manage(env: dict[str, str], *command: str, check: bool = True) -> dict:
     done = subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0 or not check, done.stdout + done.stderr
-    return dict(json.loads(done.stdout)) if check else {}
+    return dict(json.loads(done.stdout[done.stdout.index("{\n"):])) if check else {}  # after the metric lines
 
 
 def switched(env: dict[str, str]) -> dict[str, str]:
