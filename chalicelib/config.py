@@ -43,9 +43,6 @@ class Settings:
     audit_digest_retention_days: int  # how long each digest stays locked (six years and more)
     voice_origination: str  # the number or pool that places second-factor calls (End User Messaging)
     duo_ca_bundle: str | None  # tests only: the CA of a local fake Duo; None pins Duo's own CAs
-    # The erasure ledger is never restored: a deploy switched to restored tables (another table prefix)
-    # keeps using the one ledger (docs/runbooks/restore.md).
-    erasure_ledger_table: str = ""
 
     def table_name(self, name: str) -> str:
         """Full DynamoDB table name for a logical table, e.g. `orgs` -> `safeslot-local-orgs`."""
@@ -98,5 +95,4 @@ def settings() -> Settings:
         audit_digest_retention_days=int(os.environ.get("SAFESLOT_AUDIT_DIGEST_RETENTION_DAYS", "2200")),
         voice_origination=os.environ.get("SAFESLOT_VOICE_ORIGINATION", ""),
         duo_ca_bundle=os.environ.get("SAFESLOT_DUO_CA_BUNDLE") or None,
-        erasure_ledger_table=os.environ.get("SAFESLOT_ERASURE_LEDGER_TABLE") or f"{prefix}erasures",
     )

@@ -69,7 +69,7 @@ def manage(env: dict[str, str], *command: str, check: bool = True) -> dict:
 def switched(env: dict[str, str]) -> dict[str, str]:
     """The environment of a deploy switched to the restored tables: the same buckets and ledger."""
     prefix = env.get("SAFESLOT_TABLE_PREFIX", "safeslot-local-")
-    return {**env, "SAFESLOT_TABLE_PREFIX": RESTORED, "SAFESLOT_ERASURE_LEDGER_TABLE": f"{prefix}erasures",
+    return {**env, "SAFESLOT_TABLE_PREFIX": RESTORED, "SAFESLOT_HOME_TABLE_PREFIX": prefix,  # ledger, shred keys
             "SAFESLOT_BACKUP_BUCKET": env.get("SAFESLOT_BACKUP_BUCKET", f"{prefix}backups"),
             "SAFESLOT_REPLICA_BUCKET": env.get("SAFESLOT_REPLICA_BUCKET", f"{prefix}backups-replica"),
             "SAFESLOT_AUDIT_DIGEST_BUCKET": env.get("SAFESLOT_AUDIT_DIGEST_BUCKET", f"{prefix}audit-digests")}
