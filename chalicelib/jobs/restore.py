@@ -133,7 +133,7 @@ def run_restore(report: JobReport, run_id: str, source: Source, prefix: str) -> 
         return restored
     key_file = restore_export(manifest, source, prefix, restored, report)
     if report.ok and key_file is not None:
-        load_missing_keys(key_file, report)
+        load_missing_keys(key_file, report, source)
     run_hooks(restored, report)
     report.details.update(tables=restored.tables, counts=restored.counts)
     return restored

@@ -83,7 +83,7 @@ def erase_records(tables: CustomerTables, org_id: str, customer_id: str, tombsto
     if address_index:
         _remove_holds(tables, org_id, address_index, erased)  # made while the first sweep ran
     erased.counts["access_grants"] += _delete_grants(tables, org_id, customer_id)
-    erased.counts["idempotency_records"] += _delete_idempotency(tables, org_id, erased.booking_ids)
+    erased.counts["idempotency_records"] += _delete_idempotency(tables, org_id, customer_id, erased.booking_ids)
     return erased
 
 
@@ -226,14 +226,14 @@ def _delete_grants(tables: CustomerTables, org_id: str, customer_id: str) -> int
     return len(found)
 
 
-def _delete_idempotency(tables: CustomerTables, org_id: str, booking_ids: set[str]) -> int:
+def _delete_idempotency(tables: CustomerTables, org_id: str, customer_id: str, booking_ids: set[str]) -> int:
     """Delete the first answers that named one of the customer's bookings (they hold a manage link).
     Records live 24 hours: a filtered scan of one org's is short. On restored tables a record that no
     longer opens goes too: its key material was destroyed with a subject's."""
     if tables.idempotency is None:
         return 0
     doomed = [record for record in tables.idempotency.scan(IdempotencyRecord.org_id == org_id)
-              if _answers_for(record, booking_ids, unreadable_too=tables.restored)]
+              if record.customer_id == customer_id or _answers_for(record, booking_ids, tables.restored)]
     _delete_all(tables.idempotency, doomed)
     return len(doomed)
 

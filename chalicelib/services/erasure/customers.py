@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import clock
+from chalicelib.crypto import shred_keys
 from chalicelib.errors import NotFound, StepUpRequired
-from chalicelib.logs import logger
 from chalicelib.models.audit import AuditOutboxEntry
 from chalicelib.models.booking import Booking
 from chalicelib.models.customer import Customer
@@ -91,10 +91,5 @@ def _report(entry: ErasureRecord, erased: Erased, repeated: bool) -> dict[str, A
 
 def _destroy_key_material(org_id: str, customer_id: str) -> bool:
     """The customer's own key material, destroyed last: what backups hold of them no longer opens."""
-    try:
-        from chalicelib.crypto import shred_keys  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        logger.error("no per-customer key material to destroy yet (crypto-shredding not deployed)")
-        return False
     shred_keys.destroy_subject(org_id, shred_keys.customer_subject(customer_id))
     return True
