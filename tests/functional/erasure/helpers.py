@@ -51,21 +51,27 @@ def second_factor_token(client: Client, account: Account) -> str:
     return str(body(answer)["token"])
 
 
-def patient_with_history(client: Client, clinic: Clinic, day: Any, owner: str) -> Patient:
+def patient_with_history(client: Client, clinic: Clinic, day: Any, owner: str, hold: bool = True) -> Patient:
     """Alice: clinical notes, two bookings by herself (with a retry key), one more hold typed with her
-    address; the first booking will be past and the second still to come once the clock moves on."""
+    address (unless not `hold`); the first booking will be past and the second still to come once the
+    clock moves on."""
     first = book(client, clinic, at(day, "10:00"), key="alice-first", notes=BOOKING_NOTE)
     second = book(client, clinic, at(day, "15:00"))
     assert first.status_code == second.status_code == 201, first.body
     customer_id = _customer_of(client, owner, body(first)["booking"]["id"])
     patched = call(client, "PATCH", f"/v1/customers/{customer_id}", owner, {"notes": NOTES})
     assert patched.status_code == 200, patched.body
+    hold_id = _hold(client, clinic, day) if hold else ""
+    return Patient(customer_id, body(first)["booking"]["id"], body(second)["booking"]["id"], hold_id,
+                   token_of(body(first)["manage_url"]))
+
+
+def _hold(client: Client, clinic: Clinic, day: Any) -> str:
     change_policy(clinic.owner, {"require_email_verification": True})
     held = book(client, clinic, at(day, "16:00"), notes=BOOKING_NOTE)
     assert held.status_code == 202, held.body
     change_policy(clinic.owner, {"require_email_verification": False})
-    return Patient(customer_id, body(first)["booking"]["id"], body(second)["booking"]["id"],
-                   body(held)["booking"]["id"], token_of(body(first)["manage_url"]))
+    return str(body(held)["booking"]["id"])
 
 
 def erase(client: Client, token: str, customer_id: str, reason: str | None = "patient_request"):

@@ -147,3 +147,22 @@ def test_the_replay_reads_the_mirror_when_the_ledger_table_is_lost(client, clini
 
     assert restored.hooks["customer_erasures"]["replayed"] == 1
     assert leaks(readable_everywhere(restored.tables)) == []
+
+
+def test_without_any_replay_a_backup_from_before_the_erasure_no_longer_opens_the_patients_data(
+        client, clinic, fake_clock, monkeypatch):
+    """Crypto-shredding alone (ADR 0010). Not pending holds: they belong to nobody yet and are sealed under
+    the org's key, so only the replay deletes them from a restore (ADR 0011)."""
+    owner = token_for(client, clinic.accounts["owner"])
+    alice = patient_with_history(client, clinic, next_weekday(), owner, hold=False)
+    assert invoke(client, "daily_backup")["ok"]
+    run_id = fake_clock.now.strftime("%Y-%m-%d")
+    fake_clock.advance(hours=1)
+    erased = erase(client, second_factor_token(client, clinic.accounts["owner"]), alice.customer_id)
+    assert body(erased)["erasure"]["key_material_destroyed"] is True
+    monkeypatch.setattr(restore, "RESTORE_HOOKS", [])  # the backup as it is: only the destroyed key protects it
+
+    restored = restore_newest_backup(run_id)
+
+    assert on_table(Session, restored.tables["sessions"]).count() > 0  # really nothing replayed
+    assert leaks(readable_everywhere(restored.tables)) == []
