@@ -8,6 +8,7 @@
     python manage.py restore --export 2026-11-23 [--from primary|replica] [--prefix NAME]
     python manage.py restore --backup 2026-11-23 [--prefix NAME]
     python manage.py point-in-time-restore --to 2026-11-23T14:05:00Z [--prefix NAME]
+    python manage.py erase-customer --org clinic --customer ID --reason patient_request
 
 Jobs print their report as JSON and exit 1 when it says something failed (which also alerts).
 """
@@ -55,6 +56,21 @@ def verify_audit(args: argparse.Namespace) -> int:
     result = audit.export(org_id, Path(args.export)) if args.export else audit.verify(org_id)
     print(json.dumps(asdict(result)))
     return 0 if result.ok else 1
+
+
+def erase_customer(args: argparse.Namespace) -> int:
+    """Erase one customer on a clinic's written request (docs/runbooks/erasure-request.md); prints what went."""
+    from chalicelib.errors import NotFound
+    from chalicelib.services.erasure.customers import operator_erase
+    from chalicelib.services.organizations import org_by_slug
+
+    try:
+        report = operator_erase(org_by_slug(args.org).org_id, args.customer, args.reason)
+    except NotFound as error:
+        print(json.dumps({"ok": False, "error": error.message}))
+        return 1
+    print(json.dumps({"ok": True, **report}, indent=2))
+    return 0
 
 
 def job(name: str, args: argparse.Namespace) -> int:
@@ -111,6 +127,8 @@ def instant(value: str) -> datetime:
 
 
 def parser() -> argparse.ArgumentParser:
+    from chalicelib.services.erasure import reasons  # no models: nothing read from the environment yet
+
     root = argparse.ArgumentParser(prog="manage.py", description="SafeSlot operator commands")
     commands = root.add_subparsers(dest="command", required=True)
     org = commands.add_parser("create-org", help="create an organization")
@@ -153,6 +171,11 @@ def parser() -> argparse.ArgumentParser:
                       help="the instant, ISO 8601 with its offset (2026-11-23T14:05:00Z)")
     pitr.add_argument("--prefix", help="name prefix of the new tables (default <prefix>pitr-<instant>-)")
     pitr.set_defaults(run=functools.partial(job, "point_in_time_restore"))
+    erase = commands.add_parser("erase-customer", help="erase a customer everywhere (a clinic's written request)")
+    erase.add_argument("--org", required=True, help="the org's slug")
+    erase.add_argument("--customer", required=True, help="the customer's id")
+    erase.add_argument("--reason", required=True, choices=reasons.REASONS, help="why (a category, never free text)")
+    erase.set_defaults(run=erase_customer)
     return root
 
 

@@ -30,6 +30,7 @@ def main() -> None:
         booking,
         cold_start,
         envelope,
+        erasure,
         local_aws,
         login,
         notices,
@@ -52,6 +53,7 @@ def main() -> None:
         "audit": audit.measure,
         "cold_start": cold_start.measure,
         "transparency": transparency.measure,
+        "erasure": erasure.measure,
     }
     report = {}
     for name, measure in measures.items():

@@ -66,6 +66,7 @@ from chalicelib.crypto.shred_keys import KEY_TABLE
 from chalicelib.jobs.backup import EXPORTS
 from chalicelib.jobs.runner import METRIC_NAMESPACE, SUCCESS_METRIC, failure_metric, metric_dimensions
 from chalicelib.jobs.shred_key_file import KEYS
+from chalicelib.services.erasure.mirror import PREFIX as ERASURE_LEDGER_PREFIX
 from chalicelib.services.identity.authentication import LOCKOUT_LOG_MESSAGE
 from infra.resources import AUDIT_DIGEST_RETENTION_YEARS, AUDIT_SIGNING_KEY_DESCRIPTION
 from infra.tables import TableSpec, table_specs
@@ -78,6 +79,9 @@ BACKUP_DAILY_DAYS, BACKUP_MONTHLY_DAYS = 35, 366
 # The oldest run the backup job keeps (first of the month, 12 months back) is at most 12 * 31 days old:
 # S3 expires backups a week after that, as a backstop to the job's own pruning.
 BACKUP_KEPT_DAYS = 12 * 31 + 7
+# The erasure ledger's mirror (services/erasure/mirror.py) must outlive every backup taken before an
+# erasure, which expires at most BACKUP_KEPT_DAYS after it was made; a month more as a margin.
+ERASURE_MIRROR_DAYS = BACKUP_KEPT_DAYS + 31
 AUDIT_FUNCTIONS = ("daily_audit_digest", "daily_audit_verify", "audit_chain_sweep")  # run as the audit role
 
 
@@ -634,6 +638,10 @@ def _backup_bucket(scope: Construct, construct_id: str, key: kms.IKey, name: str
             # version (it may hold a key destroyed since) goes a day after it stops being current.
             s3.LifecycleRule(id="shred-keys", prefix=KEYS, noncurrent_version_expiration=Duration.days(1),
                              abort_incomplete_multipart_upload_after=Duration.days(1)),
+            # Never pruned by the backup job: erasures are replayed by every restore of an older backup.
+            s3.LifecycleRule(id="erasure-ledger", prefix=ERASURE_LEDGER_PREFIX,
+                             expiration=Duration.days(ERASURE_MIRROR_DAYS),
+                             noncurrent_version_expiration=Duration.days(1)),
         ],
     )
 

@@ -13,6 +13,7 @@ from chalicelib.services import customers
 from chalicelib.services.booking import bookings as calendar
 from chalicelib.services.booking import queries
 from chalicelib.services.booking.idempotency import idempotency_key
+from chalicelib.services.erasure import customers as erasure
 from chalicelib.services.identity.roles import Permission, require
 from chalicelib.services.identity.sessions import Principal
 
@@ -99,6 +100,14 @@ def get_customer(customer_id: str) -> dict[str, Any]:
 def update_customer(customer_id: str) -> dict[str, Any]:
     principal = principal_of(bookings.current_request)
     return {"customer": customers.staff_update(principal, customer_id, json_body(bookings.current_request))}
+
+
+@bookings.route("/v1/customers/{customer_id}", methods=["DELETE"])
+def erase_customer(customer_id: str) -> dict[str, Any]:
+    """Erase a customer everywhere (a request the clinic took); `reason` in the query or the body."""
+    request = bookings.current_request
+    reason = query_param(request, "reason") or (json_body(request).get("reason") if request.raw_body else None)
+    return {"erasure": erasure.staff_erase(principal_of(request), customer_id, reason)}
 
 
 def _actor(principal: Principal) -> calendar.Actor:

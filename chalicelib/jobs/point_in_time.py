@@ -18,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalicelib import aws, clock
 from chalicelib.config import settings
 from chalicelib.jobs import tables
+from chalicelib.jobs.restore import Restored, Source, run_hooks
 from chalicelib.jobs.runner import JobReport
 
 
@@ -44,6 +45,8 @@ def run_point_in_time_restore(report: JobReport, instant: datetime, prefix: str)
         return {}
     report.details.update(tables=restored, counts={logical: sum(1 for _ in tables.scan(target))
                                                    for logical, target in restored.items()})
+    run_hooks(Restored(f"point-in-time-{clock.isoformat(instant)}", tables=restored, source=Source.primary()),
+              report)  # erasures since `instant` replayed, sessions emptied, live restrictions kept
     return restored
 
 

@@ -26,7 +26,7 @@ from chalicelib import aws, clock
 from chalicelib.config import settings
 from chalicelib.crypto.envelope import Sealer
 from chalicelib.errors import DomainError, SealedDataErased
-from chalicelib.jobs import consistency, tables
+from chalicelib.jobs import consistency, restore_hooks, tables
 from chalicelib.jobs.backup import EXPORTS, MANIFEST, run_ids
 from chalicelib.jobs.runner import JobReport
 from chalicelib.jobs.shred_key_file import KEY_FILE, KeyFile, load_missing_keys
@@ -44,11 +44,19 @@ class Restored:
     run_id: str
     tables: dict[str, str] = field(default_factory=dict)  # logical name -> restored table
     counts: dict[str, int] = field(default_factory=dict)
+    source: Source | None = None  # the bucket restored from (its `erasures/` mirror is replayed)
+    hooks: dict[str, Any] = field(default_factory=dict)  # what each restore hook did (counts)
 
 
-# Called with every verified restore. Work that must be redone on restored data registers here, e.g.
-# erasures done after the backup was taken must be replayed before the tables are used.
-RESTORE_HOOKS: list[Callable[[Restored], None]] = []
+# Called with every verified restore, in order, before it reports done. Work that must be redone on
+# restored data registers here: erasures done after the backup was taken are replayed, and nothing
+# revoked since comes back (jobs/restore_hooks.py).
+RESTORE_HOOKS: list[Callable[[Restored], None]] = [
+    restore_hooks.replay_customer_erasures,
+    restore_hooks.end_restored_sessions,
+    restore_hooks.keep_spent_factors,
+    restore_hooks.keep_user_restrictions,
+]
 
 
 @dataclass(frozen=True)
@@ -119,23 +127,29 @@ def run_drill(report: JobReport, source: Source | None = None) -> None:
 def run_restore(report: JobReport, run_id: str, source: Source, prefix: str) -> Restored:
     """Restore export `run_id` into new tables named `prefix` + logical name, verify, run the hooks."""
     manifest = source.manifest(run_id)
-    restored = Restored(run_id)
+    restored = Restored(run_id, source=source)
     if manifest is None:
         report.fail(f"no manifest for {run_id}")
         return restored
     key_file = restore_export(manifest, source, prefix, restored, report)
     if report.ok and key_file is not None:
-        load_missing_keys(key_file, report)
-    if report.ok:
-        for hook in RESTORE_HOOKS:
-            hook(restored)
+        load_missing_keys(key_file, report, source)
+    run_hooks(restored, report)
     report.details.update(tables=restored.tables, counts=restored.counts)
     return restored
 
 
+def run_hooks(restored: Restored, report: JobReport) -> None:
+    """Run every restore hook on a verified restore; what they did goes into the report."""
+    if report.ok:
+        for hook in RESTORE_HOOKS:
+            hook(restored)
+    report.details["hooks"] = restored.hooks
+
+
 def run_backup_restore(report: JobReport, run_id: str, prefix: str) -> Restored:
     """Restore the on-demand DynamoDB backups of `run_id` into new tables, and check their counts."""
-    dynamodb, restored = aws.client("dynamodb"), Restored(run_id)
+    dynamodb, restored = aws.client("dynamodb"), Restored(run_id, source=Source.primary())
     manifest = Source.primary().manifest(run_id) or {"tables": {}}
     for logical, model in tables.owned_tables().items():
         summaries = dynamodb.list_backups(TableName=model.Meta.table_name)["BackupSummaries"]
@@ -154,6 +168,7 @@ def run_backup_restore(report: JobReport, run_id: str, prefix: str) -> Restored:
     if {"bookings", "slot_locks"} <= set(restored.tables):
         check_invariants(list(tables.scan(restored.tables["bookings"])),
                          list(tables.scan(restored.tables["slot_locks"])), clock.now(), report)
+    run_hooks(restored, report)
     report.details.update(tables=restored.tables, counts=restored.counts)
     return restored
 

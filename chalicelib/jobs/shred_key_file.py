@@ -30,7 +30,7 @@ from chalicelib.errors import SealedDataErased
 from chalicelib.jobs import tables
 from chalicelib.jobs.runner import JobReport
 from chalicelib.models.shred_key import ShredKey
-from chalicelib.services.erasure import ledger
+from chalicelib.services.erasure import ledger, mirror
 
 KEYS = "keys/"
 KEY_FILE = f"{KEYS}current.json.gz"
@@ -102,10 +102,11 @@ class KeyFile:
         return self._org_keys[org_id]
 
 
-def load_missing_keys(key_file: KeyFile, report: JobReport) -> None:
-    """Add the file's keys that the live key table lacks, unless the erasure ledger erased their subject."""
+def load_missing_keys(key_file: KeyFile, report: JobReport, source: mirror.Bucket | None = None) -> None:
+    """Add the file's keys that the live key table lacks, unless the erasure ledger erased their subject
+    (the ledger's table, and its mirror in `source`: the restore's bucket, when the table is lost)."""
     added = skipped = 0
-    erased = _erased_subjects()
+    erased = _erased_subjects(source)
     for (org_id, subject), row in sorted(key_file.rows.items()):
         if (org_id, shred_keys.ORG) in erased or (org_id, subject) in erased:
             skipped += 1
@@ -120,9 +121,9 @@ def load_missing_keys(key_file: KeyFile, report: JobReport) -> None:
     report.details["shred_keys_added"], report.details["shred_keys_left_erased"] = added, skipped
 
 
-def _erased_subjects() -> set[tuple[str, str]]:
+def _erased_subjects(source: mirror.Bucket | None) -> set[tuple[str, str]]:
     erased = set()
-    for entry in ledger.entries():
+    for entry in ledger.entries(source=source):
         if entry.kind == ledger.ORG:
             erased.add((entry.org_id, shred_keys.ORG))
         elif entry.kind == ledger.CUSTOMER:

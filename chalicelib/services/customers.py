@@ -21,6 +21,7 @@ from chalicelib.models.booking import Booking
 from chalicelib.models.customer import Customer, CustomerByEmail
 from chalicelib.services import audit
 from chalicelib.services.booking.catalog import staff_ids_of_user
+from chalicelib.services.erasure import ledger
 from chalicelib.services.identity.roles import Permission, Role, may, require
 from chalicelib.services.identity.sessions import Principal
 
@@ -87,6 +88,8 @@ def find_or_create(org_id: str, details: CustomerDetails, origin: audit.Origin) 
     if existing:
         return existing[0]
     first_id = blind_index(org_id, FIRST_ID, canonical_email(details.email))[:32]
+    if ledger.erasures_of(org_id, ledger.CUSTOMER, first_id):  # an erased id never comes back to life
+        return create_customer(org_id, details, "customer", origin, audited=False)
     try:
         return create_customer(org_id, details, "customer", origin, customer_id=first_id, audited=False)
     except PutError:  # a concurrent first booking won, or an earlier customer changed address

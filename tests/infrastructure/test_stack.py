@@ -122,6 +122,7 @@ def assert_backup_bucket(template: Template) -> None:
     assert props["PublicAccessBlockConfiguration"] == {
         "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
     assert_backup_files_expire(props["LifecycleConfiguration"]["Rules"])
+    assert_erasure_mirror_outlives_the_backups(props["LifecycleConfiguration"]["Rules"])
     assert bucket["DeletionPolicy"] == "Retain"
     assert "AccessLogBucket" in json.dumps(props["LoggingConfiguration"])
     policy = json.dumps(resources(template, "AWS::S3::BucketPolicy"))
@@ -141,6 +142,19 @@ def assert_backup_files_expire(rules: list[dict]) -> None:
     expirations = [r.get("ExpirationInDays") for r in covering]
     assert None not in expirations and min(expirations) > oldest_kept
     assert any(r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays") for r in covering)
+
+
+def assert_erasure_mirror_outlives_the_backups(rules: list[dict]) -> None:
+    """The erasure ledger's mirror expires only after every backup that could be restored over it."""
+    from chalicelib.services.erasure import mirror
+
+    def prefix(rule: dict) -> str:
+        return str(rule.get("Prefix", rule.get("Filter", {}).get("Prefix", "")))
+
+    enabled = [r for r in rules if r["Status"] == "Enabled"]
+    mirror_rules = [r for r in enabled if mirror.PREFIX.startswith(prefix(r))]
+    backup_days = max(r["ExpirationInDays"] for r in enabled if prefix(r) == "exports/")
+    assert mirror_rules and all(r.get("ExpirationInDays", 10 ** 6) > backup_days for r in mirror_rules)
 
 
 def max_age_of_a_kept_run(daily: int, monthly: int) -> int:

@@ -22,6 +22,7 @@ from chalicelib.logs import logger
 from chalicelib.models.audit import AuditOutboxEntry
 from chalicelib.models.booking import AccessGrant, Booking, IdempotencyRecord, SlotLock
 from chalicelib.models.catalog import Service, StaffMember
+from chalicelib.models.customer import Customer
 from chalicelib.models.transactions import commit, new_request_token
 from chalicelib.services import audit, customers
 from chalicelib.services.booking import catalog, grants
@@ -98,6 +99,7 @@ def book(actor: Actor, customer_id: str, request: NewBooking, idempotency: Idemp
             replay = idempotency.previous() if idempotency else None
             if replay:
                 return replay.status_code, replay.body
+            _require_customer(actor.org_id, customer_id)  # erased meanwhile: 404, not "slot taken"
             continue  # these granules are taken: try the next staff member who offers the start
         if hold:
             hold.on_commit(booking)
@@ -113,6 +115,7 @@ def _commit_new(booking: Booking, staff: StaffMember, grant: AccessGrant | None,
     False if refused. Once committed, the entry is chained (best effort: the sweep finishes it)."""
     def write(tx: TransactWrite) -> None:
         tx.save(booking, condition=Booking.booking_id.does_not_exist())
+        _customer_still_there(tx, booking.org_id, booking.customer_id)
         audit.add_to(tx, entry)
         _schedule_unchanged(tx, staff)
         _take_locks(tx, _locks_of(booking), booking.booking_id, booking.granules, hold)
@@ -144,6 +147,7 @@ def confirm_hold(actor: Actor, booking: Booking, customer_id: str) -> dict[str, 
             tx.update(SlotLock(_locks_of(booking), granule), actions=[SlotLock.hold_until.remove()],
                       condition=SlotLock.booking_id == booking.booking_id)
         tx.save(grant)
+        _customer_still_there(tx, booking.org_id, customer_id)
         audit.add_to(tx, _entry(actor, "booking.confirmed", booking))
 
     if not commit(write, new_request_token(), applied=lambda: _reload(booking).customer_id == customer_id):
@@ -307,6 +311,19 @@ def _schedule_unchanged(tx: TransactWrite, staff: StaffMember) -> None:
     """Commit only if the member's hours and time off are still those the start was checked against."""
     same = StaffMember.version == staff.version if staff.version else StaffMember.version.does_not_exist()
     tx.condition_check(StaffMember, staff.org_id, staff.staff_id, condition=same)
+
+
+def _customer_still_there(tx: TransactWrite, org_id: str, customer_id: str) -> None:
+    """Commit only while the customer exists: a booking racing their erasure (which deletes the record
+    first, then sweeps their bookings) either is swept or never commits, so nothing of theirs returns."""
+    if customer_id != UNVERIFIED:
+        tx.condition_check(Customer, org_id, customer_id, condition=Customer.customer_id.exists())
+
+
+def _require_customer(org_id: str, customer_id: str) -> None:
+    if customer_id != UNVERIFIED and not Customer.count(org_id, Customer.customer_id == customer_id,
+                                                        consistent_read=True):
+        raise NotFound("No such customer.")
 
 
 def _locks_of(booking: Booking) -> str:

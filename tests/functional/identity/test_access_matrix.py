@@ -56,6 +56,7 @@ STAFF_ROUTES = [
     ("GET", "/v1/staff/{staff_id}", Permission.CATALOG_READ, None),
     ("PATCH", "/v1/staff/{staff_id}", Permission.CATALOG_MANAGE, {"active": False}),
     ("GET", "/v1/bookings?from=2030-01-01T00:00:00Z&to=2030-01-02T00:00:00Z", Permission.BOOKINGS_READ, None),
+    ("DELETE", "/v1/customers/{customer_id}?reason=patient_request", Permission.CUSTOMERS_ERASE, None),
     ("POST", "/v1/bookings", Permission.BOOKINGS_MANAGE,
      {"service_id": "s", "staff_id": "s", "start": "2030-01-01T10:00:00Z", "customer_id": "unknown"}),
     ("GET", "/v1/bookings/{booking_id}", Permission.BOOKINGS_READ, None),

@@ -28,6 +28,13 @@ from tests.functional.jobs.helpers import invoke
 BOB = {"name": "Bob Quillfeather", "email": "bob.quillfeather@example.org", "phone": "+14155550188"}
 
 
+@pytest.fixture(autouse=True)
+def keys_alone(monkeypatch):
+    """These tests check what the keys alone do to a restored backup: without the restore hooks, which
+    would replay the erasures (tests/functional/erasure/test_restore_hooks.py)."""
+    monkeypatch.setattr(restore, "RESTORE_HOOKS", [])
+
+
 @pytest.fixture
 def clinic(client, fake_clock):
     """A clinic where Alice and Bob booked, backed up today; yields (clinic, run id, alice id, bob id)."""
