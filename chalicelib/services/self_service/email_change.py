@@ -3,7 +3,7 @@
 The pending change is one sealed row per customer, bound to the session that asked: a second request
 replaces the first (its code dies), another session cannot finish it, and it dies with its session.
 An address already on another customer of the org never gets a code (nothing merges, nothing leaks
-to the asker: the answer is the same, and the address's owner is told instead); it is checked again
+to the asker: the answer is the same, and the address's owner is told instead, at the address on their record); it is checked again
 when the code comes back, since a booking may have taken the address in between. On success the blind
 index moves with the address, and the old address is told.
 """
@@ -38,9 +38,10 @@ def start(org: Organization, session: PatientSession, new_email: str, accept_lan
     if index == customer.email_index:
         raise ValidationFailed("This is already your e-mail address.", field="email")
     rate_limits.throttle(rate_limits.EMAIL_CHANGE_CODES_PER_CUSTOMER, f"{org.org_id}/{session.customer_id}")
-    if _held_by_another(org.org_id, typed, session.customer_id):
+    holder = _other_holder(org.org_id, typed, session.customer_id)
+    if holder:
         _record(session, "customer.email_change_requested", "address_in_use")
-        mail.send_address_in_use(org, typed, accept_language)
+        mail.send_address_in_use(org, customers.contact_of(org.org_id, holder).email, accept_language)  # on file
         return
     code = f"{secrets.randbelow(10 ** 6):06d}"
     expires_at = min(clock.now() + CODE_LIFETIME, session.expires_at)
@@ -61,7 +62,7 @@ def confirm(org: Organization, session: PatientSession, code: str, accept_langua
     if not hmac.compare_digest(sealed["code_hash"], _hash(code)):
         _record(session, "customer.email_change_confirmed", "wrong_code")
         raise VerificationFailed()
-    if _held_by_another(org.org_id, sealed["new_email"], session.customer_id):
+    if _other_holder(org.org_id, sealed["new_email"], session.customer_id):
         pending.delete()
         _record(session, "customer.email_change_confirmed", "address_in_use")
         raise EmailInUse()
@@ -106,8 +107,9 @@ def _count_attempt(pending: EmailChange) -> None:
         raise TooManyAttempts() from error
 
 
-def _held_by_another(org_id: str, email: str, customer_id: str) -> bool:
-    return any(found != customer_id for found in customers.find_customer_ids_by_email(org_id, email))
+def _other_holder(org_id: str, email: str, customer_id: str) -> str | None:
+    """Another customer of the org with this address (by its canonical lookup form), if there is one."""
+    return next((found for found in customers.find_customer_ids_by_email(org_id, email) if found != customer_id), None)
 
 
 def _customer(session: PatientSession) -> Customer:
