@@ -23,8 +23,7 @@ from chalicelib.services.organizations import org_by_slug
 
 pages = Blueprint(__name__)
 WEB = Path(__file__).resolve().parent.parent / "web"
-ASSETS = {"booking.js": "text/javascript; charset=utf-8", "booking.css": "text/css; charset=utf-8",
-          "my-data.js": "text/javascript; charset=utf-8"}
+ASSETS = {"booking.js": "text/javascript; charset=utf-8", "booking.css": "text/css; charset=utf-8"}
 CACHE_FOR = "public, max-age=300"
 
 
@@ -52,7 +51,7 @@ def my_bookings_page() -> Response:
 @pages.route("/my/data/{slug}", methods=["GET"])
 def my_data_page(slug: str) -> Response:
     """Patients' self-service: the page holds the link's token in its fragment, so it is never cached."""
-    return _html("my-data.html", None, cache=False, script="my-data.js")
+    return _html("my-data.html", None, cache=False)
 
 
 @pages.route("/static/{name}", methods=["GET"])
@@ -67,10 +66,10 @@ def framed_by(origins: tuple[str, ...]) -> str:
     return HTML_CSP.replace("frame-ancestors 'none'", f"frame-ancestors {' '.join(origins)}") if origins else HTML_CSP
 
 
-def _html(name: str, clinic_language: str | None, cache: bool, script: str = "booking.js") -> Response:
+def _html(name: str, clinic_language: str | None, cache: bool) -> Response:
     request = pages.current_request
     language = negotiate(query_param(request, "lang"), header(request, "Accept-Language"), clinic_language)
-    body = render(_read(name), language, {"lang": language, "messages": script_messages(WEB / script, language),
+    body = render(_read(name), language, {"lang": language, "messages": script_messages(WEB / "booking.js", language),
                                           "language_options": language_options(language)})
     headers: dict[str, str | list[str]] = {"Content-Type": "text/html; charset=utf-8", "Vary": "Accept-Language"}
     if cache:
