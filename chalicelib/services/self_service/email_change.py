@@ -3,8 +3,9 @@
 The pending change is one sealed row per customer, bound to the session that asked: a second request
 replaces the first (its code dies), another session cannot finish it, and it dies with its session.
 An address already on another customer of the org never gets a code (nothing merges, nothing leaks
-to the asker: the answer is the same, and the address's owner is told instead, at the address on their record); it is checked again
-when the code comes back, since a booking may have taken the address in between. On success the blind
+to the asker: the answer is the same, and the address's owner is told instead, at the address on their
+record); it is checked again when the code comes back, since a booking may have taken the address in
+between. On success the blind
 index moves with the address, and the old address is told.
 """
 

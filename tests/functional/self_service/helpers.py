@@ -55,7 +55,8 @@ def mails_to(address: str) -> list[str]:
         if hasattr(message, "raw_data"):
             if address in message.destinations:
                 parsed = email.message_from_string(message.raw_data)
-                parts = [p.get_payload(decode=True).decode() for p in parsed.walk() if p.get_content_type() == "text/plain"]
+                parts = [p.get_payload(decode=True).decode() for p in parsed.walk()
+                         if p.get_content_type() == "text/plain"]
                 texts.append("\n".join([str(parsed["Subject"]), *parts]))
         elif address in message.destinations["ToAddresses"]:
             texts.append(f"{message.subject}\n{message.body}")

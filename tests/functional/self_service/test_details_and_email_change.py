@@ -57,7 +57,8 @@ def test_the_patient_sees_name_email_and_phone_and_that_notes_are_held_but_not_t
 
 
 def test_name_and_phone_are_corrected_and_the_change_is_audited(client, patient, session):
-    answer = as_patient(client, "PATCH", patient.slug, "me", session, {"name": "Alice Z. Smith", "phone": "+442071838750"})
+    answer = as_patient(client, "PATCH", patient.slug, "me", session,
+                        {"name": "Alice Z. Smith", "phone": "+442071838750"})
 
     assert answer.status_code == 200
     assert body(answer)["details"]["name"] == "Alice Z. Smith"

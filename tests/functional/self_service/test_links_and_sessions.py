@@ -48,7 +48,8 @@ def test_asking_answers_the_same_for_known_and_unknown_addresses_and_mails_only_
 
 def test_a_look_alike_address_never_receives_a_patients_link(client, aws_stack):
     clinic = make_clinic("open")
-    customers.create_customer(clinic.org_id, customers.CustomerDetails("Alice", "alice@strasse.example"), "seed", SYSTEM)
+    customers.create_customer(clinic.org_id, customers.CustomerDetails("Alice", "alice@strasse.example"),
+                              "seed", SYSTEM)
     before = sent_count()
 
     assert ask_link(client, "open", "alice@straße.example").status_code == 202  # a different mailbox
@@ -201,7 +202,8 @@ def test_signing_out_ends_the_session_at_once(client, aws_stack):
     after = as_patient(client, "GET", patient.slug, "me", session)
 
     assert (after.status_code, error_code(after)) == (401, "invalid_token")
-    assert events(patient.clinic.org_id, "customer.self_service_closed")[0].subjects["customer_id"] == patient.customer_id
+    [closed] = events(patient.clinic.org_id, "customer.self_service_closed")
+    assert closed.subjects["customer_id"] == patient.customer_id
 
 
 def test_tokens_never_reach_the_logs(client, aws_stack, log_output):
