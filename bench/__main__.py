@@ -36,6 +36,7 @@ def main() -> None:
         shredding,
         transparency,
     )
+    from bench import self_service
     from scripts.local_aws import make_dynamodb_atomic
 
     make_dynamodb_atomic()  # in-process moto as the local stack serves it: no table copies per transaction
@@ -52,6 +53,7 @@ def main() -> None:
         "audit": audit.measure,
         "cold_start": cold_start.measure,
         "transparency": transparency.measure,
+        "self_service": self_service.measure,
     }
     report = {}
     for name, measure in measures.items():

@@ -89,6 +89,11 @@ def _move_address(session: PatientSession, pending: EmailChange, new_email: str)
     return str(old_email)
 
 
+def forget(org_id: str, customer_id: str) -> None:
+    """Drop a pending change of address (the customer is erased): its new address goes with it."""
+    EmailChange(org_id, customer_id).delete()
+
+
 def _pending(session: PatientSession) -> EmailChange:
     try:
         pending = EmailChange.get(session.org_id, session.customer_id, consistent_read=True)

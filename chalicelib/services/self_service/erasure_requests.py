@@ -87,15 +87,16 @@ def refuse(principal: Principal, request_id: str, reason: str) -> dict[str, Any]
 
 
 def close_erased(org_id: str, customer_id: str, actor: str) -> None:
-    """The customer was erased: a pending request is done (called by the erasure service)."""
+    """The customer was erased: their request is done, and a refusal's reason (text about them) goes."""
+    closed = ErasureRequest(org_id, customer_id)
+    closed.seal({})
     try:
-        ErasureRequest(org_id, customer_id).update(
-            actions=[ErasureRequest.status.set(ERASED), ErasureRequest.decided_at.set(clock.now()),
-                     ErasureRequest.decided_by.set(actor)],
-            condition=ErasureRequest.status == PENDING)
+        closed.update(actions=[ErasureRequest.status.set(ERASED), ErasureRequest.decided_at.set(clock.now()),
+                               ErasureRequest.decided_by.set(actor), ErasureRequest.sealed.set(closed.sealed)],
+                      condition=ErasureRequest.customer_id.exists() & (ErasureRequest.status != ERASED))
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
-            raise  # none pending (an erasure the clinic decided on its own) is the only quiet case
+            raise  # none open (an erasure the clinic decided on its own) is the only quiet case
 
 
 def shown(request: ErasureRequest) -> dict[str, Any]:

@@ -11,9 +11,10 @@ import pytest
 from chalicelib import clock
 from chalicelib.jobs import policy_notices, reminders
 from chalicelib.jobs.runner import JobReport
+from chalicelib.models.self_service import EmailChange, ErasureRequest
 from chalicelib.services import privacy_policies
 from chalicelib.services.booking import bookings as calendar
-from chalicelib.services.self_service import erasure_requests
+from chalicelib.services.self_service import erased
 from tests.functional.booking.helpers import ALICE, at, next_weekday
 from tests.functional.identity.helpers import body, call, token_for
 from tests.functional.self_service.helpers import (
@@ -140,11 +141,26 @@ def test_one_clinics_admins_never_see_or_refuse_another_clinics_requests(client,
     assert (refused.status_code, error_code(refused)) == (404, "not_found")
 
 
-def test_an_executed_erasure_closes_the_request(client, patient):
+def test_an_executed_erasure_closes_the_request_and_drops_a_pending_change_of_address(client, patient):
     session = sign_in(client, patient)
     as_patient(client, "POST", patient.slug, "erasure-request", session)
+    as_patient(client, "POST", patient.slug, "email", session, {"email": "alice.new@example.net"})
 
-    erasure_requests.close_erased(patient.clinic.org_id, patient.customer_id, "user-1")
+    erased.customer_erased(patient.clinic.org_id, patient.customer_id, "user-1")
 
     assert body(as_patient(client, "GET", patient.slug, "me", session))["erasure_request"]["status"] == "erased"
-    erasure_requests.close_erased(patient.clinic.org_id, "someone-else", "user-1")  # none pending: quiet
+    assert EmailChange.count(patient.clinic.org_id) == 0  # the new address is gone too
+    erased.customer_erased(patient.clinic.org_id, "someone-else", "user-1")  # nothing open: quiet
+
+
+def test_erasing_after_a_refusal_drops_the_refusals_text_about_the_patient(client, patient):
+    session = sign_in(client, patient)
+    request_id = body(as_patient(client, "POST", patient.slug, "erasure-request", session))["erasure_request"]["id"]
+    owner = token_for(client, patient.clinic.accounts["owner"])
+    call(client, "POST", f"/v1/erasure-requests/{request_id}/refuse", owner, {"reason": "Records kept 6 years."})
+
+    erased.customer_erased(patient.clinic.org_id, patient.customer_id, "user-1")
+
+    [closed] = body(call(client, "GET", "/v1/erasure-requests?status=erased", owner))["erasure_requests"]
+    assert closed["id"] == request_id and "refusal_reason" not in closed
+    assert ErasureRequest.get(patient.clinic.org_id, patient.customer_id).unseal() == {}
