@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import clock
-from chalicelib.errors import InvalidToken, LinkAlreadyUsed, SessionExpired, Unauthenticated
+from chalicelib.errors import InvalidToken, LinkAlreadyUsed, SessionExpired, Unauthenticated, Unavailable
 from chalicelib.models.self_service import SelfServiceToken
 from chalicelib.services import audit
 from chalicelib.services.identity.sessions import token_hash
@@ -60,7 +60,8 @@ def exchange(org_id: str, link_token: str, origin: audit.Origin) -> tuple[str, P
                       condition=SelfServiceToken.used_at.does_not_exist())
             tx.save(session, condition=SelfServiceToken.token_hash.does_not_exist())
     except TransactWriteError as error:
-        raise LinkAlreadyUsed() from error
+        _live(link.token_hash, LINK, org_id)  # used meanwhile: 410, as for a replay
+        raise Unavailable("The link could not be opened just now; open it again.") from error  # still unused
     return token, _as_session(session, origin)
 
 
