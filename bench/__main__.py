@@ -33,10 +33,10 @@ def main() -> None:
         local_aws,
         login,
         notices,
+        self_service,
         shredding,
         transparency,
     )
-    from bench import self_service
     from scripts.local_aws import make_dynamodb_atomic
 
     make_dynamodb_atomic()  # in-process moto as the local stack serves it: no table copies per transaction

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
+from chalicelib.crypto.shred_keys import customer_subject
 from chalicelib.models.base import SealedModel, table_meta
 
 
@@ -45,10 +46,15 @@ class EmailChange(SealedModel):
     def row_key(self) -> str:
         return f"{self.org_id}/{self.customer_id}"
 
+    def shred_subject(self) -> str:
+        """The customer's key: the new address is theirs, and goes with them from every backup (ADR 0010)."""
+        return customer_subject(self.customer_id)
+
 
 class ErasureRequest(SealedModel):
     """A patient's request to be erased: one row per customer, "pending" until the clinic erases
-    ("erased") or refuses ("refused", with a sealed reason the patient is told)."""
+    ("erased") or refuses ("refused", with a sealed reason the patient is told). Sealed under the org's
+    key: the clinic still lists the request after the erasure, which drops the reason."""
 
     TABLE = "erasure_requests"
     SEALED_FIELDS = frozenset({"refusal_reason"})
