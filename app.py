@@ -7,12 +7,14 @@ from chalicelib.api.admin import admin
 from chalicelib.api.auth import auth
 from chalicelib.api.bookings import bookings
 from chalicelib.api.catalog import catalog
+from chalicelib.api.erasure_requests import erasure_requests
 from chalicelib.api.mfa import mfa
 from chalicelib.api.org_transparency import org_transparency
 from chalicelib.api.pages import pages
 from chalicelib.api.patient_transparency import patient_transparency
 from chalicelib.api.public import public
 from chalicelib.api.schedules import schedules
+from chalicelib.api.self_service import self_service
 from chalicelib.api.support import support
 from chalicelib.api.system import system
 
@@ -33,6 +35,8 @@ app.register_blueprint(schedules)
 app.register_blueprint(support)
 app.register_blueprint(org_transparency)
 app.register_blueprint(patient_transparency)
+app.register_blueprint(self_service)
+app.register_blueprint(erasure_requests)
 http.not_found_routes(app)
 http.add_preflight_routes(app)
 http.answer_outages_with_503(app)

@@ -34,6 +34,7 @@ def main() -> None:
         local_aws,
         login,
         notices,
+        self_service,
         shredding,
         transparency,
     )
@@ -54,6 +55,7 @@ def main() -> None:
         "cold_start": cold_start.measure,
         "transparency": transparency.measure,
         "erasure": erasure.measure,
+        "self_service": self_service.measure,
     }
     report = {}
     for name, measure in measures.items():

@@ -165,6 +165,16 @@ class StepUpRequired(DomainError):
     message = "Log in with your second factor to do this."
 
 
+class LinkAlreadyUsed(DomainError):
+    """A single-use link presented a second time."""
+
+    message = "This link was already used; ask for a new one."
+
+
+class EmailInUse(Conflict):
+    message = "This address belongs to another record at this clinic; nothing was changed. Contact the clinic."
+
+
 class InternalError(DomainError):
     message = "An internal error occurred."
 
@@ -207,6 +217,8 @@ ERROR_TABLE: dict[type[DomainError], tuple[int, str]] = {
     Unavailable: (503, "service_unavailable"),
     StorageUnavailable: (503, "storage_unavailable"),
     SecondFactorUnavailable: (503, "second_factor_unavailable"),
+    LinkAlreadyUsed: (410, "link_already_used"),
+    EmailInUse: (409, "email_in_use"),
 }
 
 

@@ -48,6 +48,12 @@ def my_bookings_page() -> Response:
     return _html("my.html", None, cache=False)
 
 
+@pages.route("/my/data/{slug}", methods=["GET"])
+def my_data_page(slug: str) -> Response:
+    """Patients' self-service: the page holds the link's token in its fragment, so it is never cached."""
+    return _html("my-data.html", None, cache=False)
+
+
 @pages.route("/static/{name}", methods=["GET"])
 def asset(name: str) -> Response:
     if name not in ASSETS:

@@ -17,6 +17,7 @@ from chalicelib.models.organization import Organization
 from chalicelib.models.privacy_policy import PolicyVersion
 from chalicelib.models.user import User
 from chalicelib.services import customers, notify
+from chalicelib.services.notice_claims import policy_notice_key
 from chalicelib.services.privacy_policies import scheduled_versions
 
 CLAIM_KEPT_FOR = timedelta(days=400)  # longer than any notice period
@@ -34,7 +35,7 @@ def run_policy_notices(report: JobReport) -> None:
 def _notify_everyone(report: JobReport, org: Organization, version: PolicyVersion, now: datetime) -> int:
     sent = 0
     for recipient, address_of in _recipients(org.org_id, now):
-        key = f"policy-notice/{org.org_id}/{int(version.version)}/{recipient}"
+        key = policy_notice_key(org.org_id, int(version.version), recipient)
         if not once.claim(key, CLAIM_KEPT_FOR):
             continue
         try:

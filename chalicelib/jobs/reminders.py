@@ -12,6 +12,7 @@ from chalicelib.models.booking import Booking
 from chalicelib.models.organization import Organization
 from chalicelib.services.booking.bookings import CONFIRMED, send_update
 from chalicelib.services.identity.policy import policy_of
+from chalicelib.services.notice_claims import reminder_key
 
 
 def run_reminders(report: JobReport) -> None:
@@ -24,7 +25,7 @@ def run_reminders(report: JobReport) -> None:
             offset = _offset_due(booking, offsets, now)
             if booking.status != CONFIRMED or offset is None:
                 continue
-            key = f"reminder/{org.org_id}/{booking.booking_id}/{booking.sequence}/{offset}"
+            key = reminder_key(org.org_id, booking.booking_id, int(booking.sequence), offset)
             if not once.claim(key, timedelta(days=30)):
                 continue
             if send_update("reminder", booking):

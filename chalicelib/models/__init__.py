@@ -14,6 +14,7 @@ from chalicelib.models.login_attempt import LoginAttempt
 from chalicelib.models.mfa import DuoIntegration, MfaChallenge, MfaFactor
 from chalicelib.models.organization import Organization, OrgSlug
 from chalicelib.models.privacy_policy import PolicyVersion
+from chalicelib.models.self_service import EmailChange, ErasureRequest, SelfServiceToken
 from chalicelib.models.session import Session
 from chalicelib.models.shred_key import ShredKey
 from chalicelib.models.support import SupportGrant, SupportSession
@@ -23,6 +24,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     Organization, OrgSlug, User, Session, LoginAttempt, Counter, MfaFactor, MfaChallenge, Customer, AuditEvent,
     AuditOutboxEntry, Service, StaffMember, Booking, SlotLock, AccessGrant, IdempotencyRecord,
     SupportGrant, SupportSession, PolicyVersion, DuoIntegration, ErasureRecord, ShredKey,
+    SelfServiceToken, EmailChange, ErasureRequest,
 )
 # Tables the backups leave out: a restore replays the erasure ledger, so it must not roll back with the data.
 # Nor do they copy the shred keys: a restore must not bring back a destroyed key (the backup job writes
@@ -32,5 +34,5 @@ UNBACKED_MODELS: tuple[type[Model], ...] = (ErasureRecord, ShredKey)
 TTL_ATTRIBUTE = "ttl"
 TTL_MODELS: tuple[type[Model], ...] = (
     Session, LoginAttempt, Counter, MfaChallenge, SlotLock, AccessGrant, IdempotencyRecord,
-    SupportSession,
+    SupportSession, SelfServiceToken, EmailChange,
 )

@@ -34,6 +34,10 @@ ACTIONS = {
     "booking.rescheduled": ("change", "An appointment was moved"),
     "booking.cancelled": ("change", "An appointment was cancelled"),
     REPORT_ACTION: ("report", "This access report was produced"),
+    "customer.exported": ("read", "You downloaded your data"),
+    "customer.email_changed": ("change", "Your e-mail address was changed"),
+    "customer.erasure_requested": ("change", "You asked for your data to be erased"),
+    "customer.erasure_refused": ("change", "The clinic refused to erase your data"),
 }
 ROLE_WORDS = {"owner": "clinic owner", "admin": "clinic administrator", "staff": "clinician",
               "frontdesk": "front desk", "auditor": "auditor"}
@@ -86,9 +90,15 @@ def report_for_staff(principal: Principal, customer_id: str) -> dict[str, Any]:
 
 def _report(org_id: str, customer_id: str, requested_by: str, origin: audit.Origin) -> dict[str, Any]:
     audit.record(org_id, requested_by, REPORT_ACTION, origin=origin, subjects={"customer_id": customer_id})
+    return {"customer_id": customer_id, "years": REPORT_YEARS,
+            "entries": activity(org_id, audit_events_of_customer(org_id, customer_id))}
+
+
+def activity(org_id: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The report's entries for these events of one customer (the caller audits its own read)."""
     reader = Reader(settings_of(Organization.get(org_id)).access_report_names_staff)
-    entries = [_entry(org_id, event, reader) for event in audit_events_of_customer(org_id, customer_id)]
-    return {"customer_id": customer_id, "years": REPORT_YEARS, "entries": [e for e in entries if e]}
+    entries = [_entry(org_id, event, reader) for event in events]
+    return [e for e in entries if e]
 
 
 def _entry(org_id: str, event: dict[str, Any], reader: Reader) -> dict[str, Any] | None:

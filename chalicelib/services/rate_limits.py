@@ -24,6 +24,12 @@ LINK_REQUESTS_PER_EMAIL = Limit("link-request-email", max_hits=3, window_seconds
 # Pending holds (public bookings waiting for the mailbox's proof): a few addresses cannot fill a calendar.
 HOLDS_PER_EMAIL = Limit("hold-email", max_hits=3, window_seconds=3600)
 HOLDS_PER_ORG = Limit("hold-org", max_hits=200, window_seconds=3600)
+# Patients' self-service links: per source address, per address asked for (its blind index), per org.
+SELF_SERVICE_LINKS_PER_IP = Limit("self-service-link-ip", max_hits=5, window_seconds=900)
+SELF_SERVICE_LINKS_PER_EMAIL = Limit("self-service-link-email", max_hits=3, window_seconds=3600)
+SELF_SERVICE_LINKS_PER_ORG = Limit("self-service-link-org", max_hits=100, window_seconds=3600)
+# Codes sent to a new address a patient wants to use, per customer.
+EMAIL_CHANGE_CODES_PER_CUSTOMER = Limit("email-change-customer", max_hits=3, window_seconds=3600)
 
 
 def login_failures_per_ip() -> Limit:

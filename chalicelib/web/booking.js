@@ -1,6 +1,7 @@
 "use strict";
-// The hosted booking pages: book (/book/{slug}), manage one booking (/manage/{id}#token) and list
-// one's bookings (/my/bookings#token). The token stays in the fragment and goes only in a header.
+// The hosted booking pages: book (/book/{slug}), manage one booking (/manage/{id}#token), list
+// one's bookings (/my/bookings#token) and one's own data (/my/data/{slug}#token). The token stays in
+// the fragment and goes only in a header or a POST body.
 // Texts come translated with the page (#messages); `_("...")` marks them for the catalogues.
 (() => {
   const page = document.body.dataset.page;
@@ -31,6 +32,8 @@
       notes: _("Please shorten your note to 2,000 characters."),
       reason: _("Please shorten the reason to 500 characters."),
       email: _("Please enter an e-mail address like name@example.com."),
+      name: _("Please enter your name."),
+      phone: _("Please enter a phone number with the country code, like +1 415 555 0123."),
     };
     const byCode = {
       slot_unavailable: _("Someone has just taken that time. Please choose another one."),
@@ -43,6 +46,10 @@
       hold_expired: _("The time was held for you but not confirmed in time, so it is free again. Please choose a time again."),
       already_confirmed: _("This booking is already confirmed; the e-mail we sent has its link."),
       unauthenticated: _("This link does not work any more. Open the latest e-mail from the clinic."),
+      invalid_token: _("This link does not work any more. Ask for a new one below."),
+      link_already_used: _("This link was already used. Ask for a new one below."),
+      session_expired: _("For your safety this page closed after 15 minutes. Ask for a new link below."),
+      email_in_use: _("This address belongs to another record at this clinic, so nothing was changed. Please contact the clinic."),
       network: _("We could not reach the booking system. Check your connection and try again."),
     };
     if (error.code === "validation_failed" && error.field === "code") return byCode.verification_failed;
@@ -549,7 +556,172 @@
     }
   }
 
+  // --- one's own data: the link is exchanged once for a 15-minute session ---------------------------
+
+  async function dataPage() {
+    const slug = lastSegment();
+    const root = `/v1/public/orgs/${encodeURIComponent(slug)}/self-service`;
+    const stored = `self-service/${slug}`;
+    let session = sessionStorage.getItem(stored);
+    const headers = () => ({ "X-Self-Service-Session": session });
+    const askAgain = (text) => {
+      sessionStorage.removeItem(stored);
+      $("data").hidden = true;
+      $("ask-form").hidden = false;
+      say(text);
+    };
+    $("ask-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearErrors(["ask-email", "ask"]);
+      if (!$("ask-email").value.trim() || !$("ask-email").checkValidity()) {
+        return showProblems([["ask-email", _("Please enter an e-mail address like name@example.com.")]], "ask");
+      }
+      $("ask").disabled = true;
+      try {
+        await api("POST", `${root}/link`, { email: $("ask-email").value.trim() });
+        say(_("If the clinic knows this address, a link is on its way to it. Open it on this device."));
+      } catch (error) {
+        showProblems([[error.field === "email" ? "ask-email" : "ask", explain(error)]], "ask");
+      } finally { $("ask").disabled = false; }
+    });
+    if (token) {
+      history.replaceState(null, "", location.pathname + location.search); // the token leaves the address bar and history
+      try {
+        ({ session: { token: session } } = await api("POST", `${root}/session`, { token }));
+        sessionStorage.setItem(stored, session);
+      } catch (error) {
+        if (!session) return askAgain(explain(error));
+      }
+    }
+    if (!session) return askAgain("");
+    const show = (details) => {
+      $("shown-name").textContent = details.name;
+      $("shown-email").textContent = details.email;
+      $("shown-phone").textContent = details.phone || _("none");
+      $("name").value = details.name;
+      $("phone").value = details.phone || "";
+      $("notes-held").hidden = !details.clinical_notes_held;
+    };
+    const showErasure = (request) => {
+      const words = { pending: _("You asked for erasure; the clinic has not decided yet."),
+        refused: _("The clinic refused to erase your data: %(reason)s", { reason: (request && request.refusal_reason) || "" }),
+        erased: _("Your data was erased.") };
+      $("erasure-state").textContent = request ? words[request.status] : "";
+      $("erasure-state").hidden = !request;
+      $("erase").hidden = Boolean(request && request.status === "pending");
+    };
+    const failed = (error, where) => {
+      if (["session_expired", "invalid_token", "unauthenticated"].includes(error.code)) return askAgain(explain(error));
+      return showProblems([[where(error), explain(error)]], where({}));
+    };
+    let me;
+    try {
+      me = await api("GET", `${root}/me`, undefined, headers());
+    } catch (error) {
+      return askAgain(explain(error));
+    }
+    show(me.details);
+    showErasure(me.erasure_request);
+    $("session-ends").textContent = _("For your safety this page closes at %(time)s.", { time: clockTime(me.session.expires_at) });
+    $("data").hidden = false;
+    $("title").focus();
+
+    $("correct-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearErrors(["name", "phone", "correct"]);
+      const phone = $("phone").value.replace(/[\s().-]/g, "");
+      const problems = [];
+      if (!$("name").value.trim()) problems.push(["name", _("Please enter your name.")]);
+      if (phone && !/^\+[1-9][0-9]{7,14}$/.test(phone)) problems.push(["phone", _("Please enter a phone number with the country code, like +1 415 555 0123.")]);
+      if (problems.length) return showProblems(problems, "correct");
+      $("correct").disabled = true;
+      try {
+        show((await api("PATCH", `${root}/me`, { name: $("name").value.trim(), phone: phone || null }, headers())).details);
+        say(_("Saved."));
+      } catch (error) {
+        failed(error, (e) => (["name", "phone"].includes(e.field) ? e.field : "correct"));
+      } finally { $("correct").disabled = false; }
+    });
+
+    $("email-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearErrors(["new-email", "email"]);
+      if (!$("new-email").value.trim() || !$("new-email").checkValidity()) {
+        return showProblems([["new-email", _("Please enter an e-mail address like name@example.com.")]], "email");
+      }
+      $("email").disabled = true;
+      try {
+        await api("POST", `${root}/email`, { email: $("new-email").value.trim() }, headers());
+        $("code-form").hidden = false;
+        $("code").focus();
+        say(_("We sent a code to the new address. Enter it below; your address changes only then."));
+      } catch (error) {
+        failed(error, (e) => (e.field === "email" ? "new-email" : "email"));
+      } finally { $("email").disabled = false; }
+    });
+
+    $("code-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearErrors(["code", "confirm-code"]);
+      if (!/^[0-9]{6}$/.test($("code").value.trim())) {
+        return showProblems([["code", _("Please enter the 6-digit code from the e-mail.")]], "confirm-code");
+      }
+      $("confirm-code").disabled = true;
+      try {
+        show((await api("POST", `${root}/email/confirm`, { code: $("code").value.trim() }, headers())).details);
+        $("code-form").hidden = true;
+        $("new-email").value = $("code").value = "";
+        say(_("Your e-mail address is changed. We told your old address too."));
+      } catch (error) {
+        failed(error, (e) => (e.code === "verification_failed" || e.field === "code" ? "code" : "confirm-code"));
+      } finally { $("confirm-code").disabled = false; }
+    });
+
+    $("download").addEventListener("click", async () => {
+      showError("download", "");
+      try {
+        const data = await api("GET", `${root}/export`, undefined, headers());
+        const link = document.createElement("a");
+        link.href = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
+        link.download = "my-data.json";
+        document.body.append(link);
+        link.click();
+        link.remove();
+        setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+      } catch (error) {
+        failed(error, () => "download");
+      }
+    });
+
+    $("erase").addEventListener("click", () => {
+      $("erase-confirm").hidden = false;
+      $("erase").hidden = true;
+      $("erase-yes").focus();
+    });
+    $("erase-no").addEventListener("click", () => {
+      $("erase-confirm").hidden = true;
+      $("erase").hidden = false;
+      $("erase").focus();
+    });
+    $("erase-yes").addEventListener("click", async () => {
+      showError("erase-yes", "");
+      $("erase-yes").disabled = true;
+      try {
+        showErasure((await api("POST", `${root}/erasure-request`, undefined, headers())).erasure_request);
+        $("erase-confirm").hidden = true;
+        say(_("Your request is with the clinic. We e-mailed you a confirmation."));
+      } catch (error) {
+        failed(error, () => "erase-yes");
+      } finally { $("erase-yes").disabled = false; }
+    });
+
+    $("sign-out").addEventListener("click", async () => {
+      await api("DELETE", `${root}/session`, undefined, headers()).catch(() => null);
+      askAgain(_("You are signed out."));
+    });
+  }
+
   languagePicker();
-  const pages = { book: bookPage, manage: managePage, mine: myBookingsPage };
+  const pages = { book: bookPage, manage: managePage, mine: myBookingsPage, data: dataPage };
   pages[page]().catch((error) => say(explain(error)));
 })();

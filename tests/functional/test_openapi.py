@@ -58,6 +58,9 @@ PUBLIC_OPERATIONS = {("/v1/health", "get"), ("/v1/openapi.json", "get"), ("/v1/a
 PUBLIC_OPERATIONS |= {("/v1/public/orgs/{slug}/privacy-policy", "get"), ("/v1/public/my-access-report", "get"),
                       ("/privacy/{slug}", "get")}  # transparency (issue 15)
 PUBLIC_OPERATIONS |= {("/v1/public/bookings/{booking_id}/calendar.ics", "get")}
+PUBLIC_OPERATIONS |= {(f"/v1/public/orgs/{{slug}}/self-service/{path}", method) for path, method in (  # issue 14
+    ("link", "post"), ("session", "post"), ("session", "delete"), ("me", "get"), ("me", "patch"), ("email", "post"),
+    ("email/confirm", "post"), ("export", "get"), ("erasure-request", "post"))} | {("/my/data/{slug}", "get")}
 
 
 def operations(document: dict):

@@ -33,7 +33,7 @@ class Permission(StrEnum):
     SUPPORT_MANAGE = "support.manage"  # approve, refuse, revoke, review them
     PRIVACY_POLICY_MANAGE = "privacy_policy.manage"
     CUSTOMER_NOTES = "customers.notes"  # a customer's clinical notes: read and write
-    CUSTOMERS_ERASE = "customers.erase"  # erase a customer everywhere (with a fresh second factor)
+    CUSTOMERS_ERASE = "customers.erase"  # erase a customer (fresh second factor); decide patients' erasure requests
 
 
 _EVERYONE = frozenset(Role)

@@ -81,6 +81,11 @@ STAFF_ROUTES += [
     ("POST", "/v1/org/support-grants/{grant_id}/revoke", Permission.SUPPORT_MANAGE, None),
     ("POST", "/v1/org/support-grants/{grant_id}/review", Permission.SUPPORT_MANAGE, None),
 ]
+# Patients' erasure requests (issue 14): listed and refused by customers.erase.
+STAFF_ROUTES += [
+    ("GET", "/v1/erasure-requests", Permission.CUSTOMERS_ERASE, None),
+    ("POST", "/v1/erasure-requests/{request_id}/refuse", Permission.CUSTOMERS_ERASE, {"reason": "Kept by law."}),
+]
 # Vendor support routes: no clinic role opens them. The vendor's own people ask and open sessions;
 # the read-only routes answer only to the support token of a live grant.
 SUPPORT_ASK = {"org": "acme", "reason": "Ticket 1: calendar looks wrong", "hours": 1}
