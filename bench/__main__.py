@@ -30,6 +30,7 @@ def main() -> None:
         booking,
         cold_start,
         envelope,
+        exports,
         local_aws,
         login,
         notices,
@@ -52,6 +53,7 @@ def main() -> None:
         "audit": audit.measure,
         "cold_start": cold_start.measure,
         "transparency": transparency.measure,
+        "org_export": exports.measure,
     }
     report = {}
     for name, measure in measures.items():

@@ -1,4 +1,4 @@
-"""The owner's export of all of the org's data (services/exports, ADR 0013)."""
+"""The owner's export of all of the org's data: asked for here, made by the `org_exports` job (ADR 0013)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ exports = Blueprint(__name__)
 def start_export() -> Response:
     request = exports.current_request
     principal, body = principal_of(request), json_body(request)
-    return Response(body={"export": org_export.start_export(principal, body.get("code"))}, status_code=201)
+    return Response(body={"export": org_export.request_export(principal, body.get("code"))}, status_code=202)
 
 
 @exports.route("/v1/org/exports/{export_id}", methods=["GET"])

@@ -1,6 +1,6 @@
 """Encrypting the export with age (age-encryption.org/v1: X25519, ChaCha20-Poly1305, the whole file
-authenticated) to a key pair made for this one export: the public half encrypts, the secret half is
-the owner's decryption key, returned once and never stored (ADR 0013).
+authenticated) to a key pair made for this one export: the public half encrypts (in the export job), the
+secret half is the owner's decryption key, returned once by the request and never stored (ADR 0013).
 
 Not an age passphrase (scrypt): pyrage sizes scrypt to about a second of this machine's CPU, which
 chose 2^19 here (512 MiB of memory and 4 s), too much for a 1 GiB Lambda, and its cost cannot be set.
@@ -19,10 +19,14 @@ def new_key() -> str:
     return str(pyrage.x25519.Identity.generate())
 
 
-def seal(data: bytes, key: str) -> bytes:
-    """`data` as an age file that only `key` opens."""
-    recipient = pyrage.x25519.Identity.from_str(key).to_public()
-    return bytes(pyrage.encrypt(data, [recipient]))
+def recipient_of(key: str) -> str:
+    """The public half (`age1...`): what the export job encrypts to; it opens nothing."""
+    return str(pyrage.x25519.Identity.from_str(key).to_public())
+
+
+def seal(data: bytes, recipient: str) -> bytes:
+    """`data` as an age file that only the secret key of `recipient` opens."""
+    return bytes(pyrage.encrypt(data, [pyrage.x25519.Recipient.from_str(recipient)]))
 
 
 def open_sealed(sealed: bytes, key: str) -> bytes:

@@ -1,9 +1,12 @@
 """A clinic takes its data with it: the owner, with a fresh second factor, exports all of the org's data.
 
-The archive is made in the request (bench: 10,000 bookings well inside API Gateway's 29 s, ADR 0013),
-encrypted to a key made for it whose secret half is returned once (never stored, logged or e-mailed),
-stored for a day at most, and fetched through 15-minute links. Audited (`org.exported`, ids and
-counts), rate-limited (one export per org per hour), and every owner is told by e-mail.
+The request makes a key pair for the export and answers at once with its secret half (shown this once;
+never stored, logged or e-mailed) and the export's id; the `org_exports` job, every minute, builds the
+archive and encrypts it to the public half. A 10,000-booking org takes longer than API Gateway's 29 s
+allows a request (bench `exports`, ADR 0013), so the owner polls the export until it is ready and then
+gets 15-minute download links for an hour; the bucket deletes it within a day. Audited
+(`org.export_requested`, `org.exported` with ids and counts), one export per org per clock hour, and
+every owner is e-mailed when one is made.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from chalicelib.errors import InvalidCredentials, NotFound, StepUpRequired
 from chalicelib.models.user import User
 from chalicelib.services import audit, notify, rate_limits
 from chalicelib.services.exports import archive, bundle, storage
+from chalicelib.services.exports.storage import FAILED, QUEUED, READY, RUNNING, ExportRecord
 from chalicelib.services.identity import reauth, users
 from chalicelib.services.identity.mfa import totp
 from chalicelib.services.identity.roles import Permission, Role, require
@@ -26,54 +30,81 @@ from chalicelib.services.identity.sessions import Principal
 from chalicelib.services.organizations import org_by_id
 
 EXPORTS_PER_ORG = rate_limits.Limit("org-export", max_hits=1, window_seconds=3600)
-DOWNLOADABLE_FOR = timedelta(hours=1)  # new links are given this long; the bucket deletes the file within a day
+DOWNLOADABLE_FOR = timedelta(hours=1)  # links are given this long after it is ready; the bucket deletes it in a day
 _EXPORT_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
-def start_export(principal: Principal, code: str | None) -> dict[str, Any]:
-    """Export everything of the caller's org; the answer holds the decryption key, this once."""
+def request_export(principal: Principal, code: str | None) -> dict[str, Any]:
+    """Queue an export of everything of the caller's org; the answer holds its decryption key, this once."""
     require(principal.role, Permission.ORG_EXPORT)
     user = users.find_user(principal.org_id, principal.user_id)
     _require_fresh_second_factor(principal, user, code)
     rate_limits.take(EXPORTS_PER_ORG, principal.org_id)
-    try:
-        stored, key = _make(principal)
-    except Exception:
-        rate_limits.give_back(EXPORTS_PER_ORG, principal.org_id)  # a failed export does not use up the hour
-        raise
-    audit.record(principal.org_id, principal.user_id, "org.exported", origin=principal.origin,
-                 subjects={"export_id": stored.export_id, **_counted(stored.counts)})
-    _tell_owners(principal, stored)
-    return {**describe(principal.org_id, stored), "decryption_key": key}
+    key = archive.new_key()
+    record = ExportRecord(uuid.uuid4().hex, principal.org_id, QUEUED, clock.isoformat(clock.now()),
+                          principal.user_id, archive.recipient_of(key), principal.origin.source_ip,
+                          principal.origin.user_agent)
+    storage.save(record)
+    audit.record(principal.org_id, principal.user_id, "org.export_requested", origin=principal.origin,
+                 subjects={"export_id": record.export_id})
+    return {**describe(record), "decryption_key": key}
 
 
 def export_status(principal: Principal, export_id: str) -> dict[str, Any]:
-    """An export of the caller's org with a new 15-minute download link, while it is downloadable."""
+    """An export of the caller's org; once ready, with a new 15-minute download link (for an hour)."""
     require(principal.role, Permission.ORG_EXPORT)
     if principal.assurance < 2:
         raise StepUpRequired()
-    stored = storage.find(principal.org_id, export_id) if _EXPORT_ID.match(export_id) else None
-    if stored is None:
+    record = storage.find(principal.org_id, export_id) if _EXPORT_ID.match(export_id) else None
+    if record is None:
         raise NotFound("No such export.")
-    if clock.now() >= available_until(stored):
-        storage.delete(principal.org_id, export_id)
+    if record.status == READY and clock.now() >= available_until(record):
+        storage.delete(record)
         raise NotFound("This export is no longer available; make a new one.")
-    audit.record(principal.org_id, principal.user_id, "org.export_link_issued", origin=principal.origin,
-                 subjects={"export_id": export_id})
-    return describe(principal.org_id, stored)
+    if record.status == READY:
+        audit.record(principal.org_id, principal.user_id, "org.export_link_issued", origin=principal.origin,
+                     subjects={"export_id": export_id})
+    return describe(record)
 
 
-def describe(org_id: str, stored: storage.StoredExport) -> dict[str, Any]:
-    url, expires = storage.download_link(org_id, stored)
-    return {"id": stored.export_id, "created_at": clock.isoformat(stored.created_at),
-            "available_until": clock.isoformat(available_until(stored)),
-            "file_name": storage.file_name(stored), "format": "age-encrypted zip",
-            "size_bytes": stored.size_bytes, "sha256": stored.sha256, "counts": stored.counts,
-            "download": {"url": url, "expires_at": clock.isoformat(expires)}}
+def produce(record: ExportRecord) -> ExportRecord:
+    """Build, encrypt and store one queued export; audited and announced to the owners. A failure marks
+    it failed (and is audited) before it propagates."""
+    running = record.moved(status=RUNNING, started_at=clock.isoformat(clock.now()))
+    storage.save(running)
+    origin = audit.Origin(record.source_ip, record.user_agent)
+    try:
+        made = bundle.build(org_by_id(record.org_id), bundle.ExportHeader(
+            record.export_id, record.org_id, record.created_at, record.created_by))
+        sealed = archive.seal(made.data, record.recipient)
+        storage.put_archive(record, sealed)
+    except Exception:
+        storage.save(running.moved(status=FAILED, finished_at=clock.isoformat(clock.now())))
+        audit.record(record.org_id, record.created_by, "org.exported", outcome="failure", origin=origin,
+                     subjects={"export_id": record.export_id})
+        raise
+    ready = running.moved(status=READY, finished_at=clock.isoformat(clock.now()), size_bytes=len(sealed),
+                          sha256=hashlib.sha256(sealed).hexdigest(), counts=made.counts)
+    storage.save(ready)
+    audit.record(record.org_id, record.created_by, "org.exported", origin=origin,
+                 subjects={"export_id": record.export_id, **_counted(made.counts)})
+    _tell_owners(ready)
+    return ready
 
 
-def available_until(stored: storage.StoredExport) -> datetime:
-    return stored.created_at + DOWNLOADABLE_FOR
+def describe(record: ExportRecord) -> dict[str, Any]:
+    shown: dict[str, Any] = {"id": record.export_id, "status": record.status, "created_at": record.created_at,
+                             "format": "age-encrypted zip"}
+    if record.status == READY:
+        url, expires = storage.download_link(record)
+        shown.update(finished_at=record.finished_at, available_until=clock.isoformat(available_until(record)),
+                     file_name=storage.file_name(record), size_bytes=record.size_bytes, sha256=record.sha256,
+                     counts=record.counts, download={"url": url, "expires_at": clock.isoformat(expires)})
+    return shown
+
+
+def available_until(record: ExportRecord) -> datetime:
+    return clock.parse_instant(record.finished_at or record.created_at, "finished_at") + DOWNLOADABLE_FOR
 
 
 def _require_fresh_second_factor(principal: Principal, user: User, code: str | None) -> None:
@@ -93,37 +124,25 @@ def _code_ok(user: User, code: str) -> bool:
     return True
 
 
-def _make(principal: Principal) -> tuple[storage.StoredExport, str]:
-    org = org_by_id(principal.org_id)
-    now = clock.now()
-    header = bundle.ExportHeader(uuid.uuid4().hex, org.org_id, clock.isoformat(now), principal.user_id)
-    made = bundle.build(org, header)
-    key = archive.new_key()
-    sealed = archive.seal(made.data, key)
-    stored = storage.StoredExport(header.export_id, now.replace(microsecond=0), principal.user_id, len(sealed),
-                                  hashlib.sha256(sealed).hexdigest(), made.counts)
-    storage.put(org.org_id, stored, sealed)
-    return stored, key
-
-
 def _counted(counts: dict[str, int]) -> dict[str, str]:
     """{"customers.json": 12} -> {"customers_count": "12"}: the audit subjects of an export are ids and counts."""
     return {name.removesuffix(".json").replace("-", "_") + "_count": str(count)
             for name, count in counts.items() if name.endswith(".json")}
 
 
-def _tell_owners(principal: Principal, stored: storage.StoredExport) -> None:
+def _tell_owners(record: ExportRecord) -> None:
     """Every active owner hears of the export: when, by whom, from where; never the link or the key."""
-    org = org_by_id(principal.org_id)
-    maker = users.find_user(principal.org_id, principal.user_id).unseal()["name"]
+    org = org_by_id(record.org_id)
+    maker = users.find_user(record.org_id, record.created_by).unseal()["name"]
     text = "\n".join([
-        f"An export of all of {org.name}'s data in SafeSlot was made on {clock.isoformat(stored.created_at)} (UTC)",
-        f"by {maker}, from the network address {principal.origin.source_ip or 'unknown'}.", "",
-        f"It can be downloaded until {clock.isoformat(available_until(stored))} by its owners, and "
-        "the file is deleted within a day.", "",
+        f"An export of all of {org.name}'s data in SafeSlot was asked for on {record.created_at} (UTC)",
+        f"by {maker}, from the network address {record.source_ip or 'unknown'}, and made on {record.finished_at}.",
+        "",
+        f"It can be downloaded until {clock.isoformat(available_until(record))} by the organization's owners, "
+        "and the file is deleted within a day.", "",
         "If you did not expect this, sign in, end the sessions of your account and change your password, "
-        "and review the audit trail (event org.exported).",
+        "and review the audit trail (events org.export_requested and org.exported).",
     ])
-    for owner in User.query(principal.org_id, filter_condition=User.role == Role.OWNER.value):
+    for owner in User.query(record.org_id, filter_condition=User.role == Role.OWNER.value):
         if not owner.disabled:
             notify.send_email(owner.unseal()["email"], f"An export of {org.name}'s data was made", text)

@@ -87,6 +87,26 @@ def start_export(client: Client, owner: Owner, code: str | None):
     return post_json(client, "/v1/org/exports", {"code": code} if code else {}, owner.token)
 
 
+def run_export_job() -> dict[str, Any]:
+    """The scheduled `org_exports` job, run now."""
+    from chalicelib.jobs.org_exports import run_org_exports
+    from chalicelib.jobs.runner import run_job
+
+    return run_job("org_exports", run_org_exports, audited=False).as_dict()
+
+
+def made_export(client: Client, owner: Owner, fake_clock: Any) -> dict[str, Any]:
+    """Ask for an export, let the job make it, and read it back: the ready export with its key."""
+    asked = start_export(client, owner, owner.code(fake_clock))
+    assert asked.status_code == 202, asked.body
+    queued = body(asked)["export"]
+    assert queued["status"] == "queued"
+    assert run_export_job()["ok"]
+    ready = body(call(client, "GET", f"/v1/org/exports/{queued['id']}", owner.token))["export"]
+    assert ready["status"] == "ready", ready
+    return {**ready, "decryption_key": queued["decryption_key"]}
+
+
 def download(url: str) -> bytes:
     """What the presigned link gives (moto answers it in-process)."""
     answer = requests.get(url, timeout=10)

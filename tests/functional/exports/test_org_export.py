@@ -21,6 +21,8 @@ from tests.functional.exports.helpers import (
     HOSTILE_NAME,
     download,
     filled_clinic,
+    made_export,
+    run_export_job,
     json_file,
     opened_with_age,
     owner_with_second_factor,
@@ -44,9 +46,7 @@ def owner(client, two_clinics, fake_clock):
 @pytest.fixture
 def exported(client, owner, fake_clock, tmp_path):
     """Clinic A's export, made, downloaded through its link and opened with the age CLI."""
-    made = start_export(client, owner, owner.code(fake_clock))
-    assert made.status_code == 201, made.body
-    answer = body(made)["export"]
+    answer = made_export(client, owner, fake_clock)
     files = opened_with_age(download(answer["download"]["url"]), answer["decryption_key"], tmp_path)
     return answer, files
 
@@ -80,6 +80,7 @@ def test_an_export_opens_with_age_and_holds_every_customer_and_booking_of_the_or
             bravo.clinic.org_id}:
         assert secret.encode() not in everything, secret
     assert answer["counts"]["bookings.json"] == len(alpha.booking_ids)
+    assert "decryption_key" not in json.dumps(files["manifest.json"].decode())
 
 
 def test_every_file_and_every_field_is_documented_in_the_readme(exported):
@@ -199,10 +200,10 @@ def test_one_export_per_org_per_hour(client, owner, fake_clock):
     first = start_export(client, owner, owner.code(fake_clock))
     second = start_export(client, owner, owner.code(fake_clock))
 
-    assert first.status_code == 201
+    assert first.status_code == 202
     assert (second.status_code, body(second)["error"]["code"]) == (429, "too_many_attempts")
     assert int(second.headers["Retry-After"]) > 0
-    assert len(exported_objects()) == 1
+    assert len(exported_objects()) == 1  # the first one's record; nothing of the second
 
 
 # --- the passphrase and the link ------------------------------------------------------------------------
@@ -210,18 +211,18 @@ def test_one_export_per_org_per_hour(client, owner, fake_clock):
 def test_the_decryption_key_is_fresh_each_time_and_in_no_log_line_or_stored_object(
         client, owner, fake_clock, log_output, caplog, tmp_path):
     caplog.set_level(logging.DEBUG)
-    made = body(start_export(client, owner, owner.code(fake_clock)))["export"]
+    made = made_export(client, owner, fake_clock)
     key = made["decryption_key"]
     secret_part = key.removeprefix("AGE-SECRET-KEY-1")
 
     assert key.startswith("AGE-SECRET-KEY-1") and len(secret_part) * 5 >= 256
     for text in (log_output.getvalue(), caplog.text):
         assert secret_part not in text.upper()
-    stored = boto3.client("s3").get_object(Bucket=settings().export_bucket, Key=exported_objects()[0])
-    assert secret_part.encode() not in stored["Body"].read().upper()
-    assert secret_part not in json.dumps(stored["Metadata"]).upper()
+    for stored_key in exported_objects():
+        stored = boto3.client("s3").get_object(Bucket=settings().export_bucket, Key=stored_key)
+        assert secret_part.encode() not in stored["Body"].read().upper()
     next_hour(client, owner, fake_clock)
-    second = body(start_export(client, owner, owner.code(fake_clock)))["export"]
+    second = made_export(client, owner, fake_clock)
     assert second["decryption_key"] != key
     wrong_key = tmp_path / "wrong.zip"
     sealed = tmp_path / "second.zip.age"
@@ -230,13 +231,14 @@ def test_the_decryption_key_is_fresh_each_time_and_in_no_log_line_or_stored_obje
 
 
 def test_the_owners_are_told_without_link_or_key_and_the_export_is_audited(client, owner, fake_clock):
-    made = body(start_export(client, owner, owner.code(fake_clock)))["export"]
+    made = made_export(client, owner, fake_clock)
     build(owner.account.org_id)
 
     mail = mails_to(owner.account.email)[-1]
     assert "export" in mail.subject.lower()
     assert made["decryption_key"] not in mail.body and "http" not in mail.body
     assert made["created_at"] in mail.body
+    assert len(matching_events(owner.account.org_id, EventFilter(action="org.export_requested"))) == 1
     events = matching_events(owner.account.org_id, EventFilter(action="org.exported"))
     assert len(events) == 1
     subjects = events[0]["subjects"]
@@ -246,7 +248,7 @@ def test_the_owners_are_told_without_link_or_key_and_the_export_is_audited(clien
 
 
 def test_the_link_lives_fifteen_minutes_and_new_ones_end_after_an_hour(client, owner, fake_clock):
-    made = body(start_export(client, owner, owner.code(fake_clock)))["export"]
+    made = made_export(client, owner, fake_clock)
     query = parse_qs(urlsplit(made["download"]["url"]).query)
 
     assert query["X-Amz-Expires"] == ["900"]
@@ -263,7 +265,7 @@ def test_the_link_lives_fifteen_minutes_and_new_ones_end_after_an_hour(client, o
 
 
 def test_another_orgs_export_is_not_found(client, two_clinics, owner, fake_clock):
-    made = body(start_export(client, owner, owner.code(fake_clock)))["export"]
+    made = made_export(client, owner, fake_clock)
     intruder = owner_with_second_factor(client, two_clinics[1].clinic.accounts["owner"], fake_clock)
 
     peek = call(client, "GET", f"/v1/org/exports/{made['id']}", intruder.token)
@@ -276,3 +278,40 @@ def test_the_export_bucket_forgets_every_export_within_a_day(aws_stack):
     rules = boto3.client("s3").get_bucket_lifecycle_configuration(Bucket=settings().export_bucket)["Rules"]
 
     assert [(r["Filter"]["Prefix"], r["Expiration"]["Days"], r["Status"]) for r in rules] == [(PREFIX, 1, "Enabled")]
+
+
+def test_an_export_waits_queued_until_the_job_makes_it(client, owner, fake_clock):
+    asked = body(start_export(client, owner, owner.code(fake_clock)))["export"]
+    waiting = body(call(client, "GET", f"/v1/org/exports/{asked['id']}", owner.token))["export"]
+
+    assert (asked["status"], waiting["status"]) == ("queued", "queued")
+    assert "download" not in waiting and "decryption_key" not in waiting
+    report = run_export_job()
+    assert report["exports_made"] == 1
+    assert body(call(client, "GET", f"/v1/org/exports/{asked['id']}", owner.token))["export"]["status"] == "ready"
+    assert run_export_job()["exports_made"] == 0  # made once
+
+
+def test_an_export_that_fails_is_marked_failed_audited_and_the_others_are_still_made(
+        client, two_clinics, owner, fake_clock, monkeypatch):
+    from chalicelib.services.exports import bundle
+
+    bravo = owner_with_second_factor(client, two_clinics[1].clinic.accounts["owner"], fake_clock)
+    broken = body(start_export(client, owner, owner.code(fake_clock)))["export"]
+    fine = body(start_export(client, bravo, bravo.code(fake_clock)))["export"]
+    real_build = bundle.build
+
+    def build_failing_for_alpha(org, header):
+        if org.org_id == owner.account.org_id:
+            raise RuntimeError("disk full")
+        return real_build(org, header)
+
+    monkeypatch.setattr(bundle, "build", build_failing_for_alpha)
+    report = run_export_job()
+
+    assert report["exports_made"] == 1 and len(report["failures"]) == 1
+    assert body(call(client, "GET", f"/v1/org/exports/{broken['id']}", owner.token))["export"]["status"] == "failed"
+    assert body(call(client, "GET", f"/v1/org/exports/{fine['id']}", bravo.token))["export"]["status"] == "ready"
+    build(owner.account.org_id)
+    failed = matching_events(owner.account.org_id, EventFilter(action="org.exported"))
+    assert [e["outcome"] for e in failed] == ["failure"]
