@@ -11,8 +11,7 @@ def run_org_exports(report: JobReport) -> None:
     made = 0
     for record in storage.waiting():
         try:
-            org_export.produce(record)
-            made += 1
+            made += org_export.produce(record) is not None
         except Exception as error:  # reported; the next export still gets made
             report.fail(f"export {record.export_id} of org {record.org_id}: {type(error).__name__}")
     report.details["exports_made"] = made

@@ -19,6 +19,7 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.errors import InvalidCredentials, NotFound, StepUpRequired
+from chalicelib.models.counter import Counter, update_if
 from chalicelib.models.user import User
 from chalicelib.services import audit, notify, rate_limits
 from chalicelib.services.exports import archive, bundle, storage
@@ -67,9 +68,11 @@ def export_status(principal: Principal, export_id: str) -> dict[str, Any]:
     return describe(record)
 
 
-def produce(record: ExportRecord) -> ExportRecord:
+def produce(record: ExportRecord) -> ExportRecord | None:
     """Build, encrypt and store one queued export; audited and announced to the owners. A failure marks
-    it failed (and is audited) before it propagates."""
+    it failed (and is audited) before it propagates. None when another run of the job claimed it first."""
+    if not _claim(record):
+        return None
     running = record.moved(status=RUNNING, started_at=clock.isoformat(clock.now()))
     storage.save(running)
     origin = audit.Origin(record.source_ip, record.user_agent)
@@ -90,6 +93,13 @@ def produce(record: ExportRecord) -> ExportRecord:
                  subjects={"export_id": record.export_id, **_counted(made.counts)})
     _tell_owners(ready)
     return ready
+
+
+def _claim(record: ExportRecord) -> bool:
+    """One conditional write: of two job runs that found the same queued export, one makes it."""
+    claim = Counter(f"org-export-claim/{record.export_id}")
+    expires = int((clock.now() + timedelta(days=2)).timestamp())
+    return update_if(claim, [Counter.hits.set(1), Counter.ttl.set(expires)], Counter.hits.does_not_exist())
 
 
 def describe(record: ExportRecord) -> dict[str, Any]:

@@ -21,11 +21,11 @@ from tests.functional.exports.helpers import (
     HOSTILE_NAME,
     download,
     filled_clinic,
-    made_export,
-    run_export_job,
     json_file,
+    made_export,
     opened_with_age,
     owner_with_second_factor,
+    run_export_job,
     start_export,
 )
 from tests.functional.identity.helpers import body, call, mails_to, token_for
@@ -315,3 +315,16 @@ def test_an_export_that_fails_is_marked_failed_audited_and_the_others_are_still_
     build(owner.account.org_id)
     failed = matching_events(owner.account.org_id, EventFilter(action="org.exported"))
     assert [e["outcome"] for e in failed] == ["failure"]
+
+
+def test_two_runs_of_the_job_make_a_queued_export_once(client, owner, fake_clock):
+    from chalicelib.services.exports import org_export, storage
+
+    asked = body(start_export(client, owner, owner.code(fake_clock)))["export"]
+    found_by_both = list(storage.waiting())
+
+    first = [org_export.produce(record) for record in found_by_both]
+    second = [org_export.produce(record) for record in found_by_both]
+
+    assert [r.export_id for r in first if r] == [asked["id"]]
+    assert second == [None]
