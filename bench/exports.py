@@ -131,6 +131,7 @@ def _export(org_id: str) -> dict[str, int]:
                                   owner.user_id, archive.recipient_of(key), "192.0.2.1")
     storage.save(queued)
     ready = org_export.produce(queued)
+    assert ready is not None
     sealed = boto3.client("s3").get_object(Bucket=settings().export_bucket,
                                            Key=storage.archive_key(org_id, ready.export_id))["Body"].read()
     assert ready.counts["bookings.json"] == BOOKINGS
