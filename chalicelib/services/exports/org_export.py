@@ -31,6 +31,7 @@ from chalicelib.services.identity.sessions import Principal
 from chalicelib.services.organizations import org_by_id
 
 EXPORTS_PER_ORG = rate_limits.Limit("org-export", max_hits=1, window_seconds=3600)
+RUN_LIMIT = timedelta(minutes=20)  # the job's Lambda stops after 15: a run older than this died
 DOWNLOADABLE_FOR = timedelta(hours=1)  # links are given this long after it is ready; the bucket deletes it in a day
 _EXPORT_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -59,6 +60,10 @@ def export_status(principal: Principal, export_id: str) -> dict[str, Any]:
     record = storage.find(principal.org_id, export_id) if _EXPORT_ID.match(export_id) else None
     if record is None:
         raise NotFound("No such export.")
+    if record.status == RUNNING and clock.now() >= clock.parse_instant(record.started_at or record.created_at,
+                                                                        "started_at") + RUN_LIMIT:
+        record = record.moved(status=FAILED)  # its run was stopped (the claim keeps it from running again)
+        storage.save(record)
     if record.status == READY and clock.now() >= available_until(record):
         storage.delete(record)
         raise NotFound("This export is no longer available; make a new one.")

@@ -328,3 +328,15 @@ def test_two_runs_of_the_job_make_a_queued_export_once(client, owner, fake_clock
 
     assert [r.export_id for r in first if r] == [asked["id"]]
     assert second == [None]
+
+
+def test_an_export_whose_run_died_reads_as_failed(client, owner, fake_clock):
+    from chalicelib.services.exports import storage
+
+    asked = body(start_export(client, owner, owner.code(fake_clock)))["export"]
+    record = next(storage.waiting())
+    storage.save(record.moved(status=storage.RUNNING, started_at=record.created_at))  # the Lambda was stopped
+    fake_clock.advance(minutes=21)
+    seen = body(call(client, "GET", f"/v1/org/exports/{asked['id']}", owner.token))["export"]
+
+    assert seen["status"] == "failed"
