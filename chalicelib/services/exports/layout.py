@@ -69,7 +69,7 @@ CUSTOMER_FIELDS = (
     ("notes", "the clinic's notes on the customer, or empty"),
     ("created_at", "when the customer was first recorded"),
     ("last_visit_at", "the end of the latest appointment that retention has already deleted, or empty"),
-    ("readable", "false when the customer's encrypted details could not be opened (for example erased)"),
+    ("readable", "false when the customer was erased: their key is destroyed, only ids and dates remain"),
 )
 BOOKING_FIELDS = (
     ("booking_id", "the booking's id (also the calendar event's UID, with @safeslot)"),
@@ -94,7 +94,7 @@ BOOKING_FIELDS = (
     ("sequence", "the calendar SEQUENCE: moves on every change"),
     ("created_at", "when it was made"),
     ("updated_at", "when it last changed"),
-    ("readable", "false when its encrypted fields could not be opened (for example erased)"),
+    ("readable", "false when its customer was erased: notes and contact details are gone for good"),
 )
 POLICY_FIELDS = (
     ("version", "1, 2, ..."),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.errors import SealedDataInvalid
+from chalicelib.errors import SealedDataErased
 from chalicelib.models.base import SealedModel
 from chalicelib.models.booking import Booking
 from chalicelib.models.catalog import Service, StaffMember
@@ -105,12 +105,13 @@ def audit_records(org_id: str) -> Iterator[dict[str, Any]]:
 
 def opened(row: SealedModel) -> tuple[dict[str, Any], bool]:
     """The row's sealed fields, and whether they could be opened: a row whose key material was destroyed
-    (an erased person) is exported with its ids and without its personal fields, never as an error."""
+    (an erased person) is exported with its ids and without its personal fields, never as an error.
+    Tampered data still fails the export (SealedDataInvalid): the job reports it and alerts."""
     if row.sealed is None:
         return {}, True
     try:
         return row.unseal(), True
-    except SealedDataInvalid:
+    except SealedDataErased:
         return {}, False
 
 

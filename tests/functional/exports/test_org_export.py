@@ -340,3 +340,18 @@ def test_an_export_whose_run_died_reads_as_failed(client, owner, fake_clock):
     seen = body(call(client, "GET", f"/v1/org/exports/{asked['id']}", owner.token))["export"]
 
     assert seen["status"] == "failed"
+
+
+def test_an_erased_customer_is_exported_as_ids_without_personal_data(client, two_clinics, owner, fake_clock, tmp_path):
+    from chalicelib.crypto import shred_keys
+
+    alpha = two_clinics[0]
+    erased = sorted(alpha.customer_ids)[0]
+    shred_keys.destroy_subject(alpha.clinic.org_id, shred_keys.customer_subject(erased))
+
+    made = made_export(client, owner, fake_clock)
+    files = opened_with_age(download(made["download"]["url"]), made["decryption_key"], tmp_path)
+
+    row = next(c for c in json_file(files, "customers.json") if c["customer_id"] == erased)
+    assert row["readable"] is False and row["name"] is None and row["email"] is None and row["notes"] is None
+    assert {c["customer_id"] for c in json_file(files, "customers.json")} == alpha.customer_ids
