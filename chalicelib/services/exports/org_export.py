@@ -46,7 +46,11 @@ def request_export(principal: Principal, code: str | None) -> dict[str, Any]:
     record = ExportRecord(uuid.uuid4().hex, principal.org_id, QUEUED, clock.isoformat(clock.now()),
                           principal.user_id, archive.recipient_of(key), principal.origin.source_ip,
                           principal.origin.user_agent)
-    storage.save(record)
+    try:
+        storage.save(record)
+    except Exception:
+        rate_limits.give_back(EXPORTS_PER_ORG, principal.org_id)  # nothing was queued: the hour is not used up
+        raise
     audit.record(principal.org_id, principal.user_id, "org.export_requested", origin=principal.origin,
                  subjects={"export_id": record.export_id})
     return {**describe(record), "decryption_key": key}

@@ -281,10 +281,12 @@ def test_the_export_bucket_forgets_every_export_within_a_day(aws_stack):
 
 
 def test_an_export_waits_queued_until_the_job_makes_it(client, owner, fake_clock):
-    asked = body(start_export(client, owner, owner.code(fake_clock)))["export"]
+    answer = start_export(client, owner, owner.code(fake_clock))
+    asked = body(answer)["export"]
     waiting = body(call(client, "GET", f"/v1/org/exports/{asked['id']}", owner.token))["export"]
 
     assert (asked["status"], waiting["status"]) == ("queued", "queued")
+    assert answer.headers["Cache-Control"] == "no-store"  # the key is in this answer
     assert "download" not in waiting and "decryption_key" not in waiting
     report = run_export_job()
     assert report["exports_made"] == 1
