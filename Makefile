@@ -11,7 +11,7 @@ CDK := npx --yes aws-cdk@2.1148.1  # the CDK CLI, pinned (Dependabot does not se
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: run test fuzz lint audit browser bench synth deploy smoke clean
+.PHONY: run test fuzz lint audit browser age bench synth deploy smoke clean
 
 # Quiet on stdout (`make bench` prints its JSON report there); progress goes to stderr.
 $(INSTALLED): requirements.txt requirements-dev.txt infra/requirements.txt
@@ -28,7 +28,7 @@ $(CHECKOV): infra/requirements-checkov.txt
 run: $(INSTALLED)
 	$(BIN)/python scripts/run_local.py
 
-test: lint audit $(CHECKOV) browser
+test: lint audit $(CHECKOV) browser age
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 	$(MAKE) fuzz
 
@@ -43,6 +43,10 @@ browser:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 	@test -f .local/axe/node_modules/axe-core/axe.min.js || \
 		npm install --prefix .local/axe --no-save --no-audit --no-fund -q axe-core@$(AXE_VERSION) >&2
+
+# Debian's age, to open org exports as an owner would (tests/functional/exports; the tests install it too).
+age:
+	@command -v age >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q age; }
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

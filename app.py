@@ -8,6 +8,7 @@ from chalicelib.api.auth import auth
 from chalicelib.api.bookings import bookings
 from chalicelib.api.catalog import catalog
 from chalicelib.api.erasure_requests import erasure_requests
+from chalicelib.api.exports import exports
 from chalicelib.api.mfa import mfa
 from chalicelib.api.org_transparency import org_transparency
 from chalicelib.api.pages import pages
@@ -37,6 +38,7 @@ app.register_blueprint(org_transparency)
 app.register_blueprint(patient_transparency)
 app.register_blueprint(self_service)
 app.register_blueprint(erasure_requests)
+app.register_blueprint(exports)
 http.not_found_routes(app)
 http.add_preflight_routes(app)
 http.answer_outages_with_503(app)

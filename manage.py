@@ -75,7 +75,7 @@ def erase_customer(args: argparse.Namespace) -> int:
 
 def job(name: str, args: argparse.Namespace) -> int:
     """Run a scheduled job now, as the operator."""
-    from chalicelib.jobs import accounts, audit, backup, policy_notices, reminders, restore, retention
+    from chalicelib.jobs import accounts, audit, backup, org_exports, policy_notices, reminders, restore, retention
     from chalicelib.jobs.runner import run_job
 
     work: dict[str, Callable[[JobReport], object]] = {
@@ -87,6 +87,7 @@ def job(name: str, args: argparse.Namespace) -> int:
         "accounts": accounts.run_accounts,
         "reminders": reminders.run_reminders,
         "policy_notices": policy_notices.run_policy_notices,
+        "org_exports": org_exports.run_org_exports,
         "retention": lambda report: retention.run_retention(report, dry_run=args.dry_run),
         "restore": lambda report: _restore(report, args),
         "point_in_time_restore": lambda report: _point_in_time_restore(report, args),
@@ -153,7 +154,8 @@ def parser() -> argparse.ArgumentParser:
                        ("policy-notices", "e-mail the privacy-policy change notices that are due"),
                        ("audit-chain", "chain every audit entry still waiting in an outbox"),
                        ("audit-digest", "sign and lock a digest of every org's audit chain now"),
-                       ("audit-verify", "verify every org's audit chain against its digests")]:
+                       ("audit-verify", "verify every org's audit chain against its digests"),
+                       ("org-exports", "make the org exports owners asked for (runs every minute)")]:
         commands.add_parser(name, help=text).set_defaults(run=functools.partial(job, name.replace("-", "_")))
     retention = commands.add_parser("retention", help="delete what the orgs' retention settings say")
     retention.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")

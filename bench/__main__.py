@@ -31,6 +31,7 @@ def main() -> None:
         cold_start,
         envelope,
         erasure,
+        exports,
         local_aws,
         login,
         notices,
@@ -56,6 +57,7 @@ def main() -> None:
         "transparency": transparency.measure,
         "erasure": erasure.measure,
         "self_service": self_service.measure,
+        "org_export": exports.measure,
     }
     report = {}
     for name, measure in measures.items():

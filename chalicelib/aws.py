@@ -63,9 +63,9 @@ def _respect_deadline(**_kwargs: Any) -> None:
         raise RequestDeadlineExceeded()
 
 
-# S3 serves only the jobs (backups move large objects; a CopyObject can be quiet for seconds): a longer read
+# S3 serves the jobs (backups move large objects; a CopyObject can be quiet for seconds): a longer read
 # timeout there. API requests are still bounded by their deadline.
-_SLOW_SERVICES = {"s3": CLIENT_CONFIG.merge(botocore.config.Config(read_timeout=60))}
+_SLOW_SERVICES = {"s3": CLIENT_CONFIG.merge(botocore.config.Config(read_timeout=60, signature_version="s3v4"))}
 
 
 @functools.cache

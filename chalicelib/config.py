@@ -43,6 +43,7 @@ class Settings:
     audit_digest_retention_days: int  # how long each digest stays locked (six years and more)
     voice_origination: str  # the number or pool that places second-factor calls (End User Messaging)
     duo_ca_bundle: str | None  # tests only: the CA of a local fake Duo; None pins Duo's own CAs
+    export_bucket: str  # owners' encrypted org exports, deleted by the bucket's lifecycle within a day
 
     def table_name(self, name: str) -> str:
         """Full DynamoDB table name for a logical table, e.g. `orgs` -> `safeslot-local-orgs`."""
@@ -95,4 +96,5 @@ def settings() -> Settings:
         audit_digest_retention_days=int(os.environ.get("SAFESLOT_AUDIT_DIGEST_RETENTION_DAYS", "2200")),
         voice_origination=os.environ.get("SAFESLOT_VOICE_ORIGINATION", ""),
         duo_ca_bundle=os.environ.get("SAFESLOT_DUO_CA_BUNDLE") or None,
+        export_bucket=os.environ.get("SAFESLOT_EXPORT_BUCKET", f"{prefix}org-exports"),
     )

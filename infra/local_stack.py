@@ -129,6 +129,20 @@ def _encrypt_and_block_public(s3: Any, name: str, key_arn: str) -> None:
         "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
 
 
+def create_org_export_bucket(key_arn: str) -> None:
+    """Owners' exports as infra/stack.py makes the bucket: unversioned, encrypted, private, gone within a day."""
+    from chalicelib.services.exports.storage import PREFIX
+
+    name = settings().export_bucket
+    s3 = boto3.client("s3")
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+        s3.create_bucket(Bucket=name)
+    s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [{
+        "ID": "org-exports", "Status": "Enabled", "Filter": {"Prefix": PREFIX}, "Expiration": {"Days": 1},
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]})
+    _encrypt_and_block_public(s3, name, key_arn)
+
+
 def create_all() -> dict[str, str]:
     """Key, tables and buckets; returns the SAFESLOT_* variables that point at them."""
     key_arn = create_key()
@@ -136,6 +150,7 @@ def create_all() -> dict[str, str]:
     for spec in buckets():
         create_bucket(spec, key_arn)
     create_audit_digest_bucket(key_arn)
+    create_org_export_bucket(key_arn)
     boto3.client("ses").verify_email_identity(EmailAddress=settings().mail_from)
     alerts = boto3.client("sns").create_topic(Name=f"{settings().table_prefix}alerts")["TopicArn"]
     return {"SAFESLOT_KEY_ARN": key_arn, "SAFESLOT_INDEX_KEY_BLOB": wrapped_index_key(key_arn),

@@ -67,6 +67,7 @@ from chalicelib.jobs.backup import EXPORTS
 from chalicelib.jobs.runner import METRIC_NAMESPACE, SUCCESS_METRIC, failure_metric, metric_dimensions
 from chalicelib.jobs.shred_key_file import KEYS
 from chalicelib.services.erasure.mirror import PREFIX as ERASURE_LEDGER_PREFIX
+from chalicelib.services.exports.storage import PREFIX as ORG_EXPORTS
 from chalicelib.services.identity.authentication import LOCKOUT_LOG_MESSAGE
 from infra.resources import AUDIT_DIGEST_RETENTION_YEARS, AUDIT_SIGNING_KEY_DESCRIPTION
 from infra.tables import TableSpec, table_specs
@@ -82,6 +83,7 @@ BACKUP_KEPT_DAYS = 12 * 31 + 7
 # The erasure ledger's mirror (services/erasure/mirror.py) must outlive every backup taken before an
 # erasure, which expires at most BACKUP_KEPT_DAYS after it was made; a month more as a margin.
 ERASURE_MIRROR_DAYS = BACKUP_KEPT_DAYS + 31
+ORG_EXPORT_DAYS = 1  # an owner's encrypted export is deleted within a day (ADR 0013)
 AUDIT_FUNCTIONS = ("daily_audit_digest", "daily_audit_verify", "audit_chain_sweep")  # run as the audit role
 
 
@@ -160,6 +162,7 @@ class SafeSlotStack(Stack):
         self.access_logs = _access_log_bucket(self)
         self.backup_bucket = _backup_bucket(self, "BackupBucket", self.key,
                                             config.backup_bucket.format(account=self.account), self.access_logs)
+        self.export_bucket = _org_export_bucket(self, self.key, self.access_logs)
         _allow_log_encryption(self.key, self)
         self.alerts = self._alert_topic()
         self.index_key_blob = self.node.try_get_context("index_key_blob") or ""
@@ -220,6 +223,7 @@ class SafeSlotStack(Stack):
             "SAFESLOT_ALERT_TOPIC_ARN": self.alerts.topic_arn,
             "SAFESLOT_AUDIT_DIGEST_BUCKET": self.digest_bucket.bucket_name,
             "SAFESLOT_AUDIT_SIGNING_KEY": self.signing_key.key_arn,
+            "SAFESLOT_EXPORT_BUCKET": self.export_bucket.bucket_name,
         }
         role = iam.Role(self, "ApiRole", role_name=config.api_role_name,
                         assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
@@ -242,6 +246,7 @@ class SafeSlotStack(Stack):
         self.key.grant_encrypt_decrypt(role)  # encrypt, decrypt, generate data key: never key management
         _decrypt_only_by(self.key, role)  # vendor people reach sealed data only through support grants
         self.backup_bucket.grant_read_write(role)
+        self.export_bucket.grant_read_write(role, f"{ORG_EXPORTS}*")  # owners' exports: write, link, delete
         self.alerts.grant_publish(role)
         self.digest_bucket.grant_read(role)  # verification on request; only the audit role writes digests
         self.signing_key.grant(role, "kms:GetPublicKey")
@@ -644,6 +649,24 @@ def _backup_bucket(scope: Construct, construct_id: str, key: kms.IKey, name: str
                              noncurrent_version_expiration=Duration.days(1)),
         ],
     )
+
+
+def _org_export_bucket(scope: Construct, key: kms.IKey, access_logs: s3.Bucket) -> s3.Bucket:
+    """Owners' encrypted exports: private, SSE-KMS, TLS only, unversioned, every object gone within a day."""
+    bucket = s3.Bucket(
+        scope, "OrgExportBucket", versioned=False, encryption=s3.BucketEncryption.KMS, encryption_key=key,
+        bucket_key_enabled=True, block_public_access=s3.BlockPublicAccess.BLOCK_ALL, enforce_ssl=True,
+        minimum_tls_version=1.2, object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        removal_policy=RemovalPolicy.RETAIN, server_access_logs_bucket=access_logs,
+        server_access_logs_prefix="org-exports/",
+        lifecycle_rules=[s3.LifecycleRule(id="org-exports", prefix=ORG_EXPORTS,
+                                          expiration=Duration.days(ORG_EXPORT_DAYS),
+                                          abort_incomplete_multipart_upload_after=Duration.days(1))],
+    )
+    _skip_checks(bucket.node.default_child, {
+        "CKV_AWS_21": "Exports must be gone within a day; versions would outlive the lifecycle rule.",
+        "CKV_AWS_144": "A day-long copy for one download needs no replica in a second region."})
+    return bucket
 
 
 def _attribute(key: Any) -> dynamodb.Attribute:

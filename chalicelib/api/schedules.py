@@ -9,7 +9,7 @@ from typing import Any
 from chalice import Blueprint, Cron, Rate
 from chalice.app import CloudWatchEvent
 
-from chalicelib.jobs import accounts, audit, backup, policy_notices, reminders, restore, retention
+from chalicelib.jobs import accounts, audit, backup, org_exports, policy_notices, reminders, restore, retention
 from chalicelib.jobs.runner import run_job
 
 schedules = Blueprint(__name__)
@@ -35,6 +35,7 @@ DEADLINES = {
     "audit_chain_sweep": Deadline("audit_chain", 1),
     "daily_audit_digest": Deadline("audit_digest", 26),
     "daily_audit_verify": Deadline("audit_verify", 26),
+    "org_exports": Deadline("org_exports", 1),
 }
 
 
@@ -81,3 +82,9 @@ def daily_audit_digest(event: CloudWatchEvent) -> dict[str, Any]:
 @schedules.schedule(Cron(45, 0, "*", "*", "?", "*"), name="daily_audit_verify")
 def daily_audit_verify(event: CloudWatchEvent) -> dict[str, Any]:
     return run_job("audit_verify", audit.run_verification).as_dict()
+
+
+@schedules.schedule(Rate(1, unit=Rate.MINUTES), name="org_exports")
+def org_export_builds(event: CloudWatchEvent) -> dict[str, Any]:
+    # Successful runs stay off the system chain (one a minute); each export is on its org's chain.
+    return run_job("org_exports", org_exports.run_org_exports, audited=False).as_dict()

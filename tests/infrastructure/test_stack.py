@@ -110,7 +110,7 @@ def test_every_table_is_on_demand_encrypted_with_the_key_recoverable_and_retaine
 
 def assert_backup_bucket(template: Template) -> None:
     buckets = {name: b for name, b in resources(template, "AWS::S3::Bucket").items()
-               if not name.startswith(("AccessLogBucket", "AuditDigestBucket"))}
+               if not name.startswith(("AccessLogBucket", "AuditDigestBucket", "OrgExportBucket"))}
     assert len(buckets) == 1
     bucket = next(iter(buckets.values()))
     props = bucket["Properties"]
@@ -225,7 +225,7 @@ def test_every_job_runs_on_its_schedule_alone_with_the_long_timeout_and_the_apis
 
     assert set(jobs) == {"DailyBackup", "WeeklyRestoreDrill", "DailyAccounts", "DailyRetention",
                          "AppointmentReminders", "PolicyNotices", "AuditChainSweep", "DailyAuditDigest",
-                         "DailyAuditVerify"}
+                         "DailyAuditVerify", "OrgExports"}
     for name, job in jobs.items():
         assert [event["Type"] for event in job["Events"].values()] == ["Schedule"], name
         timeout = 120 if name == "AuditChainSweep" else 900
@@ -403,3 +403,21 @@ def test_shred_keys_stay_out_of_every_backup_and_their_copies_go_within_days(mai
     function = next(iter(resources(main, "AWS::Serverless::Function").values()))["Properties"]
     assert function["Environment"]["Variables"]["SAFESLOT_HOME_TABLE_PREFIX"] == "safeslot-test-"
 
+
+def test_org_exports_live_a_day_in_a_private_encrypted_tls_only_bucket_the_api_writes(main):
+    from chalicelib.services.exports.storage import PREFIX
+
+    (name, bucket), = [(n, b) for n, b in resources(main, "AWS::S3::Bucket").items() if n.startswith("OrgExportBucket")]
+    props = bucket["Properties"]
+    encryption = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert encryption["SSEAlgorithm"] == "aws:kms" and "DataKey" in json.dumps(encryption["KMSMasterKeyID"])
+    assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
+    assert "VersioningConfiguration" not in props  # no versions outliving the rule
+    assert [(r["Prefix"], r["ExpirationInDays"], r["Status"]) for r in props["LifecycleConfiguration"]["Rules"]] == [
+        (PREFIX, 1, "Enabled")]
+    policies = [p for p in resources(main, "AWS::S3::BucketPolicy").values() if name in json.dumps(p)]
+    assert '"aws:SecureTransport": "false"' in json.dumps(policies)
+    function = next(iter(resources(main, "AWS::Serverless::Function").values()))["Properties"]
+    assert name in json.dumps(function["Environment"]["Variables"]["SAFESLOT_EXPORT_BUCKET"])
+    role_policies = json.dumps(resources(main, "AWS::IAM::Policy"))
+    assert f"{PREFIX}*" in role_policies

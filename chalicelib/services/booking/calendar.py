@@ -22,15 +22,22 @@ CANCELLED = "cancelled"
 
 def calendar_file(entry: Appointment, method: str, attendee: str | None = None) -> bytes:
     """METHOD REQUEST (invitation) or CANCEL by e-mail with the attendee; PUBLISH for a download."""
+    calendar = new_calendar(method)
+    calendar.add_component(booking_event(entry, attendee))
+    return calendar.to_ical()
+
+
+def new_calendar(method: str) -> icalendar.Calendar:
+    """An empty VCALENDAR with SafeSlot's PRODID and `method`."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//SafeSlot//Booking//EN")
     calendar.add("version", "2.0")
     calendar.add("method", method)
-    calendar.add_component(_event(entry, attendee))
-    return calendar.to_ical()
+    return calendar
 
 
-def _event(entry: Appointment, attendee: str | None) -> icalendar.Event:
+def booking_event(entry: Appointment, attendee: str | None = None, alarm: bool = True) -> icalendar.Event:
+    """The VEVENT of one booking (the same UID and SEQUENCE wherever it is sent)."""
     booking, cancelled = entry.booking, entry.booking.status == CANCELLED
     event = icalendar.Event()
     event.add("uid", f"{booking.booking_id}@safeslot")
@@ -46,7 +53,7 @@ def _event(entry: Appointment, attendee: str | None) -> icalendar.Event:
     if attendee:
         event.add("organizer", f"mailto:{settings().mail_from}", parameters={"CN": entry.org.name})
         event.add("attendee", f"mailto:{attendee}", parameters={"ROLE": "REQ-PARTICIPANT", "RSVP": "FALSE"})
-    if not cancelled:
+    if alarm and not cancelled:
         event.add_component(_alarm(entry))
     return event
 

@@ -34,6 +34,7 @@ class Permission(StrEnum):
     PRIVACY_POLICY_MANAGE = "privacy_policy.manage"
     CUSTOMER_NOTES = "customers.notes"  # a customer's clinical notes: read and write
     CUSTOMERS_ERASE = "customers.erase"  # erase a customer (fresh second factor); decide patients' erasure requests
+    ORG_EXPORT = "org.export"  # all of the org's data, decrypted, in one archive (with a fresh second factor)
 
 
 _EVERYONE = frozenset(Role)
@@ -59,6 +60,7 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.PRIVACY_POLICY_MANAGE: _ADMINS,
     Permission.CUSTOMER_NOTES: frozenset({Role.OWNER, Role.STAFF}),  # the clinicians, not the office
     Permission.CUSTOMERS_ERASE: _ADMINS,
+    Permission.ORG_EXPORT: frozenset({Role.OWNER}),
 }
 
 

@@ -50,7 +50,13 @@ def mails_to(address: str) -> list[Any]:
     from moto.ses.models import ses_backends
 
     sent = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
-    return [m for m in sent if address in (getattr(m, "destinations", None) or {}).get("ToAddresses", [])]
+    return [m for m in sent if address in _recipients(m)]
+
+
+def _recipients(message: Any) -> list[str]:
+    """A sent message's To addresses (raw messages, with attachments, keep a plain list)."""
+    destinations = getattr(message, "destinations", None) or {}
+    return list(destinations.get("ToAddresses", []) if isinstance(destinations, dict) else destinations)
 
 
 def mailed_setup_token(address: str) -> str:

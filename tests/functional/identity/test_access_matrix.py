@@ -101,6 +101,10 @@ SUPPORT_READ_ROUTES = [
     ("GET", "/v1/support/customers/{customer_id}", None),
     ("GET", "/v1/support/services", None),
 ]
+STAFF_ROUTES += [  # the org export (issue 14): owners only, with a second factor
+    ("POST", "/v1/org/exports", Permission.ORG_EXPORT, {"code": "000000"}),
+    ("GET", "/v1/org/exports/{export_id}", Permission.ORG_EXPORT, None),
+]
 STAFF_ROUTES += [  # the clinic profile (issue 17)
     ("GET", "/v1/org/profile", Permission.CATALOG_READ, None),
     ("PUT", "/v1/org/profile", Permission.CATALOG_MANAGE, {"address": "1 Main St"}),

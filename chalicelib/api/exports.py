@@ -1,0 +1,25 @@
+"""The owner's export of all of the org's data: asked for here, made by the `org_exports` job (ADR 0013)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.principal import principal_of
+from chalicelib.api.requests import json_body
+from chalicelib.services.exports import org_export
+
+exports = Blueprint(__name__)
+
+
+@exports.route("/v1/org/exports", methods=["POST"])
+def start_export() -> Response:
+    request = exports.current_request
+    principal, body = principal_of(request), json_body(request)
+    return Response(body={"export": org_export.request_export(principal, body.get("code"))}, status_code=202)
+
+
+@exports.route("/v1/org/exports/{export_id}", methods=["GET"])
+def get_export(export_id: str) -> dict[str, Any]:
+    return {"export": org_export.export_status(principal_of(exports.current_request), export_id)}

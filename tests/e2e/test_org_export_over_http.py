@@ -1,0 +1,65 @@
+"""The owner of the demo clinic exports its data over HTTP, the job makes it (as the schedule would, here
+through `manage.py org-exports`), and the file from the presigned link opens with the `age` CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pyotp
+import pytest
+
+from tests.e2e.conftest import request
+from tests.harness.age_cli import age_decrypt
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def signed_in_with_second_factor(credentials: dict) -> tuple[str, pyotp.TOTP]:
+    api, totp = credentials["api"], pyotp.TOTP(credentials["totp_secret"])
+    _, step = request("POST", f"{api}/v1/auth/login", {"org": credentials["org"], "email": credentials["email"],
+                                                      "password": credentials["password"]})
+    status, session = request("POST", f"{api}/v1/auth/mfa/verify",
+                              {"mfa_token": step["mfa_token"], "method": "totp", "code": totp.now()})
+    assert status == 200, session
+    return session["token"], totp
+
+
+def run_export_job(credentials: dict) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAFESLOT_"))}
+    for line in Path(credentials["env_file"]).read_text().splitlines():
+        name, _, value = line.partition("=")
+        env[name] = value
+    done = subprocess.run([sys.executable, "manage.py", "org-exports"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout)
+
+
+def test_the_owner_exports_over_http_and_the_archive_opens_with_age(stack, tmp_path):
+    credentials, _ = stack
+    api = credentials["api"]
+    token, totp = signed_in_with_second_factor(credentials)
+
+    status, asked = request("POST", f"{api}/v1/org/exports", {"code": totp.at(time.time() + 30)}, token)
+    assert status == 202, asked
+    assert run_export_job(credentials)["exports_made"] == 1
+    status, ready = request("GET", f"{api}/v1/org/exports/{asked['export']['id']}", None, token)
+    assert status == 200 and ready["export"]["status"] == "ready", ready
+
+    with urllib.request.urlopen(ready["export"]["download"]["url"], timeout=60) as answer:  # presigned, moto's
+        (tmp_path / "export.zip.age").write_bytes(answer.read())
+    opened = age_decrypt(tmp_path / "export.zip.age", tmp_path / "export.zip", asked["export"]["decryption_key"])
+    assert opened.returncode == 0, opened.stderr
+    with zipfile.ZipFile(io.BytesIO((tmp_path / "export.zip").read_bytes())) as archive:
+        organization = json.loads(archive.read("organization.json"))
+        staff = json.loads(archive.read("staff.json"))
+    assert organization["slug"] == "demo" and len(staff) == 3
