@@ -51,7 +51,7 @@ def verify_audit(args: argparse.Namespace) -> int:
     from chalicelib.services import audit
     from chalicelib.services.organizations import org_by_slug
 
-    org_id = org_by_slug(args.org).org_id
+    org_id = org_by_slug(args.org, even_suspended=True).org_id
     result = audit.export(org_id, Path(args.export)) if args.export else audit.verify(org_id)
     print(json.dumps(asdict(result)))
     return 0 if result.ok else 1

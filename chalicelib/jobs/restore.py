@@ -26,7 +26,7 @@ from chalicelib import aws, clock
 from chalicelib.config import settings
 from chalicelib.crypto.envelope import Sealer
 from chalicelib.errors import DomainError, SealedDataErased
-from chalicelib.jobs import consistency, tables
+from chalicelib.jobs import consistency, org_accounts, tables
 from chalicelib.jobs.backup import EXPORTS, MANIFEST, run_ids
 from chalicelib.jobs.runner import JobReport
 from chalicelib.jobs.shred_key_file import KEY_FILE, KeyFile, load_missing_keys
@@ -48,7 +48,7 @@ class Restored:
 
 # Called with every verified restore. Work that must be redone on restored data registers here, e.g.
 # erasures done after the backup was taken must be replayed before the tables are used.
-RESTORE_HOOKS: list[Callable[[Restored], None]] = []
+RESTORE_HOOKS: list[Callable[[Restored], None]] = [org_accounts.replay_org_deletions]
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def run_drill(report: JobReport, source: Source | None = None) -> None:
         _check_recovery_time(report)
     finally:
         for table in restored.tables.values():
-            aws.client("dynamodb").delete_table(TableName=table)
+            tables.drop(table)
 
 
 def run_restore(report: JobReport, run_id: str, source: Source, prefix: str) -> Restored:
@@ -127,8 +127,7 @@ def run_restore(report: JobReport, run_id: str, source: Source, prefix: str) -> 
     if report.ok and key_file is not None:
         load_missing_keys(key_file, report)
     if report.ok:
-        for hook in RESTORE_HOOKS:
-            hook(restored)
+        run_hooks(restored)
     report.details.update(tables=restored.tables, counts=restored.counts)
     return restored
 
@@ -144,8 +143,10 @@ def run_backup_restore(report: JobReport, run_id: str, prefix: str) -> Restored:
             report.fail(f"{logical}: no backup of {run_id}")
             continue
         target = f"{prefix}{logical}"
-        dynamodb.restore_table_from_backup(TargetTableName=target, BackupArn=arn)
+        dynamodb.restore_table_from_backup(TargetTableName=target, BackupArn=arn, SSESpecificationOverride={
+            "Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": settings().key_arn})
         dynamodb.get_waiter("table_exists").wait(TableName=target)
+        tables.protect(target, model)
         restored.tables[logical] = target
         restored.counts[logical] = sum(1 for _ in tables.scan(target))
         expected = manifest["tables"].get(logical, {}).get("items")
@@ -154,8 +155,16 @@ def run_backup_restore(report: JobReport, run_id: str, prefix: str) -> Restored:
     if {"bookings", "slot_locks"} <= set(restored.tables):
         check_invariants(list(tables.scan(restored.tables["bookings"])),
                          list(tables.scan(restored.tables["slot_locks"])), clock.now(), report)
+    if report.ok:
+        run_hooks(restored)
     report.details.update(tables=restored.tables, counts=restored.counts)
     return restored
+
+
+def run_hooks(restored: Restored) -> None:
+    """Redo on restored tables what was done since their backup (RESTORE_HOOKS), before anyone uses them."""
+    for hook in RESTORE_HOOKS:
+        hook(restored)
 
 
 def restore_export(manifest: dict[str, Any], source: Source, prefix: str, restored: Restored,

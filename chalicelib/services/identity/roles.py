@@ -33,6 +33,7 @@ class Permission(StrEnum):
     SUPPORT_MANAGE = "support.manage"  # approve, refuse, revoke, review them
     PRIVACY_POLICY_MANAGE = "privacy_policy.manage"
     CUSTOMER_NOTES = "customers.notes"  # a customer's clinical notes: read and write
+    ORG_DELETION = "org.deletion"  # ask for the org's deletion, or cancel it
 
 
 _EVERYONE = frozenset(Role)
@@ -57,6 +58,7 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.SUPPORT_MANAGE: _ADMINS,
     Permission.PRIVACY_POLICY_MANAGE: _ADMINS,
     Permission.CUSTOMER_NOTES: frozenset({Role.OWNER, Role.STAFF}),  # the clinicians, not the office
+    Permission.ORG_DELETION: frozenset({Role.OWNER}),
 }
 
 
