@@ -8,6 +8,7 @@ from chalicelib.api.auth import auth
 from chalicelib.api.bookings import bookings
 from chalicelib.api.catalog import catalog
 from chalicelib.api.mfa import mfa
+from chalicelib.api.org_account import org_account
 from chalicelib.api.org_transparency import org_transparency
 from chalicelib.api.pages import pages
 from chalicelib.api.patient_transparency import patient_transparency
@@ -33,6 +34,7 @@ app.register_blueprint(schedules)
 app.register_blueprint(support)
 app.register_blueprint(org_transparency)
 app.register_blueprint(patient_transparency)
+app.register_blueprint(org_account)
 http.not_found_routes(app)
 http.add_preflight_routes(app)
 http.answer_outages_with_503(app)

@@ -9,7 +9,7 @@ from typing import Any
 from chalice import Blueprint, Cron, Rate
 from chalice.app import CloudWatchEvent
 
-from chalicelib.jobs import accounts, audit, backup, policy_notices, reminders, restore, retention
+from chalicelib.jobs import accounts, audit, backup, org_accounts, policy_notices, reminders, restore, retention
 from chalicelib.jobs.runner import run_job
 
 schedules = Blueprint(__name__)
@@ -35,6 +35,7 @@ DEADLINES = {
     "audit_chain_sweep": Deadline("audit_chain", 1),
     "daily_audit_digest": Deadline("audit_digest", 26),
     "daily_audit_verify": Deadline("audit_verify", 26),
+    "daily_org_deletions": Deadline("org_deletion", 26),
 }
 
 
@@ -81,3 +82,8 @@ def daily_audit_digest(event: CloudWatchEvent) -> dict[str, Any]:
 @schedules.schedule(Cron(45, 0, "*", "*", "?", "*"), name="daily_audit_verify")
 def daily_audit_verify(event: CloudWatchEvent) -> dict[str, Any]:
     return run_job("audit_verify", audit.run_verification).as_dict()
+
+
+@schedules.schedule(Cron(30, 4, "*", "*", "?", "*"), name="daily_org_deletions")
+def daily_org_deletions(event: CloudWatchEvent) -> dict[str, Any]:
+    return run_job("org_deletion", org_accounts.run_org_deletions).as_dict()
