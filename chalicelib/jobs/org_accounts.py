@@ -5,12 +5,14 @@ Each is audited on the system chain with ids only (`org.deleted`, `org.suspended
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from pynamodb.models import Model
 
 from chalicelib import clock
-from chalicelib.errors import ValidationFailed
+from chalicelib.errors import DomainError, ValidationFailed
 from chalicelib.jobs.runner import SYSTEM_CHAIN, JobReport
 from chalicelib.models.organization import Organization
 from chalicelib.services import audit
@@ -36,9 +38,12 @@ def run_org_deletions(report: JobReport) -> None:
 
 def delete_now(report: JobReport, slug: str, confirm: str | None, actor: str) -> None:
     """An operator deletes an org at once; `confirm` must repeat its slug. Its staff are told."""
-    if confirm != slug:
-        raise ValidationFailed("Repeat the org's slug with --confirm to delete it and everything it holds.")
-    org = org_by_slug(slug, even_suspended=True)
+    with _refusals(report):
+        if confirm != slug:
+            raise ValidationFailed("Repeat the org's slug with --confirm to delete it and everything it holds.")
+        org = org_by_slug(slug, even_suspended=True)
+    if not report.ok:
+        return
     org.update(actions=[Organization.suspended_at.set(clock.now()),
                         Organization.suspension_reason.set(suspension.DELETING)])
     notices.tell_staff(org.org_id, f"{org.name}'s SafeSlot account is deleted",
@@ -48,15 +53,21 @@ def delete_now(report: JobReport, slug: str, confirm: str | None, actor: str) ->
 
 
 def suspend(report: JobReport, slug: str, reason: str, actor: str) -> None:
-    org = org_by_slug(slug, even_suspended=True)
-    suspension.suspend(org, reason)
+    with _refusals(report):
+        org = org_by_slug(slug, even_suspended=True)
+        suspension.suspend(org, reason)
+    if not report.ok:
+        return
     audit.record(SYSTEM_CHAIN, actor, "org.suspended", subjects={"org_id": org.org_id})
     report.details.update(org_id=org.org_id, status="suspended")
 
 
 def unsuspend(report: JobReport, slug: str, actor: str) -> None:
-    org = org_by_slug(slug, even_suspended=True)
-    suspension.unsuspend(org)
+    with _refusals(report):
+        org = org_by_slug(slug, even_suspended=True)
+        suspension.unsuspend(org)
+    if not report.ok:
+        return
     audit.record(SYSTEM_CHAIN, actor, "org.unsuspended", subjects={"org_id": org.org_id})
     report.details.update(org_id=org.org_id, status="active")
 
@@ -67,6 +78,15 @@ def replay_org_deletions(restored: Restored) -> None:
     for entry in ledger.entries():
         if entry.kind == ledger.ORG:
             purge.delete_org_items(entry.subject_id, tables)
+
+
+@contextlib.contextmanager
+def _refusals(report: JobReport) -> Iterator[None]:
+    """An operator's mistake (unknown slug, no confirmation, nothing to undo) fails the run, saying why."""
+    try:
+        yield
+    except DomainError as error:
+        report.fail(error.message)
 
 
 def _delete(org: Organization, actor: str, report: JobReport) -> None:
