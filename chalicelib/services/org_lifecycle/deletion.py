@@ -30,6 +30,7 @@ from chalicelib.services.org_lifecycle.suspension import DELETING
 from chalicelib.services.organizations import org_by_id
 
 GRACE = timedelta(days=30)
+ALREADY_SCHEDULED = "A deletion is already scheduled; cancel it first to change it."
 
 
 def request_deletion(principal: Principal, code: str) -> dict[str, Any]:
@@ -38,6 +39,8 @@ def request_deletion(principal: Principal, code: str) -> dict[str, Any]:
     require(principal.role, Permission.ORG_DELETION)
     if principal.assurance < 2:
         raise StepUpRequired()
+    if org_by_id(principal.org_id).deletion_due_at is not None:  # before the code is spent
+        raise Conflict(ALREADY_SCHEDULED)
     user = User.get(principal.org_id, principal.user_id)
     reauth.recheck(principal, user, "org.deletion_request", lambda: _code_is_right(user, code),
                    refusal="The code is not correct.")
@@ -118,7 +121,7 @@ def _schedule(principal: Principal, now: datetime, due: datetime) -> Organizatio
                                     Organization.deletion_due_at.set(due)],
                       condition=Organization.org_id.exists() & Organization.deletion_due_at.does_not_exist())
     except TransactWriteError as error:
-        raise Conflict("A deletion is already scheduled; cancel it first to change it.") from error
+        raise Conflict(ALREADY_SCHEDULED) from error
     org.refresh(consistent_read=True)
     return org
 

@@ -26,8 +26,8 @@ def upcoming_bookings(org_id: str, booked_before: datetime | None = None,
     """Confirmed appointments still to come, optionally only those booked before or after an instant."""
     now = clock.now()
     return [b for b in Booking.by_start.query(org_id, Booking.starts_at > now)
-            if b.status == "confirmed" and (booked_before is None or b.created_at < booked_before)
-            and (booked_after is None or b.created_at >= booked_after)]
+            if b.status == "confirmed" and (booked_before is None or b.created_at <= booked_before)
+            and (booked_after is None or b.created_at > booked_after)]
 
 
 def tell_staff(org_id: str, subject: str, text: str) -> int:
