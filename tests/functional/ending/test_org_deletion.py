@@ -18,8 +18,7 @@ from chalicelib.services.identity.policy import policy_of
 from tests.functional.booking.helpers import ALICE, at, book, make_clinic, next_weekday
 from tests.functional.ending.helpers import mentioning, run
 from tests.functional.identity.helpers import body, call, post_json, token_for
-from tests.functional.jobs.helpers import invoke
-from tests.functional.jobs.helpers import mail_to
+from tests.functional.jobs.helpers import invoke, mail_to
 from tests.functional.transparency.helpers import enroll_totp, fresh_code
 
 BOB = {"name": "Bob Okafor", "email": "bob.okafor@example.org", "phone": "+14155550199"}
