@@ -45,7 +45,8 @@ def delete_now(report: JobReport, slug: str, confirm: str | None, actor: str) ->
     if not report.ok:
         return
     org.update(actions=[Organization.suspended_at.set(clock.now()),
-                        Organization.suspension_reason.set(suspension.DELETING)])
+                        Organization.suspension_reason.set(suspension.DELETING)],
+               condition=Organization.org_id.exists())
     notices.tell_staff(org.org_id, f"{org.name}'s SafeSlot account is deleted",
                        f"SafeSlot's operators deleted {org.name}'s account and every record it held.")
     _delete(org, actor, report)

@@ -11,6 +11,7 @@ import pytest
 from chalicelib import clock
 from chalicelib.models.customer import Customer
 from chalicelib.models.organization import Organization
+from chalicelib.models.support import SupportGrant, SupportSession
 from chalicelib.services.audit import SYSTEM
 from chalicelib.services.erasure import ledger
 from chalicelib.services.identity import sessions
@@ -31,6 +32,20 @@ def owner_session(client, clinic, secret: str | None = None) -> tuple[str, str]:
     policy = policy_of(Organization.get(clinic.org_id))
     token = sessions.start_session(clinic.org_id, owner.user_id, "owner", policy, SYSTEM, assurance=2).token
     return token, secret or enroll_totp(client, token)
+
+
+def support_session_into(org_id: str) -> str:
+    """A vendor support person's live session into the org (the grant steps are tested elsewhere)."""
+    import secrets
+
+    grant = SupportGrant("g-ending", org_id=org_id, agent_id="vendor-agent", kind="request", reason="ticket 1",
+                         hours=8, status="active", requested_at=clock.now(),
+                         expires_at=clock.now() + timedelta(days=60))
+    grant.save()
+    token = secrets.token_urlsafe(32)
+    SupportSession(sessions.token_hash(token), grant_id=grant.grant_id, expires_at=grant.expires_at,
+                   ttl=int(grant.expires_at.timestamp())).save()
+    return token
 
 
 def mails_to(address: str) -> list:
@@ -122,11 +137,27 @@ def test_a_deletion_is_cancellable_and_nothing_is_deleted_before_the_grace_ends(
     assert (again.status_code, body(again)["error"]["code"]) == (409, "conflict")
 
 
+def test_a_job_holding_a_stale_view_of_the_org_never_deletes_a_rescheduled_deletion(client, clinic, fake_clock):
+    from chalicelib.services.org_lifecycle import deletion
+
+    token, secret = owner_session(client, clinic)
+    ask_deletion(client, token, secret)
+    fake_clock.advance(days=31)
+    stale = Organization.get(clinic.org_id)  # what the job's scan saw
+    token, _ = owner_session(client, clinic, secret)
+    call(client, "DELETE", "/v1/org/deletion", token)
+    ask_deletion(client, token, secret)  # meanwhile the owner cancelled and asked again: 30 more days
+
+    assert deletion.claim_due(stale, clock.now()) is False
+    assert Organization.get(clinic.org_id).suspended_at is None and Customer.count(clinic.org_id) == 1
+
+
 def test_after_the_grace_a_deleted_org_leaves_no_item_in_any_table(client, clinic, fake_clock):
     other = make_clinic("other")
     book(client, other, at(next_weekday(), "10:00"))
     token, secret = owner_session(client, clinic)
     post_json(client, "/v1/auth/mfa/recovery-codes", {"password": "violet-harbor-tundra-41"}, token)
+    support_token = support_session_into(clinic.org_id)  # a vendor's support session into the clinic
     ask_deletion(client, token, secret)
     fake_clock.advance(days=10)  # a patient books during the grace, for after the deletion
     later = next_weekday(clock.now().date() + timedelta(days=25))
@@ -138,6 +169,8 @@ def test_after_the_grace_a_deleted_org_leaves_no_item_in_any_table(client, clini
     assert report["ok"], report
     assert report["orgs_deleted"] == [clinic.org_id]
     assert left_behind(clinic.org_id) == {}
+    assert SupportGrant.count() == SupportSession.count() == 0  # the session names only its grant
+    assert call(client, "GET", "/v1/support/services", support_token).status_code in (401, 404)
     assert report["deleted_items"]["bookings"] == 2 and report["deleted_items"]["customers"] == 2
     assert report["deleted_items"]["users"] == 3 and report["deleted_items"]["orgs"] == 1
     assert [(e.kind, e.subject_id) for e in ledger.entries(clinic.org_id)] == [("org", clinic.org_id)]
