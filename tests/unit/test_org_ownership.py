@@ -23,7 +23,7 @@ def test_a_selector_names_attributes_the_model_really_has():
             assert selector.parent_key == selector.parent._hash_key_attribute().attr_name, model.__name__
 
 
-def test_only_the_erasure_ledger_outlives_a_deleted_org():
+def test_only_the_erasure_ledger_and_key_tombstones_outlive_a_deleted_org():
     kept = {model.__name__ for model, selector in SELECTORS.items() if isinstance(selector, NotOrgData)}
 
-    assert kept == {"ErasureRecord"}
+    assert kept == {"ErasureRecord", "ShredKey"}

@@ -8,13 +8,13 @@ export. `delete_org` is the deletion itself, used by the daily job and by operat
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib import clock
+from chalicelib.crypto import shred_keys
 from chalicelib.errors import Conflict, InvalidCredentials, StepUpRequired
 from chalicelib.models.organization import Organization
 from chalicelib.models.user import User
@@ -97,17 +97,8 @@ def delete_org(org: Organization, actor: str) -> dict[str, int]:
                           "the appointments below are cancelled.")
     ledger.record(org.org_id, ledger.ORG, org.org_id, actor)
     counts = purge.delete_org_items(org.org_id, purge.live_tables())
-    _destroy_keys(org.org_id)
+    shred_keys.destroy_org(org.org_id)  # the org key and every subject key: backups stay unreadable
     return counts
-
-
-def _destroy_keys(org_id: str) -> None:
-    """The org key and every subject key of the org (crypto/shred_keys.py): backups stay unreadable."""
-    try:
-        shred_keys = importlib.import_module("chalicelib.crypto.shred_keys")
-    except ModuleNotFoundError:
-        return  # before per-org keys exist, sealed data depends on the shared key only
-    shred_keys.destroy_org(org_id)
 
 
 def _schedule(principal: Principal, now: datetime, due: datetime) -> Organization:

@@ -11,6 +11,7 @@ import pytest
 from chalicelib import clock
 from chalicelib.models.customer import Customer
 from chalicelib.models.organization import Organization
+from chalicelib.models.shred_key import ShredKey
 from chalicelib.models.support import SupportGrant, SupportSession
 from chalicelib.services.audit import SYSTEM
 from chalicelib.services.erasure import ledger
@@ -58,10 +59,12 @@ def ask_deletion(client, token: str, secret: str):
 
 
 def left_behind(org_id: str, tables: list[str] | None = None) -> dict[str, list[str]]:
-    """Items that still name the org, but the ledger entry and the system chain's ids-only events."""
+    """Items that still name the org, but the ledger entry, the system chain's ids-only events and the
+    tombstones of destroyed keys (no key material: `wrapped` is gone)."""
     found = mentioning(org_id, tables)
     return {table: kept for table, items in found.items() if not table.endswith("erasures")
-            if (kept := [i for i in items if '"_system"' not in i])}
+            if (kept := [i for i in items if '"_system"' not in i
+                         and not (table.endswith("shred_keys") and '"wrapped"' not in i)])}
 
 
 @pytest.fixture
@@ -170,6 +173,8 @@ def test_after_the_grace_a_deleted_org_leaves_no_item_in_any_table(client, clini
     assert report["orgs_deleted"] == [clinic.org_id]
     assert left_behind(clinic.org_id) == {}
     assert SupportGrant.count() == SupportSession.count() == 0  # the session names only its grant
+    keys = list(ShredKey.query(clinic.org_id))
+    assert keys and all(key.wrapped is None and key.destroyed_at for key in keys)  # its key material is gone
     assert call(client, "GET", "/v1/support/services", support_token).status_code in (401, 404)
     assert report["deleted_items"]["bookings"] == 2 and report["deleted_items"]["customers"] == 2
     assert report["deleted_items"]["users"] == 3 and report["deleted_items"]["orgs"] == 1
