@@ -10,6 +10,7 @@ from chalicelib.api.catalog import catalog
 from chalicelib.api.erasure_requests import erasure_requests
 from chalicelib.api.exports import exports
 from chalicelib.api.mfa import mfa
+from chalicelib.api.org_account import org_account
 from chalicelib.api.org_transparency import org_transparency
 from chalicelib.api.pages import pages
 from chalicelib.api.patient_transparency import patient_transparency
@@ -39,6 +40,7 @@ app.register_blueprint(patient_transparency)
 app.register_blueprint(self_service)
 app.register_blueprint(erasure_requests)
 app.register_blueprint(exports)
+app.register_blueprint(org_account)
 http.not_found_routes(app)
 http.add_preflight_routes(app)
 http.answer_outages_with_503(app)

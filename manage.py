@@ -9,6 +9,8 @@
     python manage.py restore --backup 2026-11-23 [--prefix NAME]
     python manage.py point-in-time-restore --to 2026-11-23T14:05:00Z [--prefix NAME]
     python manage.py erase-customer --org clinic --customer ID --reason patient_request
+    python manage.py org-suspend --org SLUG --reason TEXT | org-unsuspend --org SLUG
+    python manage.py org-delete --org SLUG --confirm SLUG | org-deletions
 
 Jobs print their report as JSON and exit 1 when it says something failed (which also alerts).
 """
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from chalicelib.jobs.runner import JobReport
 
 Command = Callable[[argparse.Namespace], int]
+OPERATOR = "operator"
 
 
 def create_org(args: argparse.Namespace) -> int:
@@ -52,7 +55,7 @@ def verify_audit(args: argparse.Namespace) -> int:
     from chalicelib.services import audit
     from chalicelib.services.organizations import org_by_slug
 
-    org_id = org_by_slug(args.org).org_id
+    org_id = org_by_slug(args.org, even_suspended=True).org_id
     result = audit.export(org_id, Path(args.export)) if args.export else audit.verify(org_id)
     print(json.dumps(asdict(result)))
     return 0 if result.ok else 1
@@ -75,7 +78,17 @@ def erase_customer(args: argparse.Namespace) -> int:
 
 def job(name: str, args: argparse.Namespace) -> int:
     """Run a scheduled job now, as the operator."""
-    from chalicelib.jobs import accounts, audit, backup, org_exports, policy_notices, reminders, restore, retention
+    from chalicelib.jobs import (
+        accounts,
+        audit,
+        backup,
+        org_accounts,
+        org_exports,
+        policy_notices,
+        reminders,
+        restore,
+        retention,
+    )
     from chalicelib.jobs.runner import run_job
 
     work: dict[str, Callable[[JobReport], object]] = {
@@ -91,8 +104,12 @@ def job(name: str, args: argparse.Namespace) -> int:
         "retention": lambda report: retention.run_retention(report, dry_run=args.dry_run),
         "restore": lambda report: _restore(report, args),
         "point_in_time_restore": lambda report: _point_in_time_restore(report, args),
+        "org_deletion": org_accounts.run_org_deletions,
+        "org_delete": lambda report: org_accounts.delete_now(report, args.org, args.confirm, OPERATOR),
+        "org_suspend": lambda report: org_accounts.suspend(report, args.org, args.reason, OPERATOR),
+        "org_unsuspend": lambda report: org_accounts.unsuspend(report, args.org, OPERATOR),
     }
-    report = run_job(name, work[name], actor="operator")
+    report = run_job(name, work[name], actor=OPERATOR)
     print(json.dumps(report.as_dict(), indent=2, default=str))
     return 0 if report.ok else 1
 
@@ -178,7 +195,25 @@ def parser() -> argparse.ArgumentParser:
     erase.add_argument("--customer", required=True, help="the customer's id")
     erase.add_argument("--reason", required=True, choices=reasons.REASONS, help="why (a category, never free text)")
     erase.set_defaults(run=erase_customer)
+    _org_commands(commands)
     return root
+
+
+def _org_commands(commands: argparse._SubParsersAction) -> None:
+    """Operators end or pause an org's account; each run is audited on the system chain."""
+    suspend = commands.add_parser("org-suspend", help="nobody of the org signs in, its pages answer unavailable")
+    suspend.add_argument("--org", required=True, help="the org's slug")
+    suspend.add_argument("--reason", required=True, help="why (operators see it; no personal data)")
+    suspend.set_defaults(run=functools.partial(job, "org_suspend"))
+    unsuspend = commands.add_parser("org-unsuspend", help="lift an org's suspension")
+    unsuspend.add_argument("--org", required=True, help="the org's slug")
+    unsuspend.set_defaults(run=functools.partial(job, "org_unsuspend"))
+    delete = commands.add_parser("org-delete", help="delete an org and everything it holds, now, for good")
+    delete.add_argument("--org", required=True, help="the org's slug")
+    delete.add_argument("--confirm", required=True, metavar="SLUG", help="the same slug again")
+    delete.set_defaults(run=functools.partial(job, "org_delete"))
+    commands.add_parser("org-deletions", help="delete the orgs whose deletion grace is over").set_defaults(
+        run=functools.partial(job, "org_deletion"))
 
 
 def main(argv: list[str] | None = None) -> int:

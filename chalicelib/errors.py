@@ -175,6 +175,10 @@ class EmailInUse(Conflict):
     message = "This address belongs to another record at this clinic; nothing was changed. Contact the clinic."
 
 
+class OrgSuspended(DomainError):
+    message = "This organization's account is suspended; its pages and sign-in are unavailable."
+
+
 class InternalError(DomainError):
     message = "An internal error occurred."
 
@@ -195,6 +199,7 @@ ERROR_TABLE: dict[type[DomainError], tuple[int, str]] = {
     MfaEnrollmentRequired: (403, "mfa_enrollment_required"),
     StepUpRequired: (403, "step_up_required"),
     NotFound: (404, "not_found"),
+    OrgSuspended: (423, "org_suspended"),
     MethodNotAllowed: (405, "method_not_allowed"),
     Conflict: (409, "conflict"),
     SlotUnavailable: (409, "slot_unavailable"),

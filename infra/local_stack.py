@@ -24,7 +24,6 @@ from infra.resources import (
     BucketSpec,
     buckets,
     tables,
-    ttl_tables,
 )
 
 
@@ -86,7 +85,8 @@ def wrapped_index_key(key_arn: str) -> str:
 
 
 def create_tables() -> None:
-    """Every table, from its model (one client for all: a fixture of every test makes them)."""
+    """Every table, from its model, with PITR (the backup's exports need it), TTL and deletion protection
+    as infra/ declares (create_like)."""
     from chalicelib.jobs.tables import create_like
 
     for model in tables():
@@ -95,13 +95,6 @@ def create_tables() -> None:
         except botocore.exceptions.ClientError as error:
             if error.response["Error"]["Code"] != "ResourceInUseException":
                 raise
-    dynamodb = boto3.client("dynamodb")
-    for model in tables():  # as infra/ declares: point-in-time recovery, which the backup's exports need
-        dynamodb.update_continuous_backups(TableName=model.Meta.table_name, PointInTimeRecoverySpecification={
-            "PointInTimeRecoveryEnabled": True})
-    for model, attribute in ttl_tables():
-        dynamodb.update_time_to_live(TableName=model.Meta.table_name, TimeToLiveSpecification={
-            "Enabled": True, "AttributeName": attribute})
 
 
 def create_bucket(spec: BucketSpec, key_arn: str) -> None:

@@ -290,13 +290,19 @@ class SafeSlotStack(Stack):
             conditions={"StringEquals": {"aws:RequestedRegion": self.region}}))
         role.add_to_policy(iam.PolicyStatement(
             actions=["dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:DescribeTable",
-                     "dynamodb:BatchWriteItem", "dynamodb:Scan"],
+                     "dynamodb:BatchWriteItem", "dynamodb:Scan",
+                     # scratch tables get the originals' protections (jobs/tables.py create_like)
+                     "dynamodb:UpdateTable", "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTimeToLive"],
             resources=[f"{tables}drill-*"]))
         role.add_to_policy(iam.PolicyStatement(  # ADR 0010: no copy of the shred keys a restore could bring back
             effect=iam.Effect.DENY,
             actions=["dynamodb:CreateBackup", "dynamodb:ExportTableToPointInTime",
                      "dynamodb:RestoreTableToPointInTime"],
             resources=[f"{tables}{KEY_TABLE}"]))
+        role.add_to_policy(iam.PolicyStatement(  # tables encrypted with the data key need a grant on it
+            actions=["kms:CreateGrant", "kms:DescribeKey"], resources=[self.key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{self.region}.amazonaws.com"},
+                        "Bool": {"kms:GrantIsForAWSResource": "true"}}))
 
     def _function_names(self) -> list[str]:
         """Logical ids of every function the Chalice app packages (the API and each scheduled job)."""

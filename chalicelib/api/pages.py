@@ -15,7 +15,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.http import HTML_CSP
 from chalicelib.api.requests import header, query_param
-from chalicelib.errors import NotFound
+from chalicelib.errors import NotFound, OrgSuspended
 from chalicelib.i18n import negotiate
 from chalicelib.i18n.pages import language_options, render, script_messages
 from chalicelib.services.booking.profile import ClinicProfile, profile_of
@@ -33,6 +33,8 @@ def booking_page(slug: str) -> Response:
         profile = profile_of(org_by_slug(slug))
     except NotFound:
         profile = ClinicProfile()  # the page itself says the clinic was not found
+    except OrgSuspended:
+        return unavailable_page()
     response = _html("book.html", profile.default_language, cache=True)
     response.headers["Content-Security-Policy"] = framed_by(profile.embed_origins)
     return response
@@ -59,6 +61,17 @@ def asset(name: str) -> Response:
     if name not in ASSETS:
         raise NotFound()
     return Response(body=_read(name), headers={"Content-Type": ASSETS[name], "Cache-Control": CACHE_FOR})
+
+
+def unavailable_page() -> Response:
+    """What a suspended clinic's booking page shows: unavailable (423 org_suspended), nothing of the clinic."""
+    body = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Booking unavailable</title>"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            "<link rel=\"stylesheet\" href=\"../static/booking.css\"></head><body><main id=\"org-suspended\">"
+            "<h1>Online booking is unavailable</h1><p>This clinic's online booking is not available at the "
+            "moment. Please contact the clinic directly.</p></main></body></html>")
+    return Response(body=body, status_code=423, headers={"Content-Type": "text/html; charset=utf-8",
+                                                         "Cache-Control": "no-store"})
 
 
 def framed_by(origins: tuple[str, ...]) -> str:

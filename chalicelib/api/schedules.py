@@ -9,7 +9,17 @@ from typing import Any
 from chalice import Blueprint, Cron, Rate
 from chalice.app import CloudWatchEvent
 
-from chalicelib.jobs import accounts, audit, backup, org_exports, policy_notices, reminders, restore, retention
+from chalicelib.jobs import (
+    accounts,
+    audit,
+    backup,
+    org_accounts,
+    org_exports,
+    policy_notices,
+    reminders,
+    restore,
+    retention,
+)
 from chalicelib.jobs.runner import run_job
 
 schedules = Blueprint(__name__)
@@ -36,6 +46,7 @@ DEADLINES = {
     "daily_audit_digest": Deadline("audit_digest", 26),
     "daily_audit_verify": Deadline("audit_verify", 26),
     "org_exports": Deadline("org_exports", 1),
+    "daily_org_deletions": Deadline("org_deletion", 26),
 }
 
 
@@ -88,3 +99,8 @@ def daily_audit_verify(event: CloudWatchEvent) -> dict[str, Any]:
 def org_export_builds(event: CloudWatchEvent) -> dict[str, Any]:
     # Successful runs stay off the system chain (one a minute); each export is on its org's chain.
     return run_job("org_exports", org_exports.run_org_exports, audited=False).as_dict()
+
+
+@schedules.schedule(Cron(30, 4, "*", "*", "?", "*"), name="daily_org_deletions")
+def daily_org_deletions(event: CloudWatchEvent) -> dict[str, Any]:
+    return run_job("org_deletion", org_accounts.run_org_deletions).as_dict()

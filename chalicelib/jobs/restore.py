@@ -26,7 +26,7 @@ from chalicelib import aws, clock
 from chalicelib.config import settings
 from chalicelib.crypto.envelope import Sealer
 from chalicelib.errors import DomainError, SealedDataErased
-from chalicelib.jobs import consistency, restore_hooks, tables
+from chalicelib.jobs import consistency, org_accounts, restore_hooks, tables
 from chalicelib.jobs.backup import EXPORTS, MANIFEST, run_ids
 from chalicelib.jobs.runner import JobReport
 from chalicelib.jobs.shred_key_file import KEY_FILE, KeyFile, load_missing_keys
@@ -53,6 +53,7 @@ class Restored:
 # revoked since comes back (jobs/restore_hooks.py).
 RESTORE_HOOKS: list[Callable[[Restored], None]] = [
     restore_hooks.replay_customer_erasures,
+    org_accounts.replay_org_deletions,
     restore_hooks.end_restored_sessions,
     restore_hooks.keep_spent_factors,
     restore_hooks.keep_user_restrictions,

@@ -49,9 +49,10 @@ def run_retention(report: JobReport, dry_run: bool = False) -> None:
         plan = plan_for(org.org_id, policy, now)
         listed[org.slug] = plan.ids()
         if not dry_run:
-            _apply(org.org_id, plan, policy, now)
+            report.count_deleted(_apply(org.org_id, plan, policy, now))
     if not dry_run:
-        audit.prune_older_than(SYSTEM_CHAIN, now - timedelta(days=SecurityPolicy().audit_retention_days))
+        pruned = audit.prune_older_than(SYSTEM_CHAIN, now - timedelta(days=SecurityPolicy().audit_retention_days))
+        report.count_deleted({"audit_events": pruned})
     report.details["dry_run"] = dry_run
     report.details["deleted" if not dry_run else "would_delete"] = listed
 
@@ -100,11 +101,14 @@ def _remember_last_visits(org_id: str, plan: Plan) -> None:
                 raise  # a later visit is already remembered, or the customer is gone: nothing to keep
 
 
-def _apply(org_id: str, plan: Plan, policy: SecurityPolicy, now: datetime) -> None:
+def _apply(org_id: str, plan: Plan, policy: SecurityPolicy, now: datetime) -> dict[str, int]:
+    """Delete what `plan` lists; returns the items deleted per table."""
     _remember_last_visits(org_id, plan)
+    locks = 0
     for booking in plan.bookings:
         for granule in booking.granules or []:
             SlotLock(staff_key(org_id, booking.staff_id), granule).delete()
+            locks += 1
         booking.delete()
     for item in [*plan.customers, *plan.login_attempts]:
         item.delete()
@@ -113,3 +117,4 @@ def _apply(org_id: str, plan: Plan, policy: SecurityPolicy, now: datetime) -> No
               "login_attempts": len(plan.login_attempts), "audit_events": pruned}
     if any(counts.values()):
         audit.record(org_id, ACTOR, "retention.deleted", subjects={k: str(v) for k, v in counts.items()})
+    return {**counts, "slot_locks": locks}

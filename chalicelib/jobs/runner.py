@@ -21,6 +21,7 @@ METRIC_SERVICE = "safeslot-jobs"  # the `service` dimension powertools adds to e
 # The metric each job's failures count in (0 or 1 per run); infra/stack.py alarms on each of them.
 FAILURE_METRICS = {"backup": "BackupFailures", "restore_drill": "RestoreDrillFailures",
                    "audit_verify": "AuditChainFailures", "audit_digest": "AuditDigestFailures"}
+DELETED_METRIC = "ItemsDeleted"  # per run, and per run and table: what retention and deletions removed
 SUCCESS_METRIC = "JobSucceeded"  # 1 per successful run: the dead man's switch alarms when it stops coming
 
 
@@ -38,6 +39,7 @@ class JobReport:
     job: str
     failures: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    deleted: dict[str, int] = field(default_factory=dict)  # items deleted per table (retention, erasure)
 
     @property
     def ok(self) -> bool:
@@ -47,8 +49,14 @@ class JobReport:
         """Record a failure: a short description with ids, never personal data."""
         self.failures.append(what)
 
+    def count_deleted(self, counts: dict[str, int]) -> None:
+        """Add items deleted per table (logical names) to what this run reports and emits."""
+        for table, count in counts.items():
+            self.deleted[table] = self.deleted.get(table, 0) + count
+
     def as_dict(self) -> dict[str, Any]:
-        return {"job": self.job, "ok": self.ok, "failures": self.failures, **self.details}
+        deleted = {"deleted_items": dict(sorted(self.deleted.items()))} if self.deleted else {}
+        return {"job": self.job, "ok": self.ok, "failures": self.failures, **self.details, **deleted}
 
 
 def run_job(job: str, work: Callable[[JobReport], object], actor: str = "scheduler",
@@ -79,7 +87,15 @@ def _emit_metrics(report: JobReport) -> None:
     metrics.add_metric(name=failure_metric(report.job), unit=MetricUnit.Count, value=0 if report.ok else 1)
     metrics.add_metric(name=SUCCESS_METRIC, unit=MetricUnit.Count, value=1 if report.ok else 0)
     metrics.add_metric(name="JobSeconds", unit=MetricUnit.Seconds, value=report.details["seconds"])
+    if report.deleted:
+        metrics.add_metric(name=DELETED_METRIC, unit=MetricUnit.Count, value=sum(report.deleted.values()))
     metrics.flush_metrics()
+    for table, count in sorted(report.deleted.items()):  # one document per table: its own dimension set
+        per_table = EphemeralMetrics(namespace=METRIC_NAMESPACE, service=METRIC_SERVICE)
+        per_table.add_dimension(name="job", value=report.job)
+        per_table.add_dimension(name="table", value=table)
+        per_table.add_metric(name=DELETED_METRIC, unit=MetricUnit.Count, value=count)
+        per_table.flush_metrics()
 
 
 def _alert(report: JobReport) -> None:

@@ -29,13 +29,16 @@ def scan(table: str) -> Iterator[dict[str, Any]]:
 
 
 def create_like(model: type[Model], table: str) -> None:
-    """A new, empty table named `table` with `model`'s keys and indexes; waits until it is active."""
+    """A new, empty table named `table` with `model`'s keys and indexes and the stack's protections
+    (infra/stack.py): encrypted with the customer key, deletion protection, PITR and TTL; waits until
+    it is active."""
     schema = model._get_schema()
     definitions = {d["AttributeName"]: d for d in schema["attribute_definitions"]}
     for index in schema["global_secondary_indexes"]:
         definitions.update({d["AttributeName"]: d for d in index["attribute_definitions"]})
     options: dict[str, Any] = {"TableName": table, "BillingMode": "PAY_PER_REQUEST",
-                               "AttributeDefinitions": list(definitions.values()), "KeySchema": schema["key_schema"]}
+                               "AttributeDefinitions": list(definitions.values()), "KeySchema": schema["key_schema"],
+                               "DeletionProtectionEnabled": True, **_customer_key_encryption()}
     if schema["global_secondary_indexes"]:
         options["GlobalSecondaryIndexes"] = [
             {"IndexName": i["index_name"], "KeySchema": i["key_schema"], "Projection": i["projection"]}
@@ -43,6 +46,37 @@ def create_like(model: type[Model], table: str) -> None:
     dynamodb = aws.client("dynamodb")
     dynamodb.create_table(**options)
     dynamodb.get_waiter("table_exists").wait(TableName=table)
+    _recoverable_and_expiring(table, model)
+
+
+def protect(table: str, model: type[Model]) -> None:
+    """What a restored table needs besides its key: deletion protection, PITR, TTL."""
+    aws.client("dynamodb").update_table(TableName=table, DeletionProtectionEnabled=True)
+    _recoverable_and_expiring(table, model)
+
+
+def _recoverable_and_expiring(table: str, model: type[Model]) -> None:
+    from chalicelib.models import TTL_ATTRIBUTE, TTL_MODELS
+
+    dynamodb = aws.client("dynamodb")
+    dynamodb.update_continuous_backups(TableName=table, PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": True})
+    if model in TTL_MODELS:
+        dynamodb.update_time_to_live(TableName=table, TimeToLiveSpecification={
+            "Enabled": True, "AttributeName": TTL_ATTRIBUTE})
+
+
+def drop(table: str) -> None:
+    """Delete a table this code made (a drill's scratch table): lift its deletion protection first."""
+    dynamodb = aws.client("dynamodb")
+    dynamodb.update_table(TableName=table, DeletionProtectionEnabled=False)
+    dynamodb.delete_table(TableName=table)
+
+
+def _customer_key_encryption() -> dict[str, Any]:
+    """SSE with the customer-managed key (the local stack makes its tables before it has the key)."""
+    key = settings().key_arn
+    return {"SSESpecification": {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key}} if key else {}
 
 
 def write_all(table: str, items: list[dict[str, Any]]) -> None:

@@ -22,6 +22,12 @@ class Organization(Model):
     vendor = BooleanAttribute(null=True)  # SafeSlot's own support org (manage.py create-org --vendor)
     transparency: MapAttribute = MapAttribute(null=True)  # policy notice days, access-report naming
     profile = JSONAttribute(null=True)  # the clinic's public details: services/booking/profile.py
+    # Ending an account (services/org_lifecycle): an operator's suspension, the owner's deletion request.
+    suspended_at = UTCDateTimeAttribute(null=True)
+    suspension_reason = UnicodeAttribute(null=True)  # the operator's words, shown to operators only
+    deletion_requested_at = UTCDateTimeAttribute(null=True)
+    deletion_requested_by = UnicodeAttribute(null=True)  # the owner's user id
+    deletion_due_at = UTCDateTimeAttribute(null=True)  # the grace ends: the deletion job deletes everything
 
 
 class OrgSlug(Model):

@@ -11,6 +11,7 @@ from chalicelib import clock
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.models.organization import Organization, OrgSlug
 from chalicelib.services import audit
+from chalicelib.services.org_lifecycle.status import refuse_if_suspended
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 
@@ -32,13 +33,15 @@ def create_org(slug: str, name: str, timezone: str = "UTC", actor: str = "operat
     return org
 
 
-def org_by_slug(slug: str) -> Organization:
-    """The org whose public slug is `slug`; NotFound otherwise."""
+def org_by_slug(slug: str, even_suspended: bool = False) -> Organization:
+    """The org whose public slug is `slug`; NotFound otherwise, and 423 org_suspended for an org an
+    operator suspended (sign-in, public routes and pages all find orgs here) unless `even_suspended`."""
     try:
         claim = OrgSlug.get(slug)
-        return Organization.get(claim.org_id)
+        org = Organization.get(claim.org_id)
     except (OrgSlug.DoesNotExist, Organization.DoesNotExist) as error:
         raise NotFound("No such organization.") from error
+    return org if even_suspended else refuse_if_suspended(org)
 
 
 def org_by_id(org_id: str) -> Organization:

@@ -225,7 +225,7 @@ def test_every_job_runs_on_its_schedule_alone_with_the_long_timeout_and_the_apis
 
     assert set(jobs) == {"DailyBackup", "WeeklyRestoreDrill", "DailyAccounts", "DailyRetention",
                          "AppointmentReminders", "PolicyNotices", "AuditChainSweep", "DailyAuditDigest",
-                         "DailyAuditVerify", "OrgExports"}
+                         "DailyAuditVerify", "OrgExports", "DailyOrgDeletions"}
     for name, job in jobs.items():
         assert [event["Type"] for event in job["Events"].values()] == ["Schedule"], name
         timeout = 120 if name == "AuditChainSweep" else 900

@@ -14,7 +14,9 @@ from chalicelib import clock
 from chalicelib.config import settings
 from chalicelib.errors import NotFound, Unauthenticated
 from chalicelib.models.booking import AccessGrant, Booking
+from chalicelib.models.organization import Organization
 from chalicelib.services.identity.sessions import token_hash  # the same SHA-256 of an opaque secret
+from chalicelib.services.org_lifecycle.status import refuse_if_suspended
 
 BOOKING_LINK_AFTER_END = timedelta(days=30)
 CUSTOMER_LINK_LIFETIME = timedelta(hours=1)
@@ -54,6 +56,7 @@ def grant_for(token: str | None) -> AccessGrant:
         raise NotFound("No such booking.") from error
     if grant.expires_at <= clock.now():
         raise NotFound("No such booking.")
+    refuse_if_suspended(Organization.get(grant.org_id))
     return grant
 
 

@@ -12,6 +12,7 @@ from chalicelib.services.identity import sessions
 from chalicelib.services.identity.login_outcome import password_expired
 from chalicelib.services.identity.policy import SecurityPolicy, policy_of
 from chalicelib.services.identity.sessions import Principal
+from chalicelib.services.org_lifecycle.status import refuse_if_suspended
 
 # A restricted session kind, and the error its holder gets on any other route.
 _RESTRICTED = {sessions.PASSWORD_CHANGE: PasswordChangeRequired, sessions.MFA_ENROLL: MfaEnrollmentRequired}
@@ -28,7 +29,7 @@ def authenticate(token: str | None, origin: Origin, also_allow: Collection[str] 
     principal = sessions.resume_session(token, origin)
     if principal.kind != sessions.FULL and principal.kind not in also_allow:
         raise _RESTRICTED.get(principal.kind, Unauthenticated)()
-    policy = policy_of(Organization.get(principal.org_id))
+    policy = policy_of(refuse_if_suspended(Organization.get(principal.org_id)))
     if not policy.allows_ip(origin.source_ip):
         raise IpNotAllowed()
     _require_still_entitled(principal, token, policy, also_allow)

@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 from pynamodb.expressions.update import Action
 
 from chalicelib import clock
-from chalicelib.errors import InvalidCredentials, IpNotAllowed, NotFound, TooManyAttempts
+from chalicelib.errors import InvalidCredentials, IpNotAllowed, NotFound, OrgSuspended, TooManyAttempts
 from chalicelib.models.organization import Organization
 from chalicelib.models.user import User
 from chalicelib.services import audit, rate_limits
@@ -26,6 +26,7 @@ from chalicelib.services.identity.mfa import factors, second_step
 from chalicelib.services.identity.policy import SecurityPolicy, policy_of
 from chalicelib.services.identity.roles import Permission, require
 from chalicelib.services.identity.sessions import Principal
+from chalicelib.services.org_lifecycle.status import refuse_if_suspended
 from chalicelib.services.organizations import org_by_slug
 
 
@@ -63,7 +64,7 @@ def login(org_slug: str, email: str, password: str, origin: Origin) -> LoginResu
 def set_password_with_setup_token(setup_token: str, new_password: str, origin: Origin) -> None:
     """First password, or a reset started by an admin: the token is single use."""
     user = users.user_for_setup_token(setup_token)
-    org = Organization.get(user.org_id)
+    org = refuse_if_suspended(Organization.get(user.org_id))
     users.cut_access(user, *_new_password_actions(user, org, new_password))
     lockout.clear(org.org_id, user.email_index)
     audit.record(org.org_id, user.user_id, "auth.password_set", subjects={"user_id": user.user_id},
@@ -146,7 +147,7 @@ def login_key_options(mfa_token: str) -> dict[str, Any]:
 
 
 def _attempt_of(user: User, origin: Origin) -> _Attempt:
-    org = Organization.get(user.org_id)
+    org = refuse_if_suspended(Organization.get(user.org_id))
     return _Attempt(org, policy_of(org), user.email_index, origin)
 
 
@@ -208,7 +209,7 @@ def _take_address_try(org_slug: str | None, origin: Origin) -> None:
 def _audit_throttled(org_slug: str | None, origin: Origin) -> None:
     if org_slug is None:
         return
-    with contextlib.suppress(NotFound):
+    with contextlib.suppress(NotFound, OrgSuspended):
         audit.record(org_by_slug(org_slug).org_id, "anonymous", "auth.login", outcome="throttled", origin=origin)
 
 

@@ -35,6 +35,7 @@ class Permission(StrEnum):
     CUSTOMER_NOTES = "customers.notes"  # a customer's clinical notes: read and write
     CUSTOMERS_ERASE = "customers.erase"  # erase a customer (fresh second factor); decide patients' erasure requests
     ORG_EXPORT = "org.export"  # all of the org's data, decrypted, in one archive (with a fresh second factor)
+    ORG_DELETION = "org.deletion"  # ask for the org's deletion, or cancel it
 
 
 _EVERYONE = frozenset(Role)
@@ -61,6 +62,7 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.CUSTOMER_NOTES: frozenset({Role.OWNER, Role.STAFF}),  # the clinicians, not the office
     Permission.CUSTOMERS_ERASE: _ADMINS,
     Permission.ORG_EXPORT: frozenset({Role.OWNER}),
+    Permission.ORG_DELETION: frozenset({Role.OWNER}),
 }
 
 

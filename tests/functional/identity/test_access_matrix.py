@@ -109,6 +109,11 @@ STAFF_ROUTES += [  # the clinic profile (issue 17)
     ("GET", "/v1/org/profile", Permission.CATALOG_READ, None),
     ("PUT", "/v1/org/profile", Permission.CATALOG_MANAGE, {"address": "1 Main St"}),
 ]
+STAFF_ROUTES += [  # ending an account (issue 14)
+    ("GET", "/v1/org", Permission.CATALOG_READ, None),
+    ("POST", "/v1/org/deletion", Permission.ORG_DELETION, {"code": "000000"}),
+    ("DELETE", "/v1/org/deletion", Permission.ORG_DELETION, None),
+]
 ROLES = [role.value for role in Role]
 
 
