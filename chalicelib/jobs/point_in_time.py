@@ -2,9 +2,9 @@
 
 DynamoDB keeps 35 days of continuous backups of each table. This restores every SafeSlot table as it was
 at one instant into new tables named `prefix` + logical name, encrypted with the data key, with PITR,
-deletion protection and TTL as the stack gives its own tables. All or nothing: the instant is checked
-against every table's restorable window first, and if one restore fails the tables already made are
-deleted. The application switches to the new tables when deployed with `table_prefix` = `prefix`
+deletion protection and TTL as the stack gives its own tables; the restore hooks then run on them.
+All or nothing: the instant is checked against every table's restorable window first, and if one
+restore fails the tables already made are deleted. The application switches to the new tables when deployed with `table_prefix` = `prefix`
 (docs/runbooks/restore.md).
 """
 
@@ -76,22 +76,12 @@ def _restore(source: str, target: str, instant: datetime) -> str:
 
 def _protect(table: str, model: Any) -> None:
     """What a restore does not carry over: PITR, deletion protection, TTL."""
-    from chalicelib.models import TTL_ATTRIBUTE, TTL_MODELS
-
-    dynamodb = aws.client("dynamodb")
-    dynamodb.update_continuous_backups(TableName=table, PointInTimeRecoverySpecification={
-        "PointInTimeRecoveryEnabled": True})
-    dynamodb.update_table(TableName=table, DeletionProtectionEnabled=True)
-    if model in TTL_MODELS:
-        dynamodb.update_time_to_live(TableName=table, TimeToLiveSpecification={
-            "Enabled": True, "AttributeName": TTL_ATTRIBUTE})
+    tables.protect(table, model)
 
 
 def _delete(restored: Any) -> None:
-    dynamodb = aws.client("dynamodb")
     for table in restored:
-        dynamodb.update_table(TableName=table, DeletionProtectionEnabled=False)
-        dynamodb.delete_table(TableName=table)
+        tables.drop(table)
 
 
 def _code(error: Exception) -> str:

@@ -122,7 +122,7 @@ def run_drill(report: JobReport, source: Source | None = None) -> None:
         _check_recovery_time(report)
     finally:
         for table in restored.tables.values():
-            aws.client("dynamodb").delete_table(TableName=table)
+            tables.drop(table)
 
 
 def run_restore(report: JobReport, run_id: str, source: Source, prefix: str) -> Restored:
@@ -159,8 +159,10 @@ def run_backup_restore(report: JobReport, run_id: str, prefix: str) -> Restored:
             report.fail(f"{logical}: no backup of {run_id}")
             continue
         target = f"{prefix}{logical}"
-        dynamodb.restore_table_from_backup(TargetTableName=target, BackupArn=arn)
+        dynamodb.restore_table_from_backup(TargetTableName=target, BackupArn=arn, SSESpecificationOverride={
+            "Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": settings().key_arn})
         dynamodb.get_waiter("table_exists").wait(TableName=target)
+        tables.protect(target, model)
         restored.tables[logical] = target
         restored.counts[logical] = sum(1 for _ in tables.scan(target))
         expected = manifest["tables"].get(logical, {}).get("items")
