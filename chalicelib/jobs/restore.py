@@ -122,7 +122,7 @@ def run_drill(report: JobReport, source: Source | None = None) -> None:
         _check_recovery_time(report)
     finally:
         for table in restored.tables.values():
-            aws.client("dynamodb").delete_table(TableName=table)
+            tables.drop(table)
 
 
 def run_restore(report: JobReport, run_id: str, source: Source, prefix: str) -> Restored:
