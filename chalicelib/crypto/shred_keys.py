@@ -16,10 +16,12 @@ The keys live in `models/shred_key.py` (a table no backup copies); it is importe
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -150,6 +152,12 @@ def _data_key(org_id: str, subject: str, create: bool) -> bytes:
     cached = _cache.get(org_id, subject)
     if cached is not None:
         return bytes(cached)
+    with _cache.loading(org_id, subject):  # a burst of cold requests reads the key once, not once each
+        cached = _cache.get(org_id, subject)
+        return bytes(cached) if cached is not None else _load_subject_key(org_id, subject, create)
+
+
+def _load_subject_key(org_id: str, subject: str, create: bool) -> bytes:
     org_keys = _org_keys(org_id, create)
     row = _stored(org_id, subject)
     if row is None and create:
@@ -168,6 +176,12 @@ def _org_keys(org_id: str, create: bool) -> OrgKeys:
     cached = _cache.get(org_id, ORG)
     if isinstance(cached, OrgKeys):
         return cached
+    with _cache.loading(org_id, ORG):  # one KMS Decrypt for a burst of cold requests, not one per thread
+        cached = _cache.get(org_id, ORG)
+        return cached if isinstance(cached, OrgKeys) else _load_org_keys(org_id, create)
+
+
+def _load_org_keys(org_id: str, create: bool) -> OrgKeys:
     row = _stored(org_id, ORG)
     if row is None and create:
         secret = os.urandom(KEY_BYTES)
@@ -254,6 +268,19 @@ class _KeyCache:
         self._capacity = capacity
         self._entries: OrderedDict[tuple[str, str], tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
+        self._loaders: dict[tuple[str, str], threading.Lock] = {}
+
+    @contextlib.contextmanager
+    def loading(self, org_id: str, subject: str) -> Iterator[None]:
+        """Hold the one lock of (org, subject) while its key is loaded: the other threads wait, then read
+        it from the cache."""
+        with self._lock:
+            loader = self._loaders.setdefault((org_id, subject), threading.Lock())
+        with loader:
+            yield
+        with self._lock:
+            if not loader.locked():
+                self._loaders.pop((org_id, subject), None)
 
     def get(self, org_id: str, subject: str) -> Any:
         with self._lock:
