@@ -25,6 +25,7 @@ from chalicelib.services.erasure.notices import tell_clinic
 from chalicelib.services.erasure.reasons import check_reason
 from chalicelib.services.identity.roles import Permission, require
 from chalicelib.services.identity.sessions import Principal
+from chalicelib.services.self_service.erased import customer_erased
 
 OPERATOR = "operator"
 SYSTEM_CHAIN = "_system"  # the chain of operators' and jobs' events (jobs/runner.py)
@@ -39,6 +40,7 @@ def erase_customer(org_id: str, customer_id: str, actor: str, origin: audit.Orig
     entry = earlier[0] if earlier else ledger.record(org_id, ledger.CUSTOMER, customer_id, actor)
     erased = erase_records(CustomerTables(), org_id, customer_id, tombstone_of(entry.erasure_id),
                            _cancellation_entry(org_id, actor, origin))
+    customer_erased(org_id, customer_id, actor)  # the patient's own request closes; a pending new address goes
     report = _report(entry, erased, repeated=bool(earlier))
     audit.record(org_id, actor, "customer.erased", outcome="repeated" if earlier else "success", origin=origin,
                  subjects={"customer_id": customer_id, "erasure_id": entry.erasure_id, "reason": reason,

@@ -164,3 +164,19 @@ def test_erasing_after_a_refusal_drops_the_refusals_text_about_the_patient(clien
     [closed] = body(call(client, "GET", "/v1/erasure-requests?status=erased", owner))["erasure_requests"]
     assert closed["id"] == request_id and "refusal_reason" not in closed
     assert ErasureRequest.get(patient.clinic.org_id, patient.customer_id).unseal() == {}
+
+
+def test_erasing_the_patient_through_the_clinics_route_closes_their_request(client, patient):
+    from tests.functional.erasure.helpers import erase, second_factor_token
+
+    session = sign_in(client, patient)
+    request_id = body(as_patient(client, "POST", patient.slug, "erasure-request", session))["erasure_request"]["id"]
+    admin = second_factor_token(client, patient.clinic.accounts["owner"])
+
+    assert erase(client, admin, patient.customer_id).status_code == 200
+
+    [closed] = body(call(client, "GET", "/v1/erasure-requests?status=erased", admin))["erasure_requests"]
+    assert (closed["id"], closed["customer_id"]) == (request_id, patient.customer_id)
+    assert body(call(client, "GET", "/v1/erasure-requests", admin))["erasure_requests"] == []
+    gone = as_patient(client, "GET", patient.slug, "me", session)
+    assert (gone.status_code, error_code(gone)) == (404, "not_found")  # the open session finds nothing
