@@ -4,8 +4,8 @@ DynamoDB keeps 35 days of continuous backups of each table. This restores every 
 at one instant into new tables named `prefix` + logical name, encrypted with the data key, with PITR,
 deletion protection and TTL as the stack gives its own tables; the restore hooks then run on them.
 All or nothing: the instant is checked against every table's restorable window first, and if one
-restore fails the tables already made are deleted. The application switches to the new tables when deployed with `table_prefix` = `prefix`
-(docs/runbooks/restore.md).
+restore fails the tables already made are deleted. The application switches to the new tables when
+deployed with `table_prefix` = `prefix` (docs/runbooks/restore.md).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import pyotp
 import pytest
 
 from chalicelib import clock
-from chalicelib.jobs import restore
+from chalicelib.jobs import restore, tables
 from chalicelib.jobs.restore import Restored, Source
 from chalicelib.jobs.runner import JobReport
 from chalicelib.models.mfa import MfaFactor
@@ -141,7 +141,7 @@ def test_the_replay_reads_the_mirror_when_the_ledger_table_is_lost(client, clini
     run_id = fake_clock.now.strftime("%Y-%m-%d")
     fake_clock.advance(hours=1)
     erase(client, second_factor_token(client, clinic.accounts["owner"]), alice.customer_id)
-    ErasureRecord.delete_table()  # the first region, and the ledger table with it, is gone
+    tables.drop(ErasureRecord.Meta.table_name)  # the first region, and the ledger table with it, is gone
 
     restored = restore_newest_backup(run_id)
 
