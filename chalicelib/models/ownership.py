@@ -24,6 +24,7 @@ from chalicelib.models.login_attempt import LoginAttempt
 from chalicelib.models.mfa import DuoIntegration, MfaChallenge, MfaFactor
 from chalicelib.models.organization import Organization, OrgSlug
 from chalicelib.models.privacy_policy import PolicyVersion
+from chalicelib.models.self_service import EmailChange, ErasureRequest, SelfServiceToken
 from chalicelib.models.session import Session
 from chalicelib.models.shred_key import ShredKey
 from chalicelib.models.support import SupportGrant, SupportSession
@@ -93,6 +94,9 @@ SELECTORS: dict[type[Model], Selector] = {
     SupportSession: ViaParent("grant_id", SupportGrant, "grant_id"),
     PolicyVersion: OrgHashKey("org_id"),
     DuoIntegration: OrgHashKey("org_id"),
+    SelfServiceToken: OrgAttribute("org_id"),
+    EmailChange: OrgHashKey("org_id"),
+    ErasureRequest: OrgHashKey("org_id"),
     ErasureRecord: NotOrgData("the erasure ledger: every restore replays the deletion from it"),
     # shred_keys.destroy_org leaves tombstones (ids only, no key material): no key is made for them again
     ShredKey: NotOrgData("the tombstones of the org's destroyed keys"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
+from chalicelib.jobs.shred_key_file import KEY_FILE
 from tests.infrastructure.test_stack import assert_backup_files_expire, max_age_of_a_kept_run, resources, synth
 
 pytest.importorskip("aws_cdk")
@@ -78,6 +79,8 @@ def test_every_version_the_backup_job_leaves_in_either_region_expires(keep_one_r
         assert any(not v["IsLatest"] for v in found) and any(v["marker"] for v in found)  # pruning happened
         for version in found:
             current = version["IsLatest"] and not version["marker"]
+            if current and version["Key"] == KEY_FILE:
+                continue  # the live shred keys: every run rewrites the file, the replaced version expires below
             gone_after = days_until_gone(rules, version["Key"], current)
             assert gone_after is not None, (region, version["Key"], "current" if current else "noncurrent")
             if current:
