@@ -83,10 +83,12 @@ def test_only_an_owner_with_a_fresh_code_from_their_authenticator_asks_for_delet
     forbidden = post_json(client, "/v1/org/deletion", {"code": "123456"}, admin)
     no_step_up = post_json(client, "/v1/org/deletion", {"code": "123456"}, password_only)
     wrong_code = post_json(client, "/v1/org/deletion", {"code": "000000"}, token)
+    not_digits = post_json(client, "/v1/org/deletion", {"code": "\u00f6|\U000f3a2e\u00fbh\b"}, token)  # the fuzz stage's
 
     assert (forbidden.status_code, body(forbidden)["error"]["code"]) == (403, "forbidden")
     assert (no_step_up.status_code, body(no_step_up)["error"]["code"]) == (403, "step_up_required")
     assert (wrong_code.status_code, body(wrong_code)["error"]["code"]) == (401, "invalid_credentials")
+    assert (not_digits.status_code, body(not_digits)["error"]["code"]) == (401, "invalid_credentials")
     assert Organization.get(clinic.org_id).deletion_due_at is None
     asked = ask_deletion(client, token, secret)
     assert asked.status_code == 202, asked.body

@@ -49,7 +49,7 @@ def accept_code(row: MfaFactor, code: str) -> None:
     totp = pyotp.TOTP(row.unseal()["secret"])
     current = totp.timecode(clock.now())
     for step in range(current - WINDOW, current + WINDOW + 1):
-        if step > int(row.last_step or 0) and hmac.compare_digest(totp.generate_otp(step), code):
+        if step > int(row.last_step or 0) and hmac.compare_digest(totp.generate_otp(step).encode(), code.encode()):
             try:  # conditional: of two requests with the same code, only one moves the step
                 row.update(actions=[MfaFactor.last_step.set(step)], condition=MfaFactor.last_step < step)
             except UpdateError as error:
