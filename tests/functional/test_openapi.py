@@ -99,3 +99,28 @@ def test_every_staff_operation_declares_the_bearer_scheme(client):
     for path, method, operation in operations(document):
         if (path, method) not in PUBLIC_OPERATIONS:
             assert operation.get("security") == [{"bearer": []}], (method, path)
+
+
+def test_every_operation_that_takes_a_body_documents_its_refusals(client):
+    # a body that is not JSON answers 400, one its schema refuses 422 (every schema refuses unknown fields)
+    document = json.loads(client.http.get("/v1/openapi.json").body)
+
+    for path, method, operation in operations(document):
+        if "requestBody" in operation:
+            assert {"400", "422"} <= set(operation["responses"]), (method, path)
+
+
+SECRETS = {"password", "current_password", "code", "recovery_code", "token"}
+# Secrets no one can guess, or that the caller was just shown: no guessing limit to document.
+UNGUESSABLE = {("/v1/auth/setup", "post"),  # a 256-bit setup token
+               ("/v1/auth/mfa/totp/confirm", "post")}  # the app's first code: the caller holds its secret
+
+
+def test_every_operation_that_checks_a_secret_limits_guesses_and_documents_429(client):
+    document = json.loads(client.http.get("/v1/openapi.json").body)
+
+    for path, method, operation in operations(document):
+        schema = resolve(document, operation.get("requestBody", {}).get("content", {})
+                         .get("application/json", {}).get("schema", {}))
+        if SECRETS & set(schema.get("properties", {})) and (path, method) not in UNGUESSABLE:
+            assert "429" in operation["responses"], (method, path)

@@ -4,7 +4,7 @@ Twice, side by side: anonymous and as the demo owner (password and TOTP, as scri
 operation gets a bounded number of generated requests; the run fails on any server error and on any
 status, content type or body the document does not describe (the document must stay the truth).
 
-    .venv/bin/python -m tests.harness.fuzz [--max-examples N]
+    .venv/bin/python -m tests.harness.fuzz [--max-examples N] [--seed S]
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ def owner_token(credentials: dict[str, Any]) -> str:
     return str(first["token"])
 
 
-def start(api: str, max_examples: int, *headers: str) -> subprocess.Popen[bytes]:
+def start(api: str, max_examples: int, seed: int, *headers: str) -> subprocess.Popen[bytes]:
     command = [str(SCHEMATHESIS), "run", f"{api}/v1/openapi.json", "--url", api, "--checks", CHECKS,
-               "--max-examples", str(max_examples), "--request-timeout", "30", "--seed", "12",
+               "--max-examples", str(max_examples), "--request-timeout", "30", "--seed", str(seed),
                "--phases", "examples,fuzzing", "--no-color", "--exclude-operation-id", "logout",
                *[arg for header in headers for arg in ("--header", header)]]
     return subprocess.Popen(command)
@@ -47,12 +47,14 @@ def start(api: str, max_examples: int, *headers: str) -> subprocess.Popen[bytes]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--max-examples", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=12, help="fixed, so CI's cases are the ones run locally")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as local_dir:
         process, credentials = spawn(Path(local_dir), SAFESLOT_PUBLIC_WRITES_PER_IP="100000")
         try:
-            runs = [start(credentials["api"], args.max_examples),  # both at once: the stack is threaded
-                    start(credentials["api"], args.max_examples, f"Authorization: Bearer {owner_token(credentials)}")]
+            owner = f"Authorization: Bearer {owner_token(credentials)}"
+            runs = [start(credentials["api"], args.max_examples, args.seed),  # both at once: the stack is threaded
+                    start(credentials["api"], args.max_examples, args.seed, owner)]
             failed = [run.wait() for run in runs]
         finally:
             process.send_signal(signal.SIGTERM)

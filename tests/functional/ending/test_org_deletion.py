@@ -83,7 +83,7 @@ def test_only_an_owner_with_a_fresh_code_from_their_authenticator_asks_for_delet
     forbidden = post_json(client, "/v1/org/deletion", {"code": "123456"}, admin)
     no_step_up = post_json(client, "/v1/org/deletion", {"code": "123456"}, password_only)
     wrong_code = post_json(client, "/v1/org/deletion", {"code": "000000"}, token)
-    not_digits = post_json(client, "/v1/org/deletion", {"code": "\u00f6|\U000f3a2e\u00fbh\b"}, token)  # the fuzz stage's
+    not_digits = post_json(client, "/v1/org/deletion", {"code": "\u00f6|\U000f3a2e\u00fbh\u00af"}, token)  # as fuzzed
 
     assert (forbidden.status_code, body(forbidden)["error"]["code"]) == (403, "forbidden")
     assert (no_step_up.status_code, body(no_step_up)["error"]["code"]) == (403, "step_up_required")

@@ -106,7 +106,8 @@ def test_a_code_is_never_accepted_twice_nor_an_older_one(client, acme, fake_cloc
     assert replay.status_code == older.status_code == 401
 
 
-@pytest.mark.parametrize("typed", ["\u00f6|\U000f3a2e\u00fbh", "\uff11\uff12\uff13\uff14\uff15\uff16", "\u0661\u0662\u0663\u0664\u0665\u0666"])
+@pytest.mark.parametrize("typed", ["\u00f6|\U000f3a2e\u00fbh", "\uff11\uff12\uff13\uff14\uff15\uff16",
+                                   "\u0661\u0662\u0663\u0664\u0665\u0666"])
 def test_a_code_outside_ascii_digits_is_a_wrong_code_not_a_crash(client, acme, fake_clock, typed):
     # full-width and Arabic-Indic digits look like a code; comparing them must refuse, not raise
     enroll_totp(client, token_for(client, acme["staff"]))

@@ -98,6 +98,24 @@ def test_a_call_code_is_single_use_bound_to_its_login_and_to_the_call(client, ac
     assert verify(client, again, "voice", code).status_code == 401  # used
 
 
+def test_a_new_number_is_not_proven_by_guessing(client, acme, voice, fake_clock):
+    # 5 tries per user in 15 minutes, shared by texts and calls and by every pending number
+    token = token_for(client, acme["staff"])
+    post_json(client, "/v1/auth/mfa/voice/enroll", {"phone": LANDLINE}, token)
+    wrong = [post_json(client, "/v1/auth/mfa/voice/confirm", {"code": f"{n:06d}"}, token).status_code
+             for n in range(5)]
+    spoken = spoken_code(voice.spoken_to(LANDLINE)[0])
+    refused = post_json(client, "/v1/auth/mfa/voice/confirm", {"code": spoken}, token)
+    post_json(client, "/v1/auth/mfa/sms/enroll", {"phone": "+14155550123"}, token)
+    by_text = post_json(client, "/v1/auth/mfa/sms/confirm", {"code": "123456"}, token)
+
+    assert [code for code in wrong if code != 401] == [] and refused.status_code == by_text.status_code == 429
+    assert body(refused)["error"]["code"] == "too_many_attempts" and int(refused.headers["Retry-After"]) > 0
+    assert "token" in body(login(client, acme["staff"]))  # still not a factor
+    fake_clock.advance(minutes=15)  # the window has passed; the first call's code has expired with it
+    enroll_landline(client, token_for(client, acme["staff"]), voice)
+
+
 def test_at_most_three_calls_in_fifteen_minutes(client, acme, voice):
     enroll_landline(client, token_for(client, acme["staff"]), voice)  # the enrolment's call is the first
     mfa_token = second_step(client, acme["staff"])["mfa_token"]

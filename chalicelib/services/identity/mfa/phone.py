@@ -3,7 +3,8 @@
 NIST SP 800-63B 5.1.3.3: the PSTN is a restricted authenticator, so both are opt-in and come with a
 notice that they are weaker than an authenticator app or a security key. A number is proven by a code
 before it becomes a factor; login codes are 6 digits, live 10 minutes, work once, are bound to one login
-attempt and to their channel, and each channel sends at most 3 per user in 15 minutes.
+attempt and to their channel, and each channel sends at most 3 per user in 15 minutes. Proving a new
+number allows 5 tries per user in 15 minutes, whichever channel or pending factor they go to.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from chalicelib.services import notify, rate_limits
 from chalicelib.services.identity.mfa import factors
 
 CODE_LIFETIME = timedelta(minutes=10)
+PROOF_TRIES = rate_limits.Limit("phone-proof-tries", max_hits=5, window_seconds=900)  # per user
 LANGUAGES = ("en", "es")
 SMS_TEXT = {
     "en": "Your SafeSlot code is {code}. It expires in 10 minutes. Never share it.",
@@ -107,6 +109,7 @@ def start_enrollment(channel: Channel, user: User, phone: str, language: str) ->
 
 
 def confirm(row: MfaFactor, code: str) -> None:
+    rate_limits.take(PROOF_TRIES, row.user_id)  # TooManyAttempts past the limit: a number is not guessed
     check_code(code, row.code_hash, row.code_expires_at, row.factor_key)
     row.update(actions=[MfaFactor.status.set(factors.ACTIVE), MfaFactor.code_hash.remove(),
                         MfaFactor.code_expires_at.remove()])
