@@ -71,9 +71,8 @@ _SLOW_SERVICES = {"s3": CLIENT_CONFIG.merge(botocore.config.Config(read_timeout=
 @functools.cache
 def client(service: str, region: str | None = None) -> Any:
     """A boto3 client for `service` (cached per service and region; `client.cache_clear()` resets)."""
-    made = boto3.client(service, region_name=region, config=_SLOW_SERVICES.get(service, CLIENT_CONFIG))
-    made.meta.events.register("before-send", _respect_deadline)
-    return made
+    session = boto3.session.Session(botocore_session=botocore_session())  # its before-send hook included
+    return session.client(service, region_name=region, config=_SLOW_SERVICES.get(service, CLIENT_CONFIG))
 
 
 @functools.cache

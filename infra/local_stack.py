@@ -12,9 +12,9 @@ import struct
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import botocore.exceptions
 
+from chalicelib import aws
 from chalicelib.config import settings
 from chalicelib.crypto.blind_index import INDEX_KEY_CONTEXT
 from infra.resources import (
@@ -30,7 +30,7 @@ from infra.resources import (
 def create_key() -> str:
     """The data key as infra/stack.py makes it: a symmetric multi-region key with a replica in the backup
     replica's region; returns the primary's ARN."""
-    kms = boto3.client("kms")
+    kms = aws.client("kms")
     key = kms.create_key(Description=KEY_DESCRIPTION, MultiRegion=True)["KeyMetadata"]
     kms.replicate_key(KeyId=key["KeyId"], ReplicaRegion=settings().replica_region)
     return str(key["Arn"])
@@ -39,8 +39,12 @@ def create_key() -> str:
 def moto_kms_patches() -> list[tuple[object, str, Any]]:
     """(owner, attribute, replacement): moto's ciphertexts hold 36 characters of key id, but its multi-region
     key ids have 40 (mrk- and a UUID), so nothing sealed under one would open. These give its ciphertext
-    header room for 40; moto's server and the in-process tests both apply them."""
-    from moto.kms import utils
+    header room for 40; moto's server and the in-process tests both apply them. Also: moto makes an RSA
+    private key for every symmetric key too (unused; 46 ms each, once per test), so it makes none."""
+    from moto.kms import models, utils
+
+    def private_key(key_spec: str) -> Any:
+        return None if key_spec == "SYMMETRIC_DEFAULT" else utils.generate_private_key(key_spec)
 
     key_id_length = 40
 
@@ -51,12 +55,12 @@ def moto_kms_patches() -> list[tuple[object, str, Any]]:
                                 tag=tag)
 
     return [(utils, "CIPHERTEXT_HEADER_FORMAT", f">{key_id_length}s{utils.IV_LEN}s{utils.TAG_LEN}s"),
-            (utils, "_deserialize_ciphertext_blob", deserialize)]
+            (utils, "_deserialize_ciphertext_blob", deserialize), (models, "generate_private_key", private_key)]
 
 
 def create_audit_signing_key() -> str:
     """The asymmetric key that signs audit digests (ECDSA P-256); returns its ARN."""
-    kms = boto3.client("kms")
+    kms = aws.client("kms")
     return str(kms.create_key(Description=AUDIT_SIGNING_KEY_DESCRIPTION, KeySpec="ECC_NIST_P256",
                               KeyUsage="SIGN_VERIFY")["KeyMetadata"]["Arn"])
 
@@ -64,7 +68,7 @@ def create_audit_signing_key() -> str:
 def create_audit_digest_bucket(key_arn: str) -> None:
     """The digest bucket: versioned, Object Lock in compliance mode by default, encrypted, private."""
     name = settings().audit_digest_bucket
-    s3 = boto3.client("s3")
+    s3 = aws.client("s3")
     try:
         s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
     except botocore.exceptions.ClientError as error:
@@ -78,7 +82,7 @@ def create_audit_digest_bucket(key_arn: str) -> None:
 
 def wrapped_index_key(key_arn: str) -> str:
     """A fresh 256-bit blind-index key, wrapped by KMS, base64: the value of SAFESLOT_INDEX_KEY_BLOB."""
-    answer = boto3.client("kms").generate_data_key(
+    answer = aws.client("kms").generate_data_key(
         KeyId=key_arn, KeySpec="AES_256", EncryptionContext=INDEX_KEY_CONTEXT
     )
     return base64.b64encode(answer["CiphertextBlob"]).decode()
@@ -98,7 +102,7 @@ def create_tables() -> None:
 
 
 def create_bucket(spec: BucketSpec, key_arn: str) -> None:
-    s3 = boto3.client("s3", region_name=spec.region)
+    s3 = aws.client("s3", spec.region)
     options: dict[str, Any] = {"Bucket": spec.name}
     if spec.region != "us-east-1":
         options["CreateBucketConfiguration"] = {"LocationConstraint": spec.region}
@@ -127,7 +131,7 @@ def create_org_export_bucket(key_arn: str) -> None:
     from chalicelib.services.exports.storage import PREFIX
 
     name = settings().export_bucket
-    s3 = boto3.client("s3")
+    s3 = aws.client("s3")
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
         s3.create_bucket(Bucket=name)
     s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [{
@@ -144,8 +148,8 @@ def create_all() -> dict[str, str]:
         create_bucket(spec, key_arn)
     create_audit_digest_bucket(key_arn)
     create_org_export_bucket(key_arn)
-    boto3.client("ses").verify_email_identity(EmailAddress=settings().mail_from)
-    alerts = boto3.client("sns").create_topic(Name=f"{settings().table_prefix}alerts")["TopicArn"]
+    aws.client("ses").verify_email_identity(EmailAddress=settings().mail_from)
+    alerts = aws.client("sns").create_topic(Name=f"{settings().table_prefix}alerts")["TopicArn"]
     return {"SAFESLOT_KEY_ARN": key_arn, "SAFESLOT_INDEX_KEY_BLOB": wrapped_index_key(key_arn),
             "SAFESLOT_ALERT_TOPIC_ARN": alerts, "SAFESLOT_AUDIT_SIGNING_KEY": create_audit_signing_key()}
 
