@@ -23,20 +23,23 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def next_code(totp: pyotp.TOTP) -> str:
-    """A code of a time step not used yet (each is accepted once): wait for the next step to begin."""
-    time.sleep(totp.interval - time.time() % totp.interval + 0.5)
-    return totp.now()
+def code_after(totp: pyotp.TOTP, spent: int) -> tuple[str, int]:
+    """The code of step `spent + 1` (each step is accepted once) and that step: the server accepts a step one
+    ahead of its clock, so this waits only until the clock reaches `spent` (the seed spent the current one)."""
+    while int(time.time()) // totp.interval < spent:
+        time.sleep(0.25)
+    return totp.at((spent + 1) * totp.interval), spent + 1
 
 
-def signed_in_with_second_factor(credentials: dict) -> tuple[str, pyotp.TOTP]:
+def signed_in_with_second_factor(credentials: dict) -> tuple[str, pyotp.TOTP, int]:
     api, totp = credentials["api"], pyotp.TOTP(credentials["totp_secret"])
     _, step = request("POST", f"{api}/v1/auth/login", {"org": credentials["org"], "email": credentials["email"],
                                                       "password": credentials["password"]})
+    code, used = code_after(totp, int(time.time()) // totp.interval)
     status, session = request("POST", f"{api}/v1/auth/mfa/verify",
-                              {"mfa_token": step["mfa_token"], "method": "totp", "code": next_code(totp)})
+                              {"mfa_token": step["mfa_token"], "method": "totp", "code": code})
     assert status == 200, session
-    return session["token"], totp
+    return session["token"], totp, used
 
 
 def run_export_job(credentials: dict) -> dict:
@@ -53,9 +56,9 @@ def run_export_job(credentials: dict) -> dict:
 def test_the_owner_exports_over_http_and_the_archive_opens_with_age(stack, tmp_path):
     credentials, _ = stack
     api = credentials["api"]
-    token, totp = signed_in_with_second_factor(credentials)
+    token, totp, used = signed_in_with_second_factor(credentials)
 
-    status, asked = request("POST", f"{api}/v1/org/exports", {"code": next_code(totp)}, token)
+    status, asked = request("POST", f"{api}/v1/org/exports", {"code": code_after(totp, used)[0]}, token)
     assert status == 202, asked
     assert run_export_job(credentials)["exports_made"] == 1
     status, ready = request("GET", f"{api}/v1/org/exports/{asked['export']['id']}", None, token)
