@@ -18,14 +18,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.errors import InvalidCredentials, NotFound, StepUpRequired
+from chalicelib.errors import NotFound, StepUpRequired
 from chalicelib.models.counter import Counter, update_if
 from chalicelib.models.user import User
 from chalicelib.services import audit, notify, rate_limits
 from chalicelib.services.exports import archive, bundle, storage
 from chalicelib.services.exports.storage import FAILED, QUEUED, READY, RUNNING, ExportRecord
 from chalicelib.services.identity import reauth, users
-from chalicelib.services.identity.mfa import totp
 from chalicelib.services.identity.roles import Permission, Role, require
 from chalicelib.services.identity.sessions import Principal
 from chalicelib.services.organizations import org_by_id
@@ -39,8 +38,7 @@ _EXPORT_ID = re.compile(r"^[0-9a-f]{32}$")
 def request_export(principal: Principal, code: str | None) -> dict[str, Any]:
     """Queue an export of everything of the caller's org; the answer holds its decryption key, this once."""
     require(principal.role, Permission.ORG_EXPORT)
-    user = users.find_user(principal.org_id, principal.user_id)
-    _require_fresh_second_factor(principal, user, code)
+    reauth.require_fresh_code(principal, "org.export", code)
     rate_limits.take(EXPORTS_PER_ORG, principal.org_id)
     key = archive.new_key()
     record = ExportRecord(uuid.uuid4().hex, principal.org_id, QUEUED, clock.isoformat(clock.now()),
@@ -124,23 +122,6 @@ def describe(record: ExportRecord) -> dict[str, Any]:
 
 def available_until(record: ExportRecord) -> datetime:
     return clock.parse_instant(record.finished_at or record.created_at, "finished_at") + DOWNLOADABLE_FOR
-
-
-def _require_fresh_second_factor(principal: Principal, user: User, code: str | None) -> None:
-    """A session that began with a second factor, and a current authenticator code now (under the
-    account's lockout, like every secret checked inside a session)."""
-    if principal.assurance < 2 or not code:
-        raise StepUpRequired()
-    reauth.recheck(principal, user, "org.export", lambda: _code_ok(user, code),
-                   refusal="The code is not correct.")
-
-
-def _code_ok(user: User, code: str) -> bool:
-    try:
-        totp.accept_any(user, code)
-    except InvalidCredentials:
-        return False
-    return True
 
 
 def _counted(counts: dict[str, int]) -> dict[str, str]:

@@ -15,13 +15,11 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib import clock
 from chalicelib.crypto import shred_keys
-from chalicelib.errors import Conflict, InvalidCredentials, StepUpRequired
+from chalicelib.errors import Conflict
 from chalicelib.models.organization import Organization
-from chalicelib.models.user import User
 from chalicelib.services import audit
 from chalicelib.services.erasure import ledger
 from chalicelib.services.identity import reauth
-from chalicelib.services.identity.mfa import totp
 from chalicelib.services.identity.roles import Permission, require
 from chalicelib.services.identity.sessions import Principal
 from chalicelib.services.org_lifecycle import notices, purge
@@ -37,13 +35,9 @@ def request_deletion(principal: Principal, code: str) -> dict[str, Any]:
     """Schedule the org's deletion GRACE from now; needs an owner signed in with a second factor who
     types a fresh code from their authenticator app (under the account's lockout)."""
     require(principal.role, Permission.ORG_DELETION)
-    if principal.assurance < 2:
-        raise StepUpRequired()
     if org_by_id(principal.org_id).deletion_due_at is not None:  # before the code is spent
         raise Conflict(ALREADY_SCHEDULED)
-    user = User.get(principal.org_id, principal.user_id)
-    reauth.recheck(principal, user, "org.deletion_request", lambda: _code_is_right(user, code),
-                   refusal="The code is not correct.")
+    reauth.require_fresh_code(principal, "org.deletion_request", code)
     now = clock.now()
     org = _schedule(principal, now, now + GRACE)
     told = {"staff": notices.tell_staff(org.org_id, f"{org.name}'s SafeSlot account will be deleted",
@@ -115,14 +109,6 @@ def _schedule(principal: Principal, now: datetime, due: datetime) -> Organizatio
         raise Conflict(ALREADY_SCHEDULED) from error
     org.refresh(consistent_read=True)
     return org
-
-
-def _code_is_right(user: User, code: str) -> bool:
-    try:
-        totp.accept_any(user, code)
-    except InvalidCredentials:
-        return False
-    return True
 
 
 def _staff_text(org: Organization) -> str:

@@ -15,9 +15,8 @@ from chalicelib import clock
 from chalicelib.errors import Conflict, Forbidden, NotFound, StepUpRequired, ValidationFailed
 from chalicelib.models.organization import Organization
 from chalicelib.models.support import SupportGrant
-from chalicelib.models.user import User
 from chalicelib.services import audit
-from chalicelib.services.identity.mfa import totp
+from chalicelib.services.identity import reauth
 from chalicelib.services.identity.roles import Permission, require
 from chalicelib.services.identity.sessions import Principal
 from chalicelib.services.organizations import org_by_id, org_by_slug
@@ -110,9 +109,10 @@ def clinic_grant(principal: Principal, grant_id: str, permission: Permission) ->
 
 
 def approve(principal: Principal, grant_id: str, code: str) -> dict[str, Any]:
-    """Approve with a fresh second factor: a code from the approver's authenticator app."""
+    """Approve with a fresh second factor: a code from the approver's authenticator app, under the
+    account's lockout (a stolen session cannot guess its way to letting support in)."""
     grant = clinic_grant(principal, grant_id, Permission.SUPPORT_MANAGE)
-    totp.accept_any(User.get(principal.org_id, principal.user_id), code)
+    reauth.require_fresh_code(principal, "support.access_approve", code, password_session_too=True)
     _activate(grant, principal.user_id, from_status=REQUESTED)
     _record(grant, principal.user_id, "support.access_approved", principal.origin)
     return describe(grant)

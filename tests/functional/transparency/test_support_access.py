@@ -8,7 +8,7 @@ from chalicelib.models.booking import Booking
 from chalicelib.models.customer import Customer
 from chalicelib.services.support.grants import support_actor
 from tests.functional.booking.helpers import ALICE, at, book, make_clinic, next_weekday
-from tests.functional.identity.helpers import body, call, post_json, token_for
+from tests.functional.identity.helpers import body, call, login, post_json, token_for
 from tests.functional.jobs.helpers import alerts, mail_to
 from tests.functional.transparency.helpers import ask_access, enroll_totp, fresh_code, make_vendor
 
@@ -94,6 +94,20 @@ def test_the_clinic_is_told_of_a_request_and_only_owners_and_admins_approve_with
     assert post_json(client, path, {"code": fresh_code(owner[1])}, owner[0]).status_code == 200
     assert mail_to(clinic.accounts["owner"].email) and mail_to(clinic.accounts["admin"].email)
     assert not [m for m in mail_to(clinic.accounts["staff"].email) if "support" in m.subject.lower()]
+
+
+def test_a_stolen_session_cannot_guess_the_approval_code(client, clinic, vendor, owner):
+    # wrong codes count toward the approver's lockout: the tenth locks the account and ends its sessions
+    grant = body(ask_access(client, vendor.token(vendor.first), clinic.slug))["grant"]
+    path = f"/v1/org/support-grants/{grant['id']}/approve"
+
+    answers = [post_json(client, path, {"code": f"{n:06d}"}, owner[0]).status_code for n in range(10)]
+
+    assert answers == [401] * 9 + [429]
+    assert call(client, "GET", f"/v1/org/support-grants/{grant['id']}", owner[0]).status_code == 401
+    assert login(client, clinic.accounts["owner"]).status_code == 429
+    status = call(client, "GET", f"/v1/org/support-grants/{grant['id']}", token_for(client, clinic.accounts["admin"]))
+    assert body(status)["grant"]["status"] == "requested"
 
 
 def test_with_a_grant_support_reads_and_each_read_is_audited_under_its_own_id(client, clinic, vendor, owner, booked):
