@@ -17,7 +17,7 @@ exports = Blueprint(__name__)
 def start_export() -> Response:
     request = exports.current_request
     principal, body = principal_of(request), json_body(request)
-    return Response(body={"export": org_export.request_export(principal, body.get("code"))}, status_code=202)
+    return Response(body={"export": org_export.request_export(principal, body)}, status_code=202)
 
 
 @exports.route("/v1/org/exports/{export_id}", methods=["GET"])

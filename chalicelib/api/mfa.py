@@ -8,7 +8,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.principal import principal_of
 from chalicelib.api.requests import json_body, origin_of
-from chalicelib.services.identity import authentication
+from chalicelib.services.identity import authentication, reauth
 from chalicelib.services.identity.mfa import duo, enrollment, factors
 from chalicelib.services.identity.sessions import MFA_ENROLL, Principal
 
@@ -53,6 +53,12 @@ def open_duo_prompt() -> dict[str, Any]:
 @mfa.route("/v1/auth/mfa/webauthn/options", methods=["POST"])
 def login_key_options() -> dict[str, Any]:
     return {"options": authentication.login_key_options(json_body(mfa.current_request)["mfa_token"])}
+
+
+@mfa.route("/v1/auth/mfa/webauthn/reauth-options", methods=["POST"])
+def fresh_key_options() -> dict[str, Any]:
+    """A security key's challenge for a fresh second factor inside this session (export, deletion, support)."""
+    return {"options": reauth.security_key_options(principal_of(mfa.current_request))}
 
 
 @mfa.route("/v1/auth/mfa/totp/enroll", methods=["POST"])

@@ -27,7 +27,7 @@ def get_org() -> dict[str, Any]:
 @org_account.route("/v1/org/deletion", methods=["POST"])
 def request_deletion() -> Response:
     principal, body = principal_of(org_account.current_request), json_body(org_account.current_request)
-    return Response(body=deletion.request_deletion(principal, body["code"]), status_code=202)
+    return Response(body=deletion.request_deletion(principal, body), status_code=202)
 
 
 @org_account.route("/v1/org/deletion", methods=["DELETE"])

@@ -79,7 +79,7 @@ def get_support_grant(grant_id: str) -> dict[str, Any]:
 @support.route("/v1/org/support-grants/{grant_id}/approve", methods=["POST"])
 def approve_support_grant(grant_id: str) -> dict[str, Any]:
     principal, body = principal_of(support.current_request), json_body(support.current_request)
-    return {"grant": grants.approve(principal, grant_id, body["code"])}
+    return {"grant": grants.approve(principal, grant_id, body)}
 
 
 @support.route("/v1/org/support-grants/{grant_id}/refuse", methods=["POST"])

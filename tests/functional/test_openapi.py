@@ -7,6 +7,7 @@ import json
 from openapi_spec_validator import validate
 
 from app import app
+from chalicelib.errors import ERROR_TABLE
 
 HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
@@ -124,3 +125,10 @@ def test_every_operation_that_checks_a_secret_limits_guesses_and_documents_429(c
                          .get("application/json", {}).get("schema", {}))
         if SECRETS & set(schema.get("properties", {})) and (path, method) not in UNGUESSABLE:
             assert "429" in operation["responses"], (method, path)
+
+
+def test_the_documented_error_codes_are_exactly_the_ones_the_app_answers(client):
+    document = json.loads(client.http.get("/v1/openapi.json").body)
+    error = document["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]
+
+    assert sorted(error["enum"]) == sorted({code for _, code in ERROR_TABLE.values()})

@@ -35,10 +35,10 @@ DOWNLOADABLE_FOR = timedelta(hours=1)  # links are given this long after it is r
 _EXPORT_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
-def request_export(principal: Principal, code: str | None) -> dict[str, Any]:
+def request_export(principal: Principal, proof: dict[str, Any]) -> dict[str, Any]:
     """Queue an export of everything of the caller's org; the answer holds its decryption key, this once."""
     require(principal.role, Permission.ORG_EXPORT)
-    reauth.require_fresh_code(principal, "org.export", code)
+    reauth.require_fresh_factor(principal, "org.export", proof)
     rate_limits.take(EXPORTS_PER_ORG, principal.org_id)
     key = archive.new_key()
     record = ExportRecord(uuid.uuid4().hex, principal.org_id, QUEUED, clock.isoformat(clock.now()),

@@ -1,5 +1,5 @@
 """Checking a secret again inside a session: changing the password, new recovery codes, removing a factor,
-and the fresh authenticator code that exports, deletes or lets support in.
+and the fresh second factor that exports, deletes or lets support in.
 
 A stolen session must not become a password oracle: each check takes a lockout try first, exactly like
 a login (ASVS 6.3.1, NIST SP 800-63B 5.2.2). Failures are logged and audited, and the failure that
@@ -9,6 +9,7 @@ reaches the threshold locks the account and ends every session of the user.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from chalicelib.errors import InvalidCredentials, StepUpRequired, TooManyAttempts
 from chalicelib.models.organization import Organization
@@ -16,7 +17,7 @@ from chalicelib.models.user import User
 from chalicelib.services import audit
 from chalicelib.services.identity import lockout, sessions, users
 from chalicelib.services.identity.login_attempts import record_attempt
-from chalicelib.services.identity.mfa import totp
+from chalicelib.services.identity.mfa import fresh_factor
 from chalicelib.services.identity.policy import policy_of
 from chalicelib.services.identity.sessions import Principal
 
@@ -43,23 +44,24 @@ def recheck(principal: Principal, user: User, action: str, is_right: Callable[[]
     raise InvalidCredentials(refusal)
 
 
-def require_fresh_code(principal: Principal, action: str, code: str | None,
-                       password_session_too: bool = False) -> User:
-    """A current code from one of the user's authenticator apps, under the account's lockout, in a session
-    that began with a second factor (or with a password only, if `password_session_too`); returns the user."""
-    if not code or (principal.assurance < 2 and not password_session_too):
+def require_fresh_factor(principal: Principal, action: str, proof: dict[str, Any],
+                         password_session_too: bool = False) -> User:
+    """A fresh second factor now (`proof`: an authenticator `code`, or a security key's `credential`), under
+    the account's lockout, in a session that began with a second factor (or with a password only, if
+    `password_session_too`); returns the user."""
+    code, credential = proof.get("code"), proof.get("credential")
+    if not (code or credential) or (principal.assurance < 2 and not password_session_too):
         raise StepUpRequired()
     user = users.find_user(principal.org_id, principal.user_id)
-    recheck(principal, user, action, lambda: _app_code_ok(user, code), refusal="The code is not correct.")
+    recheck(principal, user, action, lambda: fresh_factor.proven(user, principal.session_id, code, credential),
+            refusal="The second factor is not correct.")
     return user
 
 
-def _app_code_ok(user: User, code: str) -> bool:
-    try:
-        totp.accept_any(user, code)
-    except InvalidCredentials:
-        return False
-    return True
+def security_key_options(principal: Principal) -> dict[str, Any]:
+    """The challenge a security key answers to prove a fresh second factor in this session."""
+    return fresh_factor.security_key_options(users.find_user(principal.org_id, principal.user_id),
+                                             principal.session_id)
 
 
 def _end_everything(principal: Principal, user: User, action: str, outcome: str) -> None:

@@ -31,13 +31,13 @@ GRACE = timedelta(days=30)
 ALREADY_SCHEDULED = "A deletion is already scheduled; cancel it first to change it."
 
 
-def request_deletion(principal: Principal, code: str) -> dict[str, Any]:
+def request_deletion(principal: Principal, proof: dict[str, Any]) -> dict[str, Any]:
     """Schedule the org's deletion GRACE from now; needs an owner signed in with a second factor who
-    types a fresh code from their authenticator app (under the account's lockout)."""
+    proves one again now (authenticator code or security key, under the account's lockout)."""
     require(principal.role, Permission.ORG_DELETION)
-    if org_by_id(principal.org_id).deletion_due_at is not None:  # before the code is spent
+    if org_by_id(principal.org_id).deletion_due_at is not None:  # before the factor is spent
         raise Conflict(ALREADY_SCHEDULED)
-    reauth.require_fresh_code(principal, "org.deletion_request", code)
+    reauth.require_fresh_factor(principal, "org.deletion_request", proof)
     now = clock.now()
     org = _schedule(principal, now, now + GRACE)
     told = {"staff": notices.tell_staff(org.org_id, f"{org.name}'s SafeSlot account will be deleted",

@@ -108,11 +108,11 @@ def clinic_grant(principal: Principal, grant_id: str, permission: Permission) ->
     return grant
 
 
-def approve(principal: Principal, grant_id: str, code: str) -> dict[str, Any]:
-    """Approve with a fresh second factor: a code from the approver's authenticator app, under the
+def approve(principal: Principal, grant_id: str, proof: dict[str, Any]) -> dict[str, Any]:
+    """Approve with a fresh second factor (an authenticator code or a security key's answer), under the
     account's lockout (a stolen session cannot guess its way to letting support in)."""
     grant = clinic_grant(principal, grant_id, Permission.SUPPORT_MANAGE)
-    reauth.require_fresh_code(principal, "support.access_approve", code, password_session_too=True)
+    reauth.require_fresh_factor(principal, "support.access_approve", proof, password_session_too=True)
     _activate(grant, principal.user_id, from_status=REQUESTED)
     _record(grant, principal.user_id, "support.access_approved", principal.origin)
     return describe(grant)

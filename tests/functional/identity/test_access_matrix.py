@@ -23,6 +23,7 @@ STAFF_ROUTES = [
     ("POST", "/v1/auth/mfa/voice/enroll", Permission.OWN_ACCOUNT, {"phone": "+15005550006"}),
     ("POST", "/v1/auth/mfa/voice/confirm", Permission.OWN_ACCOUNT, {"code": "000000"}),
     ("POST", "/v1/auth/mfa/webauthn/register/options", Permission.OWN_ACCOUNT, None),
+    ("POST", "/v1/auth/mfa/webauthn/reauth-options", Permission.OWN_ACCOUNT, None),
     ("POST", "/v1/auth/mfa/webauthn/register", Permission.OWN_ACCOUNT, {"credential": {}}),
     ("GET", "/v1/auth/mfa/factors", Permission.OWN_ACCOUNT, None),
     ("DELETE", "/v1/auth/mfa/factors/unknown", Permission.OWN_ACCOUNT, {"password": "x", "code": "1"}),

@@ -1,0 +1,108 @@
+"""A fresh second factor with a security key: an owner whose only factor is a key exports, deletes and lets
+support in with it; its challenge belongs to one session, works once and lives five minutes."""
+
+from __future__ import annotations
+
+import pytest
+from soft_webauthn import SoftWebauthnDevice
+
+from tests.functional.identity.helpers import body, call, login, make_org, post_json, token_for
+from tests.functional.identity.test_mfa import (
+    ORIGIN,
+    as_json,
+    assertion,
+    from_b64url,
+    register_key,
+    second_step,
+    verify,
+)
+from tests.functional.transparency.helpers import ask_access, make_vendor
+
+FRESH_OPTIONS = "/v1/auth/mfa/webauthn/reauth-options"
+
+
+@pytest.fixture
+def acme(aws_stack):
+    return make_org("acme", roles=("admin",))
+
+
+@pytest.fixture
+def key(client, acme) -> SoftWebauthnDevice:
+    """The owner's one and only second factor."""
+    device = SoftWebauthnDevice()
+    assert register_key(client, token_for(client, acme["owner"]), device).status_code == 200
+    return device
+
+
+def key_session(client, account, device: SoftWebauthnDevice) -> str:
+    mfa = second_step(client, account)
+    credential, _ = assertion(client, mfa["mfa_token"], device)
+    return body(verify(client, mfa["mfa_token"], "webauthn", credential=credential))["token"]
+
+
+def fresh_options(client, token: str) -> dict:
+    options = body(call(client, "POST", FRESH_OPTIONS, token))["options"]
+    return {"publicKey": {**options, "challenge": from_b64url(options["challenge"])}}
+
+
+def fresh_answer(client, token: str, device: SoftWebauthnDevice) -> dict:
+    return as_json(device.get(fresh_options(client, token), ORIGIN))
+
+
+def test_an_owner_whose_only_factor_is_a_key_exports_deletes_and_approves_support_with_it(client, acme, key):
+    token = key_session(client, acme["owner"], key)
+    vendor = make_vendor()
+    grant = body(ask_access(client, vendor.token(vendor.first), "acme"))["grant"]
+
+    exported = post_json(client, "/v1/org/exports", {"credential": fresh_answer(client, token, key)}, token)
+    approved = post_json(client, f"/v1/org/support-grants/{grant['id']}/approve",
+                         {"credential": fresh_answer(client, token, key)}, token)
+    deleted = post_json(client, "/v1/org/deletion", {"credential": fresh_answer(client, token, key)}, token)
+
+    assert [exported.status_code, approved.status_code, deleted.status_code] == [202, 200, 202]
+    assert body(approved)["grant"]["status"] == "active"
+
+
+def test_a_key_challenge_is_answered_once_and_only_in_the_session_that_asked(client, acme, key):
+    token, other = key_session(client, acme["owner"], key), key_session(client, acme["owner"], key)
+    options = fresh_options(client, token)
+    first, second = (as_json(key.get(options, ORIGIN)) for _ in range(2))  # the key signs the challenge twice
+
+    elsewhere = post_json(client, "/v1/org/exports", {"credential": first}, other)
+    assert elsewhere.status_code == 401
+    assert post_json(client, "/v1/org/exports", {"credential": first}, token).status_code == 202
+    again = post_json(client, "/v1/org/deletion", {"credential": second}, token)
+    assert (again.status_code, body(again)["error"]["code"]) == (401, "invalid_credentials")
+
+
+def test_a_key_challenge_lives_five_minutes(client, acme, key, fake_clock):
+    token = key_session(client, acme["owner"], key)
+    answer = fresh_answer(client, token, key)
+    fake_clock.advance(minutes=5)
+
+    assert post_json(client, "/v1/org/exports", {"credential": answer}, token).status_code == 401
+
+
+def test_no_key_no_challenge_and_no_proof_is_a_step_up(client, acme, key):
+    admin = token_for(client, acme["admin"])
+    owner = key_session(client, acme["owner"], key)
+
+    no_key = call(client, "POST", FRESH_OPTIONS, admin)
+    nothing = post_json(client, "/v1/org/exports", {}, owner)
+    both = post_json(client, "/v1/org/exports", {"code": "123456", "credential": {}}, owner)
+
+    assert (no_key.status_code, body(no_key)["error"]["code"]) == (404, "not_found")
+    assert (nothing.status_code, body(nothing)["error"]["code"]) == (403, "step_up_required")
+    assert (both.status_code, body(both)["error"]["code"]) == (422, "validation_failed")
+
+
+def test_forged_key_answers_count_toward_the_lockout(client, acme, key):
+    token = key_session(client, acme["owner"], key)
+    forged = {**fresh_answer(client, token, key), "id": "AAAA"}
+    answers = []
+    for _ in range(10):
+        call(client, "POST", FRESH_OPTIONS, token)
+        answers.append(post_json(client, "/v1/org/exports", {"credential": forged}, token).status_code)
+
+    assert answers == [401] * 9 + [429]
+    assert login(client, acme["owner"]).status_code == 429
