@@ -11,6 +11,7 @@
     python manage.py erase-customer --org clinic --customer ID --reason patient_request
     python manage.py org-suspend --org SLUG --reason TEXT | org-unsuspend --org SLUG
     python manage.py org-delete --org SLUG --confirm SLUG | org-deletions
+    python manage.py reseal [--all]
 
 Jobs print their report as JSON and exit 1 when it says something failed (which also alerts).
 """
@@ -86,6 +87,7 @@ def job(name: str, args: argparse.Namespace) -> int:
         org_exports,
         policy_notices,
         reminders,
+        reseal,
         restore,
         retention,
     )
@@ -108,6 +110,7 @@ def job(name: str, args: argparse.Namespace) -> int:
         "org_delete": lambda report: org_accounts.delete_now(report, args.org, args.confirm, OPERATOR),
         "org_suspend": lambda report: org_accounts.suspend(report, args.org, args.reason, OPERATOR),
         "org_unsuspend": lambda report: org_accounts.unsuspend(report, args.org, OPERATOR),
+        "reseal": lambda report: reseal.run_reseal(report, every_row=args.all),
     }
     report = run_job(name, work[name], actor=OPERATOR)
     print(json.dumps(report.as_dict(), indent=2, default=str))
@@ -177,6 +180,10 @@ def parser() -> argparse.ArgumentParser:
     retention = commands.add_parser("retention", help="delete what the orgs' retention settings say")
     retention.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
     retention.set_defaults(run=functools.partial(job, "retention"))
+    resealing = commands.add_parser("reseal", help="re-seal rows sealed before crypto-shredding (ADR 0010)")
+    resealing.add_argument("--all", action="store_true",
+                           help="every row: moves them all under the data key configured now")
+    resealing.set_defaults(run=functools.partial(job, "reseal"))
     restore = commands.add_parser("restore", help="restore a backup into new tables and verify it")
     what = restore.add_mutually_exclusive_group(required=True)
     what.add_argument("--export", help="the run (YYYY-MM-DD) whose export to load")

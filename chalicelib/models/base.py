@@ -129,6 +129,11 @@ class SealedModel(Model):
         fields: dict[str, Any] = json.loads(open_box(self.tenant, shredded["subject"], box, self._shred_binding()))
         return fields
 
+    def legacy_fields(self) -> dict[str, Any] | None:
+        """The fields of a row sealed before crypto-shredding (no key's destruction reaches them), else None."""
+        envelope = sealer().open(self.sealed, self._seal_context(), self.row_key())
+        return None if SHRED_BOX in envelope else envelope
+
     def _seal_context(self) -> SealContext:
         return SealContext(org_id=self.tenant, table=self.TABLE, purpose=self.SEAL_PURPOSE)
 
