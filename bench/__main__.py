@@ -35,6 +35,7 @@ def main() -> None:
         local_aws,
         login,
         notices,
+        reseal,
         self_service,
         shredding,
         transparency,
@@ -58,6 +59,7 @@ def main() -> None:
         "erasure": erasure.measure,
         "self_service": self_service.measure,
         "org_export": exports.measure,
+        "reseal": reseal.measure,
     }
     report = {}
     for name, measure in measures.items():
