@@ -32,16 +32,27 @@ def recheck(principal: Principal, user: User, action: str, is_right: Callable[[]
     except TooManyAttempts:
         _end_everything(principal, user, action, "locked")
         raise
-    if is_right():
+    try:
+        right = is_right()
+    except Exception:  # the try stays taken: the lock it completes must still take effect
+        _lock_if_last(principal, user, action, attempt)
+        raise
+    if right:
         lockout.give_back(attempt)
         return
     record_attempt(principal.org_id, "reauth_failed", principal.origin, user.user_id, factor=action)
     audit.record(principal.org_id, user.user_id, action, outcome="failure", origin=principal.origin)
+    if _lock_if_last(principal, user, action, attempt):
+        raise TooManyAttempts(retry_after=policy.lockout_minutes * 60)
+    raise InvalidCredentials(refusal)
+
+
+def _lock_if_last(principal: Principal, user: User, action: str, attempt: lockout.Try) -> bool:
+    """When `attempt` was the one that locked the account: announce it and end every session."""
     if attempt.last:
         lockout.announce(principal.org_id, user.user_id, principal.origin)
         _end_everything(principal, user, action, "sessions_ended")
-        raise TooManyAttempts(retry_after=policy.lockout_minutes * 60)
-    raise InvalidCredentials(refusal)
+    return bool(attempt.last)
 
 
 def require_fresh_factor(principal: Principal, action: str, proof: dict[str, Any],

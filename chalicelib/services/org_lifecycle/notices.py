@@ -18,7 +18,7 @@ from chalicelib.models.user import User
 from chalicelib.services import notify
 
 # Named in the answer and the owner's e-mail: the clinic takes its data with it before the grace ends.
-EXPORT_ROUTE = "POST /v1/org/export"
+EXPORT_ROUTE = "POST /v1/org/exports"
 
 
 def upcoming_bookings(org_id: str, booked_before: datetime | None = None,

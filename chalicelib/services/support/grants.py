@@ -24,6 +24,7 @@ from chalicelib.services.support.alerts import raise_alarm, tell_clinic_admins
 
 MAX_HOURS = 72
 REQUESTED, AWAITING_SECOND, ACTIVE, REFUSED, REVOKED = "requested", "awaiting_second", "active", "refused", "revoked"
+NOT_WAITING = "This support grant is not waiting for that decision."
 REQUEST, BREAK_GLASS = "request", "break_glass"
 ACTOR_PREFIX = "support:"  # support people act under their own vendor user id, marked as support
 
@@ -112,6 +113,8 @@ def approve(principal: Principal, grant_id: str, proof: dict[str, Any]) -> dict[
     """Approve with a fresh second factor (an authenticator code or a security key's answer), under the
     account's lockout (a stolen session cannot guess its way to letting support in)."""
     grant = clinic_grant(principal, grant_id, Permission.SUPPORT_MANAGE)
+    if grant.status != REQUESTED:  # before the factor is spent
+        raise Conflict(NOT_WAITING)
     reauth.require_fresh_factor(principal, "support.access_approve", proof, password_session_too=True)
     _activate(grant, principal.user_id, from_status=REQUESTED)
     _record(grant, principal.user_id, "support.access_approved", principal.origin)
@@ -195,7 +198,7 @@ def _move(grant: SupportGrant, from_status: str, actions: list[Any]) -> None:
         grant.update(actions=actions, condition=SupportGrant.status == from_status)
     except UpdateError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
-            raise Conflict("This support grant is not waiting for that decision.") from error
+            raise Conflict(NOT_WAITING) from error
         raise
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from app import app
 from chalicelib import clock
 from chalicelib.models.customer import Customer
 from chalicelib.models.organization import Organization
@@ -95,7 +96,9 @@ def test_only_an_owner_with_a_fresh_code_from_their_authenticator_asks_for_delet
     answer = body(asked)
     assert answer["org"]["status"] == "deletion_scheduled"
     assert answer["org"]["deletion"]["deletes_at"] == clock.isoformat(clock.now() + timedelta(days=30))
-    assert answer["export"] == "POST /v1/org/export" and answer["told"] == {"staff": 3, "patients": 1}
+    assert answer["export"] == "POST /v1/org/exports" and answer["told"] == {"staff": 3, "patients": 1}
+    method, path = answer["export"].split()
+    assert method in app.routes[path]  # the route it points the owner at is served
     again = post_json(client, "/v1/org/deletion", {"code": fresh_code(secret)}, token)
     assert (again.status_code, body(again)["error"]["code"]) == (409, "conflict")
 
@@ -111,7 +114,7 @@ def test_every_role_sees_the_scheduled_deletion_and_staff_and_patients_are_told_
         mails = mails_to(clinic.accounts[role].email)
         assert [m.subject for m in mails].count("Clinic Clinic's SafeSlot account will be deleted") == 1
     owner_mail = [m for m in mails_to(clinic.accounts["owner"].email) if "deleted" in m.subject][-1]
-    assert "POST /v1/org/export" in owner_mail.body and "DELETE /v1/org/deletion" in owner_mail.body
+    assert "POST /v1/org/exports" in owner_mail.body and "DELETE /v1/org/deletion" in owner_mail.body
     patient_mails = mails_to(ALICE["email"])
     told = [m for m in patient_mails if m.subject == "Clinic Clinic closes its online booking"]
     assert len(told) == 1 and "knee" not in told[0].body

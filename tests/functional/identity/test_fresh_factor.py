@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from soft_webauthn import SoftWebauthnDevice
 
+from chalicelib.services.identity.mfa import fresh_factor
 from tests.functional.identity.helpers import body, call, login, make_org, post_json, token_for
 from tests.functional.identity.test_mfa import (
     ORIGIN,
@@ -105,4 +106,49 @@ def test_forged_key_answers_count_toward_the_lockout(client, acme, key):
         answers.append(post_json(client, "/v1/org/exports", {"credential": forged}, token).status_code)
 
     assert answers == [401] * 9 + [429]
+    assert login(client, acme["owner"]).status_code == 429
+
+
+def malformed_answers(valid: dict) -> list[dict]:
+    """Answers webauthn's parser refuses before any signature is checked (each was a 500 once)."""
+    return [{**valid, "rawId": 1}, {key: valid[key] for key in ("id", "rawId", "type")},
+            {**valid, "response": [1]}, {**valid, "type": "x"}, {**valid, "authenticatorAttachment": "zz"},
+            {"id": valid["id"], "x": [[[[{}]]]]}]
+
+
+def test_a_malformed_key_answer_is_a_wrong_answer_everywhere_never_a_500(client, acme, key):
+    token = key_session(client, acme["owner"], key)
+    admins_key = SoftWebauthnDevice()  # the login's tries count toward another account's lockout
+    assert register_key(client, token_for(client, acme["admin"]), admins_key).status_code == 200
+    mfa = second_step(client, acme["admin"])
+    valid, _ = assertion(client, mfa["mfa_token"], admins_key)
+
+    owners = fresh_answer(client, token, key)
+    fresh = [post_json(client, "/v1/org/exports", {"credential": answer}, call_options(client, token)).status_code
+             for answer in malformed_answers(owners)]
+    at_login = [verify(client, mfa["mfa_token"], "webauthn", credential=answer).status_code
+                for answer in malformed_answers(valid)]
+    options = call(client, "POST", "/v1/auth/mfa/webauthn/register/options", token)
+    registering = post_json(client, "/v1/auth/mfa/webauthn/register", {"credential": {"id": "x", "rawId": 1}}, token)
+
+    assert fresh == at_login == [401] * 6
+    assert options.status_code == 200 and registering.status_code == 401
+
+
+def call_options(client, token: str) -> str:
+    """Ask for a fresh challenge (so each answer meets one), and return the token to send with it."""
+    assert call(client, "POST", FRESH_OPTIONS, token).status_code == 200
+    return token
+
+
+def test_the_try_that_locks_ends_the_sessions_even_if_its_check_fails_unexpectedly(client, acme, key, monkeypatch):
+    token = key_session(client, acme["owner"], key)
+    for n in range(9):
+        post_json(client, "/v1/org/exports", {"code": f"{n:06d}"}, token)
+    monkeypatch.setattr(fresh_factor, "proven", lambda *_: (_ for _ in ()).throw(RuntimeError("a bug")))
+
+    crashed = post_json(client, "/v1/org/exports", {"code": "999999"}, token)
+
+    assert crashed.status_code == 500
+    assert call(client, "GET", "/v1/auth/mfa/factors", token).status_code == 401  # the stolen session ended
     assert login(client, acme["owner"]).status_code == 429

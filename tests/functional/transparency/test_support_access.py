@@ -110,6 +110,20 @@ def test_a_stolen_session_cannot_guess_the_approval_code(client, clinic, vendor,
     assert body(status)["grant"]["status"] == "requested"
 
 
+def test_approving_a_grant_already_decided_is_a_409_that_spends_no_code(client, clinic, vendor, owner, fake_clock):
+    grant = body(ask_access(client, vendor.token(vendor.first), clinic.slug))["grant"]
+    path = f"/v1/org/support-grants/{grant['id']}/approve"
+    assert post_json(client, "/v1/org/support-grants/" + grant["id"] + "/refuse", {}, owner[0]).status_code == 200
+    code = fresh_code(owner[1])
+
+    late = post_json(client, path, {"code": code}, owner[0])
+
+    assert (late.status_code, body(late)["error"]["code"]) == (409, "conflict")
+    second = body(ask_access(client, vendor.token(vendor.first), clinic.slug))["grant"]
+    approved = post_json(client, f"/v1/org/support-grants/{second['id']}/approve", {"code": code}, owner[0])
+    assert approved.status_code == 200  # the code was not spent on the refused grant
+
+
 def test_with_a_grant_support_reads_and_each_read_is_audited_under_its_own_id(client, clinic, vendor, owner, booked):
     booking_id, customer_id = booked
     grant_id, support = approved_session(client, clinic, vendor, owner)

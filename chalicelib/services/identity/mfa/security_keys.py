@@ -11,7 +11,7 @@ from typing import Any
 
 import webauthn
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url, options_to_json
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import PublicKeyCredentialDescriptor, UserVerificationRequirement
 
 from chalicelib.config import settings
@@ -49,7 +49,7 @@ def register(row: MfaFactor, credential: dict[str, Any], label: str | None) -> N
             credential=credential, expected_challenge=base64url_to_bytes(row.challenge),
             expected_origin=config.webauthn_origin, expected_rp_id=config.webauthn_rp_id,
         )
-    except (InvalidRegistrationResponse, ValueError, KeyError, TypeError) as error:
+    except (WebAuthnException, ValueError, KeyError, TypeError) as error:  # any malformed answer too
         raise InvalidCredentials("The security key's answer was not valid.") from error
     row.update(actions=[
         MfaFactor.status.set(factors.ACTIVE), MfaFactor.challenge.remove(),
@@ -80,7 +80,7 @@ def authenticate(user: User, credential: dict[str, Any], challenge: str) -> MfaF
             expected_origin=config.webauthn_origin, expected_rp_id=config.webauthn_rp_id,
             credential_public_key=row.public_key, credential_current_sign_count=int(row.sign_count or 0),
         )
-    except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError) as error:
+    except (WebAuthnException, ValueError, KeyError, TypeError) as error:  # any malformed answer too
         raise InvalidCredentials("The security key's answer was not valid.") from error
     row.update(actions=[MfaFactor.sign_count.set(verified.new_sign_count)])
     return row
