@@ -315,3 +315,17 @@ def test_a_call_the_network_refuses_answers_503_not_500(client, acme, voice):
     answer = post_json(client, "/v1/auth/mfa/voice/call", {"mfa_token": mfa_token})
 
     assert (answer.status_code, body(answer)["error"]["code"]) == (503, "second_factor_unavailable")
+
+
+def test_a_call_that_never_went_out_does_not_count_toward_the_three(client, acme, voice):
+    token = token_for(client, acme["staff"])
+    voice.failure = "ThrottlingException"
+    refused = post_json(client, "/v1/auth/mfa/voice/enroll", {"phone": LANDLINE}, token)
+    voice.failure = None
+
+    answers = [post_json(client, "/v1/auth/mfa/voice/enroll", {"phone": LANDLINE}, token).status_code
+               for _ in range(4)]
+
+    assert refused.status_code == 503 and answers == [200, 200, 200, 429]
+    assert len(voice.calls) == 3
+

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chalicelib import clock
-from chalicelib.errors import InvalidCredentials, RateLimited, ValidationFailed
+from chalicelib.errors import InvalidCredentials, RateLimited, TooManyAttempts, ValidationFailed
 from chalicelib.models.mfa import MfaFactor
 from chalicelib.models.user import User
 from chalicelib.services import notify, rate_limits
@@ -123,10 +123,14 @@ def check_code(code: str, expected_hash: str | None, expires_at: datetime | None
 
 
 def _send(channel: Channel, user: User, phone: str, language: str, bound_to: str) -> tuple[str, datetime]:
-    wait = rate_limits.retry_after(channel.sends, user.user_id)
-    if wait:
-        raise RateLimited("At most 3 codes are sent in 15 minutes.", retry_after=wait)
-    rate_limits.hit(channel.sends, user.user_id)
+    try:  # taken atomically: however many requests race, at most 3 codes go out
+        rate_limits.take(channel.sends, user.user_id)
+    except TooManyAttempts as refused:
+        raise RateLimited("At most 3 codes are sent in 15 minutes.", **refused.details) from refused
     code = f"{secrets.randbelow(10**6):06d}"
-    channel.deliver(phone, code, language)
+    try:
+        channel.deliver(phone, code, language)
+    except Exception:  # nothing was sent: the user keeps that send
+        rate_limits.give_back(channel.sends, user.user_id)
+        raise
     return code_hash(code, bound_to), clock.now() + CODE_LIFETIME
