@@ -28,9 +28,10 @@ $(CHECKOV): infra/requirements-checkov.txt
 run: $(INSTALLED)
 	$(BIN)/python scripts/run_local.py
 
+# The fuzz stage runs first: CI reads the last summary printed, and it must be pytest's own.
 test: lint audit $(CHECKOV) browser age
-	$(BIN)/python -m pytest -n 2 --dist loadfile
 	$(MAKE) fuzz
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Schemathesis over GET /v1/openapi.json against a spawned local stack: no 5xx, nothing undocumented.
 fuzz: $(INSTALLED)
