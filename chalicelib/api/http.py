@@ -63,6 +63,7 @@ def http_middleware(request: Request, get_response: Handler) -> Response:
     correlation_id = (request.context or {}).get("requestId") or uuid.uuid4().hex
     logger.set_correlation_id(correlation_id)
     try:
+        _refuse_empty_path_parameters(request)
         with aws.deadline():
             response = _from_chalice_error(get_response(request), correlation_id)
     except DomainError as error:
@@ -73,6 +74,12 @@ def http_middleware(request: Request, get_response: Handler) -> Response:
     _add_headers(response, request, correlation_id)
     _log_access(request, response)
     return response
+
+
+def _refuse_empty_path_parameters(request: Request) -> None:
+    """`/v1/bookings//cancel` names no booking: a 404 before any view, authorizer or lookup sees `""`."""
+    if any(value == "" for value in (request.uri_params or {}).values()):
+        raise NotFound()
 
 
 def _as_domain_error(error: Exception) -> DomainError:
@@ -152,8 +159,12 @@ def _log_access(request: Request, response: Response) -> None:
 
 
 def preflight(app: Chalice) -> Handler:
-    """The OPTIONS handler registered on every path: the allowed methods of that path."""
-    def answer() -> Response:
+    """The OPTIONS handler registered on every path: the allowed methods of that path.
+
+    It takes the path's parameters (Chalice passes them to every view) and ignores them: a preflight
+    names no resource, so `/v1/bookings/{booking_id}` answers as `/v1/health` does.
+    """
+    def answer(**_path_parameters: str) -> Response:
         path = app.current_request.context.get("resourcePath", "") if app.current_request else ""
         methods = ", ".join(sorted(app.routes.get(path, {})))
         return Response(body="", status_code=204, headers={"Access-Control-Allow-Methods": methods})
@@ -201,7 +212,7 @@ def not_found_routes(app: Chalice, max_depth: int = 8) -> None:
     """
     def not_found(**_segments: str) -> Response:
         raise NotFound()
-    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]  # no preflight grant for a missing path
     for depth in range(1, max_depth + 1):
         path = "".join(f"/{{p{i}}}" for i in range(depth))
         app.route(path, methods=methods, name=f"not_found_{depth}")(not_found)
