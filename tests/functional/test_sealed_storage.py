@@ -87,6 +87,30 @@ def test_sealed_value_moved_to_another_org_fails_to_open(aws_stack):
         customers.read_customer("org2", victim, actor="u1")
 
 
+@pytest.mark.parametrize("opened_as", [SealContext("org1", "customers", "fields"),
+                                       SealContext("org1", "bookings", "org_key")], ids=["other table", "other purpose"])
+def test_a_value_sealed_for_one_table_or_purpose_does_not_open_as_another_with_the_same_row(aws_stack, opened_as):
+    """The row check passes (same org, same row key): only the encryption context, compared on open, refuses."""
+    sealer = Sealer(aws_stack["SAFESLOT_KEY_ARN"])
+    blob = sealer.seal({"name": "x"}, SealContext("org1", "bookings", "fields"), "org1/x")
+
+    with pytest.raises(SealedDataInvalid):
+        sealer.open(blob, opened_as, "org1/x")
+
+
+def test_a_legacy_value_moved_onto_a_customer_row_of_the_same_key_fails_to_open(aws_stack):
+    """A value sealed before crypto-shredding has no inner table binding: pasted from the bookings table onto a
+    customer row that shares its key (org1/<id>), only the context check (table "bookings") refuses it."""
+    template = Customer.get("org1", customers.create_customer("org1", ALICE, actor="u1"))
+    legacy = Sealer(aws_stack["SAFESLOT_KEY_ARN"]).seal(
+        {"name": "Mallory", "email": "mallory@example.org", "phone": None, "notes": "planted"},
+        SealContext("org1", "bookings", "fields"), "org1/b-1")
+    Customer("org1", "b-1", email_index=template.email_index, created_at=template.created_at, sealed=legacy).save()
+
+    with pytest.raises(SealedDataInvalid):
+        customers.read_customer("org1", "b-1", actor="u1")
+
+
 def test_message_made_with_a_non_committing_suite_is_refused(aws_stack):
     context = SealContext("org1", "customers", "fields")
     legacy = aws_encryption_sdk.EncryptionSDKClient(commitment_policy=CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT)

@@ -215,7 +215,14 @@ def test_sms_codes_expire_after_ten_minutes(client, acme, fake_clock):
     token = token_for(client, acme["staff"])
     phone = "+14155550123"
     post_json(client, "/v1/auth/mfa/sms/enroll", {"phone": phone}, token)
-    post_json(client, "/v1/auth/mfa/sms/confirm", {"code": last_sms_code(phone)}, token)
+    fake_clock.advance(minutes=10)  # the session (30 minutes idle) outlives the code: only its age can refuse it
+    late = post_json(client, "/v1/auth/mfa/sms/confirm", {"code": last_sms_code(phone)}, token)
+    assert late.status_code == 401, body(late)
+    assert body(late)["error"]["message"] == "The code has expired; ask for a new one."
+
+    post_json(client, "/v1/auth/mfa/sms/enroll", {"phone": phone}, token)
+    fake_clock.advance(minutes=9, seconds=59)
+    assert post_json(client, "/v1/auth/mfa/sms/confirm", {"code": last_sms_code(phone)}, token).status_code == 200
     mfa_token = second_step(client, acme["staff"])["mfa_token"]
     post_json(client, "/v1/auth/mfa/sms/send", {"mfa_token": mfa_token})
 
