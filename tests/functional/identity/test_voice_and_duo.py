@@ -17,11 +17,12 @@ from chalicelib.config import settings
 from chalicelib.models.audit import AuditEvent
 from chalicelib.models.mfa import DuoIntegration, MfaChallenge
 from tests.functional.identity.helpers import body, call, login, make_org, post_json, token_for
-from tests.functional.identity.test_mfa import enroll_totp, second_step, verify
+from tests.functional.identity.test_mfa import enroll_totp, last_sms_code, second_step, verify
 from tests.harness.fake_duo import CLIENT_ID, CLIENT_SECRET, FakeDuo
 from tests.harness.fake_voice import FakeVoiceService
 
 LANDLINE = "+14155550199"
+MOBILE = "+14155550123"
 
 
 @pytest.fixture
@@ -86,13 +87,20 @@ def test_the_call_reads_the_code_slowly_twice_in_the_users_language(client, acme
 
 
 def test_a_call_code_is_single_use_bound_to_its_login_and_to_the_call(client, acme, voice, monkeypatch):
-    enroll_landline(client, token_for(client, acme["staff"]), voice)
-    first, second = (second_step(client, acme["staff"])["mfa_token"] for _ in range(2))
+    token = token_for(client, acme["staff"])
+    enroll_landline(client, token, voice)
+    post_json(client, "/v1/auth/mfa/sms/enroll", {"phone": MOBILE}, token)  # both channels: texts are offered too
+    assert post_json(client, "/v1/auth/mfa/sms/confirm", {"code": last_sms_code(MOBILE)}, token).status_code == 200
+    first, second, texted = (second_step(client, acme["staff"]) for _ in range(3))
+    assert {"sms", "voice"} <= set(first["methods"])
+    first, second, texted = first["mfa_token"], second["mfa_token"], texted["mfa_token"]
     post_json(client, "/v1/auth/mfa/voice/call", {"mfa_token": first})
     code = spoken_code(voice.calls[-1]["MessageBody"])
+    post_json(client, "/v1/auth/mfa/sms/send", {"mfa_token": texted})
 
     assert verify(client, second, "voice", code).status_code == 401  # another login's
     assert verify(client, first, "sms", code).status_code == 401  # a spoken code is no text message's
+    assert verify(client, texted, "voice", last_sms_code(MOBILE)).status_code == 401  # nor a texted one a call's
     assert verify(client, first, "voice", code).status_code == 200
     again = second_step(client, acme["staff"])["mfa_token"]
     assert verify(client, again, "voice", code).status_code == 401  # used
