@@ -32,7 +32,7 @@ class FakeDuo:
 
     def __init__(self, folder: Path) -> None:
         self.down = False
-        self.id_token = "valid"  # valid | forged | expired | deny
+        self.id_token = "valid"  # valid | forged | expired | deny | other_nonce
         self.codes: dict[str, dict[str, Any]] = {}  # duo_code -> what the prompt was asked, and whether used
         self.ca_path = str(folder / "fake-duo-ca.pem")
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -78,11 +78,16 @@ class FakeDuo:
         grant["used"] = True
         now = int(time.time()) - (3600 if self.id_token == "expired" else 0)
         claims = {"iss": f"https://{self.api_host}/oauth/v1/token", "aud": CLIENT_ID, "iat": now,
-                  "exp": now + 300, "preferred_username": grant["username"], "nonce": grant["nonce"],
+                  "exp": now + 300, "preferred_username": grant["username"], "nonce": self._nonce(grant),
                   "auth_result": {"result": "deny" if self.id_token == "deny" else "allow"}}
         key = "forged-" + CLIENT_SECRET if self.id_token == "forged" else CLIENT_SECRET
         return 200, {"id_token": jwt.encode(claims, key, algorithm="HS512"), "access_token": "x",
                      "token_type": "Bearer", "expires_in": 3600}
+
+    def _nonce(self, grant: dict[str, Any]) -> str | None:
+        """The prompt's own nonce, or (`other_nonce`) one minted for another prompt: a token signed with the
+        right secret, for the right user, allowed and fresh, that belongs to another sign-in."""
+        return secrets.token_urlsafe(27) if self.id_token == "other_nonce" else grant["nonce"]
 
     def _check_assertion(self, args: dict[str, str], path: str) -> None:
         jwt.decode(args["client_assertion"], CLIENT_SECRET, algorithms=["HS512"],

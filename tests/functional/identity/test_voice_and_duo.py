@@ -247,7 +247,7 @@ def test_duo_settings_need_a_second_factor(client, acme, duo):
     assert (answer.status_code, body(answer)["error"]["code"]) == (403, "step_up_required")
 
 
-@pytest.mark.parametrize("misbehaviour", ["forged", "expired", "deny"])
+@pytest.mark.parametrize("misbehaviour", ["forged", "expired", "deny", "other_nonce"])
 def test_a_token_duo_did_not_vouch_for_is_refused(client, acme, duo, misbehaviour, fake_clock):
     set_up_duo(client, acme, duo, fake_clock)
     mfa_token, returned = duo_login(client, acme["staff"], duo)
