@@ -88,7 +88,8 @@ def test_sealed_value_moved_to_another_org_fails_to_open(aws_stack):
 
 
 @pytest.mark.parametrize("opened_as", [SealContext("org1", "customers", "fields"),
-                                       SealContext("org1", "bookings", "org_key")], ids=["other table", "other purpose"])
+                                       SealContext("org1", "bookings", "org_key")],
+                         ids=["other table", "other purpose"])
 def test_a_value_sealed_for_one_table_or_purpose_does_not_open_as_another_with_the_same_row(aws_stack, opened_as):
     """The row check passes (same org, same row key): only the encryption context, compared on open, refuses."""
     sealer = Sealer(aws_stack["SAFESLOT_KEY_ARN"])
