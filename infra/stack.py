@@ -69,6 +69,7 @@ from chalicelib.jobs.shred_key_file import KEYS
 from chalicelib.services.erasure.mirror import PREFIX as ERASURE_LEDGER_PREFIX
 from chalicelib.services.exports.storage import PREFIX as ORG_EXPORTS
 from chalicelib.services.identity.authentication import LOCKOUT_LOG_MESSAGE
+from infra.guardrails import Guardrails
 from infra.resources import AUDIT_DIGEST_RETENTION_YEARS, AUDIT_SIGNING_KEY_DESCRIPTION
 from infra.tables import TableSpec, table_specs
 
@@ -176,6 +177,8 @@ class SafeSlotStack(Stack):
         self._function_alarms()
         self._job_alarms()
         self._dashboard()
+        Guardrails(self, "Guardrails", alerts=self.alerts, sealing_key=self.key, access_logs=self.access_logs,
+                   app_roles=[self.api_role, self.audit_role])
 
     # --- data -------------------------------------------------------------------------------------
 

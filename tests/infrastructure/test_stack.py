@@ -422,3 +422,77 @@ def test_org_exports_live_a_day_in_a_private_encrypted_tls_only_bucket_the_api_w
     api_policy = json.dumps([p for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")  # CDK overflows
                              for n, p in resources(main, kind).items() if n.startswith("ApiRole")])
     assert name in api_policy and "s3:PutObject" in api_policy
+
+
+# --- guardrails (infra/guardrails.py): what a clinic's auditor asks of the account ----------------------
+
+def logical_id(template: Template, kind: str, prefix: str) -> str:
+    [found] = [name for name in resources(template, kind) if name.startswith(prefix)]
+    return found
+
+
+def alerting_rules(template: Template, source: str) -> list[dict]:
+    """Event patterns of the rules on `source` whose target is the alert topic."""
+    topic = logical_id(template, "AWS::SNS::Topic", "Alerts")
+    return [rule["Properties"]["EventPattern"] for rule in resources(template, "AWS::Events::Rule").values()
+            if rule["Properties"]["EventPattern"].get("source") == [source]
+            and topic in json.dumps(rule["Properties"]["Targets"])]
+
+
+def test_guardduty_watches_the_account_and_its_severe_findings_alert(main):
+    main.has_resource_properties("AWS::GuardDuty::Detector", {"Enable": True})
+    [finding] = alerting_rules(main, "aws.guardduty")
+    assert finding["detail"] == {"severity": [{"numeric": [">=", 7]}]}
+
+
+def test_security_hub_runs_the_aws_foundational_security_best_practices_standard(main):
+    main.has_resource_properties("AWS::SecurityHub::Hub", {})
+    [standard] = resources(main, "AWS::SecurityHub::Standard").values()
+    assert "standards/aws-foundational-security-best-practices/v/1.0.0" in json.dumps(standard)
+    assert standard.get("DependsOn")
+
+
+def test_config_records_every_resource_and_checks_encryption_pitr_public_access_and_tls(main):
+    main.has_resource_properties("AWS::Config::ConfigurationRecorder", {
+        "RecordingGroup": {"AllSupported": True, "IncludeGlobalResourceTypes": True}})
+    main.has_resource_properties("AWS::Config::DeliveryChannel", {"S3BucketName": Match.any_value()})
+    rules = {rule["Properties"]["Source"]["SourceIdentifier"]: rule
+             for rule in resources(main, "AWS::Config::ConfigRule").values()}
+    assert {"DYNAMODB_TABLE_ENCRYPTED_KMS", "DYNAMODB_PITR_ENABLED", "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
+            "S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED", "S3_ACCOUNT_LEVEL_PUBLIC_ACCESS_BLOCKS_PERIODIC",
+            "S3_BUCKET_SSL_REQUESTS_ONLY", "CMK_BACKING_KEY_ROTATION_ENABLED", "KMS_CMK_NOT_SCHEDULED_FOR_DELETION",
+            "CLOUD_TRAIL_LOG_FILE_VALIDATION_ENABLED"} <= set(rules)
+    recorder = logical_id(main, "AWS::Config::ConfigurationRecorder", "Guardrails")
+    assert all(recorder in rule.get("DependsOn", []) for rule in rules.values())  # rules need a recorder
+    assert all(rule["Properties"]["Source"]["Owner"] == "AWS" for rule in rules.values())
+
+
+def test_a_cloudtrail_trail_of_every_region_validates_its_log_files_encrypted_in_a_private_bucket(main):
+    [trail] = resources(main, "AWS::CloudTrail::Trail").values()
+    properties = trail["Properties"]
+    assert (properties["EnableLogFileValidation"], properties["IsMultiRegionTrail"], properties["IsLogging"],
+            properties["IncludeGlobalServiceEvents"]) == (True, True, True, True)
+    trail_key = logical_id(main, "AWS::KMS::Key", "GuardrailsTrailKey")
+    assert trail_key in json.dumps(properties["KMSKeyId"])
+    bucket = resources(main, "AWS::S3::Bucket")[properties["S3BucketName"]["Ref"]]["Properties"]
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"} and "LoggingConfiguration" in bucket
+    assert trail_key in json.dumps(bucket["BucketEncryption"])
+
+
+def test_the_sealing_key_disabled_scheduled_for_deletion_or_its_policy_changed_alerts_the_topic(main):
+    data_key = logical_id(main, "AWS::KMS::Key", "DataKey")
+    patterns = [p for p in alerting_rules(main, "aws.kms") if data_key in json.dumps(p)]
+    watched = {name for p in patterns for name in p["detail"]["eventName"]}
+    assert {"PutKeyPolicy", "DisableKey", "ScheduleKeyDeletion"} <= watched
+    assert all(p["detail-type"] == ["AWS API Call via CloudTrail"] for p in patterns)
+
+
+def test_a_change_to_an_application_roles_policies_alerts_the_topic(main):
+    [pattern] = alerting_rules(main, "aws.iam")
+    assert {"PutRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "DeleteRolePolicy"} <= set(
+        pattern["detail"]["eventName"])
+    roles = json.dumps(pattern["detail"]["requestParameters"]["roleName"])
+    assert logical_id(main, "AWS::IAM::Role", "ApiRole") in roles
+    assert logical_id(main, "AWS::IAM::Role", "AuditJobRole") in roles
