@@ -110,7 +110,7 @@ def test_every_table_is_on_demand_encrypted_with_the_key_recoverable_and_retaine
 
 def assert_backup_bucket(template: Template) -> None:
     buckets = {name: b for name, b in resources(template, "AWS::S3::Bucket").items()
-               if not name.startswith(("AccessLogBucket", "AuditDigestBucket", "OrgExportBucket"))}
+               if not name.startswith(("AccessLogBucket", "AuditDigestBucket", "OrgExportBucket", "Guardrails"))}
     assert len(buckets) == 1
     bucket = next(iter(buckets.values()))
     props = bucket["Properties"]
