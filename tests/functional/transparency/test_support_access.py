@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from chalicelib.models.booking import Booking
@@ -365,3 +367,25 @@ def test_a_plain_reason_reaches_the_clinic_as_one_line(client, clinic, vendor):
 
     assert asked.status_code == 201
     assert f"Reason given: {reason}\n" in mail_to(clinic.accounts["owner"].email)[-1].body
+
+
+def test_an_operator_keeps_the_break_glass_list_and_a_new_name_counts_only_a_day_later(
+        client, clinic, vendor, capsys, fake_clock):
+    import manage
+
+    made = post_json(client, "/v1/users", {"email": "night.shift@example.org", "name": "Night", "role": "admin"},
+                     vendor_owner(client, vendor))
+    newcomer = body(made)["user"]["id"]
+    assert manage.main(["break-glass-confirmer", "--org", "safeslot-support", "--add", newcomer]) == 0
+    listed = json.loads(capsys.readouterr().out.splitlines()[-1])["confirmers"]
+    assert {p["user_id"] for p in listed} == {vendor.first.user_id, vendor.second.user_id, newcomer}
+    policy = policy_of(Organization.get(vendor.org_id))
+    grant = body(ask_access(client, vendor.token(vendor.first), clinic.slug, path="/v1/support/break-glass"))["grant"]
+
+    def confirm() -> int:
+        token = sessions.start_session(vendor.org_id, newcomer, "admin", policy, SYSTEM, assurance=2).token
+        return call(client, "POST", f"/v1/support/break-glass/{grant['id']}/confirm", token).status_code
+
+    assert confirm() == 403
+    fake_clock.advance(hours=24, seconds=1)
+    assert confirm() == 200
