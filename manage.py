@@ -12,6 +12,7 @@
     python manage.py org-suspend --org SLUG --reason TEXT | org-unsuspend --org SLUG
     python manage.py org-delete --org SLUG --confirm SLUG | org-deletions
     python manage.py reseal [--all]
+    python manage.py break-glass-confirmer --org SAFESLOT-SLUG [--add USER_ID | --remove USER_ID]
 
 Jobs print their report as JSON and exit 1 when it says something failed (which also alerts).
 """
@@ -45,6 +46,18 @@ def create_org(args: argparse.Namespace) -> int:
                       "owner_setup_token": owner.setup_token}))
     print("Give the owner the setup token; it works once, for 72 hours (POST /v1/auth/setup).",
           file=sys.stderr)
+    return 0
+
+
+def break_glass_confirmer(args: argparse.Namespace) -> int:
+    """The vendor people who may take part in emergency support access; each counts 24 hours after being added."""
+    from chalicelib.services.organizations import org_by_slug
+    from chalicelib.services.support import confirmers
+
+    org_id = org_by_slug(args.org, even_suspended=True).org_id
+    if args.add or args.remove:
+        print(json.dumps(confirmers.set_confirmer(org_id, args.add or args.remove, on_list=bool(args.add))))
+    print(json.dumps({"confirmers": confirmers.listed(org_id)}))
     return 0
 
 
@@ -203,6 +216,13 @@ def parser() -> argparse.ArgumentParser:
     erase.add_argument("--reason", required=True, choices=reasons.REASONS, help="why (a category, never free text)")
     erase.set_defaults(run=erase_customer)
     _org_commands(commands)
+    confirmer = commands.add_parser("break-glass-confirmer",
+                                    help="list, add or remove the vendor people who may open emergency support access")
+    confirmer.add_argument("--org", required=True, help="SafeSlot's own (vendor) org's slug")
+    change = confirmer.add_mutually_exclusive_group()
+    change.add_argument("--add", metavar="USER_ID", help="put this person on the list (counts 24 hours from now)")
+    change.add_argument("--remove", metavar="USER_ID", help="take this person off the list at once")
+    confirmer.set_defaults(run=break_glass_confirmer)
     return root
 
 

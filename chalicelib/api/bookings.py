@@ -41,7 +41,7 @@ def create_booking() -> Response:
     principal = principal_of(request)
     require(principal.role, Permission.BOOKINGS_MANAGE)
     body = json_body(request)
-    customers.contact_of(principal.org_id, body["customer_id"])  # 404 for an unknown customer
+    customers.require_bookable(principal, body["customer_id"])  # 404: unknown, or not the staff role's to see
     queries.require_own_staff(principal, body["staff_id"])
     key = idempotency_key(principal.org_id, "staff-booking", header(request, "Idempotency-Key"), body)
     start = required_instant(body.get("start"), "start")

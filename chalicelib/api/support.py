@@ -104,7 +104,8 @@ def _support_caller() -> Principal:
 
 
 def _ask(body: dict[str, Any]) -> grants.AccessAsk:
-    return grants.AccessAsk(org_slug=body["org"], reason=body["reason"], hours=body["hours"])
+    return grants.AccessAsk(org_slug=body["org"], reason=body["reason"], hours=body["hours"],
+                            notes=bool(body.get("notes", False)))
 
 
 def _instant(name: str) -> datetime:

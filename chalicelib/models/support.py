@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -34,6 +34,7 @@ class SupportGrant(Model):
     kind = UnicodeAttribute()  # "request" (clinic approves) or "break_glass" (two vendor people)
     reason = UnicodeAttribute()
     hours = NumberAttribute()
+    notes = BooleanAttribute(null=True)  # True: the support person may also read what patients and clinicians wrote
     status = UnicodeAttribute()
     requested_at = UTCDateTimeAttribute()
     decided_by = UnicodeAttribute(null=True)  # the clinic user who approved or refused; or the second agent
@@ -55,3 +56,7 @@ class SupportSession(Model):
     grant_id = UnicodeAttribute()
     expires_at = UTCDateTimeAttribute()
     ttl = NumberAttribute()
+    # The support person as they were when the session opened: every request checks they still are
+    # (a session without these, from before they were kept, is refused).
+    agent_org_id = UnicodeAttribute(null=True)
+    agent_access_version = NumberAttribute(null=True)

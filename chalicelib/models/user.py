@@ -44,6 +44,8 @@ class User(SealedModel):
     # Moves whenever access is cut (disabled, role changed, reset, new password, sessions ended):
     # a pending MFA challenge made under an older value is dead.
     access_version = NumberAttribute(default=0)
+    # SafeSlot's vendor org only: since when an operator put this person on the break-glass confirmer list
+    break_glass_confirmer_since = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     by_email = UserByEmail()
 

@@ -118,6 +118,13 @@ def staff_read(principal: Principal, customer_id: str) -> dict[str, Any]:
     return _shown_to(principal, customer_id, details)
 
 
+def require_bookable(principal: Principal, customer_id: str) -> None:
+    """A customer the caller may book (404 otherwise, as for an unknown id). The staff role books only
+    customers they can already read: a booking they make themselves never widens what they see."""
+    contact_of(principal.org_id, customer_id)
+    _require_visible(principal, customer_id)
+
+
 def staff_search(principal: Principal, email: str) -> list[dict[str, Any]]:
     """Customers with this address the caller may see: the search is an audit event (an empty one too,
     never with the address searched for), and so is each read."""

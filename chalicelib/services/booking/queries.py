@@ -16,10 +16,11 @@ from chalicelib.services.booking.availability import Rules, Slot, open_slots
 from chalicelib.services.booking.bookings import get_booking, public_view, staff_key
 from chalicelib.services.booking.catalog import MAX_SPAN_MINUTES
 from chalicelib.services.booking.timeline import GRANULE_SECONDS, Interval, viewer_window
-from chalicelib.services.identity.roles import Permission, Role, require
+from chalicelib.services.identity.roles import Permission, Role, may, require
 from chalicelib.services.identity.sessions import Principal
 
 MAX_DAYS = 62
+SHOWN_SEALED = ("cancel_reason", "sms_to")  # a booking's sealed fields any reader of it sees (not the notes)
 
 
 @dataclass(frozen=True)
@@ -87,10 +88,29 @@ def require_own_staff(principal: Principal, staff_id: str | None) -> None:
 
 
 def staff_detail(principal: Principal, booking: Booking) -> dict[str, Any]:
-    """A booking with its sealed notes: an audited read, like a customer's details."""
+    """A booking with what the caller may see of its sealed fields: an audited read, like a customer's details.
+
+    What the patient typed (`notes`) is health information: only roles with the notes permission see it,
+    and the staff role only on the bookings they treat (HIPAA 164.514(d)). A pending hold's typed contact
+    and its verification code are never shown: whoever read the code could attach the hold to a stranger."""
     audit.record(principal.org_id, principal.user_id, "booking.read", origin=principal.origin,
                  subjects={"booking_id": booking.booking_id, "customer_id": booking.customer_id})
-    return {**staff_view(booking), **booking.unseal()}
+    return {**staff_view(booking), **sealed_view(booking, notes=may_read_notes(principal, booking))}
+
+
+def sealed_view(booking: Booking, notes: bool) -> dict[str, Any]:
+    """The sealed fields a person may be shown: the cancel reason and number for texts, the notes only
+    when `notes`; never a hold's contact or code."""
+    sealed = booking.unseal()
+    return {name: sealed[name] for name in (*SHOWN_SEALED, *(("notes",) if notes else ())) if name in sealed}
+
+
+def may_read_notes(principal: Principal, booking: Booking) -> bool:
+    """Roles with the notes permission; for the staff role, only as the booking's treating staff member."""
+    if not may(principal.role, Permission.CUSTOMER_NOTES):
+        return False
+    visible = visible_staff(principal)
+    return visible is None or booking.staff_id in visible
 
 
 def staff_view(booking: Booking) -> dict[str, Any]:

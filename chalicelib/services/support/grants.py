@@ -19,8 +19,11 @@ from chalicelib.services import audit
 from chalicelib.services.identity import reauth
 from chalicelib.services.identity.roles import Permission, require
 from chalicelib.services.identity.sessions import Principal
+from chalicelib.services.org_lifecycle.status import refuse_if_suspended
 from chalicelib.services.organizations import org_by_id, org_by_slug
 from chalicelib.services.support.alerts import raise_alarm, tell_clinic_admins
+from chalicelib.services.support.confirmers import confirmer
+from chalicelib.services.support.reasons import plain_reason
 
 MAX_HOURS = 72
 REQUESTED, AWAITING_SECOND, ACTIVE, REFUSED, REVOKED = "requested", "awaiting_second", "active", "refused", "revoked"
@@ -34,6 +37,7 @@ class AccessAsk:
     org_slug: str
     reason: str
     hours: int
+    notes: bool = False  # also the notes patients and clinicians wrote (the clinic sees that it is asked)
 
 
 def support_actor(agent_id: str) -> str:
@@ -58,33 +62,41 @@ def request_access(agent: Principal, ask: AccessAsk) -> dict[str, Any]:
     org = org_by_id(grant.org_id)
     tell_clinic_admins(grant.org_id, f"SafeSlot support asks to see {org.name}'s data", "\n".join([
         f"A SafeSlot support person asks for read-only access to {org.name} for {grant.hours} hours.",
-        f"Reason given: {grant.reason}", "",
+        f"Reason given: {grant.reason}", _notes_line(grant), "",
         "Nothing is visible to them unless an owner or admin approves it (Support access, in your settings).",
     ]))
     return describe(grant)
 
 
 def start_break_glass(agent: Principal, ask: AccessAsk) -> dict[str, Any]:
-    """The first of two vendor people opens an emergency access; a second one must confirm it."""
+    """The first of two vendor people (both from the break-glass list) opens an emergency access; a second
+    one must confirm it."""
+    require_vendor_agent(agent)
+    confirmer(agent.org_id, agent.user_id)
     grant = _new_grant(agent, ask, BREAK_GLASS, AWAITING_SECOND)
     _record(grant, support_actor(agent.user_id), "support.break_glass_started", agent.origin)
     return describe(grant)
 
 
 def confirm_break_glass(second: Principal, grant_id: str) -> dict[str, Any]:
-    """A second, different vendor person opens the emergency access: the clinic is alerted at once."""
+    """A second, different vendor person from the break-glass list opens the emergency access: the clinic
+    is alerted at once. Two accounts of one mailbox are one person."""
     require_vendor_agent(second)
     grant = _grant(grant_id)
     if grant.kind != BREAK_GLASS:
         raise NotFound("No such support grant.")
     if grant.agent_id == second.user_id:
         raise Forbidden("Break-glass needs a second, different SafeSlot person.")
+    first, other = confirmer(second.org_id, grant.agent_id), confirmer(second.org_id, second.user_id)
+    if first.email_index == other.email_index:
+        raise Forbidden("Break-glass needs a second, different SafeSlot person.")
+    refuse_if_suspended(org_by_id(grant.org_id))
     _activate(grant, second.user_id, from_status=AWAITING_SECOND)
     _record(grant, support_actor(second.user_id), "support.break_glass_opened", second.origin)
     org = org_by_id(grant.org_id)
     text = "\n".join([
         f"Two SafeSlot people opened emergency (break-glass) read-only access to {org.name}'s data "
-        f"until {clock.isoformat(grant.expires_at)}.", f"Reason given: {grant.reason}", "",
+        f"until {clock.isoformat(grant.expires_at)}.", f"Reason given: {grant.reason}", _notes_line(grant), "",
         "Every read is listed under Support access in your settings; you can end it there at once, and "
         "please review it when it is over.",
     ])
@@ -162,7 +174,8 @@ def describe(grant: SupportGrant) -> dict[str, Any]:
         return clock.isoformat(value) if value else None
     state = "expired" if grant.status == ACTIVE and not is_live(grant) else grant.status
     return {"id": grant.grant_id, "kind": grant.kind, "status": state, "agent_id": grant.agent_id,
-            "reason": grant.reason, "hours": int(grant.hours), "requested_at": when(grant.requested_at),
+            "reason": grant.reason, "hours": int(grant.hours), "notes": bool(grant.notes),
+            "requested_at": when(grant.requested_at),
             "decided_by": grant.decided_by, "decided_at": when(grant.decided_at),
             "expires_at": when(grant.expires_at), "ended_by": grant.ended_by, "ended_at": when(grant.ended_at),
             "reviewed_by": grant.reviewed_by, "reviewed_at": when(grant.reviewed_at)}
@@ -176,13 +189,20 @@ def _new_grant(agent: Principal, ask: AccessAsk, kind: str, status: str) -> Supp
     require_vendor_agent(agent)
     if not 1 <= ask.hours <= MAX_HOURS:
         raise ValidationFailed(f"Support access lasts 1 to {MAX_HOURS} hours.", field="hours")
+    reason = plain_reason(ask.reason)
     org = org_by_slug(ask.org_slug)
     if org.vendor:
         raise NotFound("No such organization.")
     grant = SupportGrant(uuid.uuid4().hex, org_id=org.org_id, agent_id=agent.user_id, kind=kind,
-                         reason=ask.reason, hours=ask.hours, status=status, requested_at=clock.now())
+                         reason=reason, hours=ask.hours, notes=ask.notes, status=status, requested_at=clock.now())
     grant.save(condition=SupportGrant.grant_id.does_not_exist())
     return grant
+
+
+def _notes_line(grant: SupportGrant) -> str:
+    if grant.notes:
+        return "They also ask to read the notes patients and clinicians wrote."
+    return "They do not ask to read notes: those stay hidden from them."
 
 
 def _activate(grant: SupportGrant, decided_by: str, from_status: str) -> None:

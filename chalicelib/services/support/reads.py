@@ -1,5 +1,6 @@
 """What a support person may see while a grant lives: read-only views, each read on the clinic's audit
-chain under the support person's own id and the grant's id (the clinic lists them per grant)."""
+chain under the support person's own id and the grant's id (the clinic lists them per grant). The notes
+patients and clinicians wrote are health information: shown only when the grant says so (HIPAA 164.514(d))."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from chalicelib.models.booking import Booking
 from chalicelib.services import audit, customers
 from chalicelib.services.booking import catalog
 from chalicelib.services.booking.bookings import get_booking
-from chalicelib.services.booking.queries import staff_view
+from chalicelib.services.booking.queries import sealed_view, staff_view
 from chalicelib.services.identity.sessions import Principal
+from chalicelib.services.support.grants import grant_by_id
 
 MAX_DAYS = 31
 READ_ACTIONS = ("support.read", "booking.read", "customer.read")
@@ -29,22 +31,30 @@ def calendar(support: Principal, since: datetime, until: datetime) -> list[dict[
 
 
 def booking(support: Principal, booking_id: str) -> dict[str, Any]:
-    """One booking with its sealed notes."""
+    """One booking; its notes only if the grant includes them."""
     found = get_booking(support.org_id, booking_id)
     _read(support, "booking.read", booking_id=booking_id, customer_id=found.customer_id)
-    return {**staff_view(found), **found.unseal()}
+    return {**staff_view(found), **sealed_view(found, notes=_grant_shows_notes(support))}
 
 
 def customer(support: Principal, customer_id: str) -> dict[str, Any]:
-    """One customer's details."""
+    """One customer's details; the clinical notes only if the grant includes them."""
     details = customers.contact_of(support.org_id, customer_id)
     _read(support, "customer.read", customer_id=customer_id)
-    return {"id": customer_id, **asdict(details)}
+    shown = {"id": customer_id, **asdict(details)}
+    if not _grant_shows_notes(support):
+        shown.pop("notes")
+    return shown
 
 
 def services(support: Principal) -> list[dict[str, Any]]:
     _read(support, "support.read", resource="services")
     return [catalog.service_view(s) for s in catalog.list_services(support.org_id)]
+
+
+def _grant_shows_notes(support: Principal) -> bool:
+    """Whether the caller's grant (its id is the support session's) lets them read notes."""
+    return bool(grant_by_id(support.session_id).notes)
 
 
 def _read(support: Principal, action: str, **subjects: str) -> None:

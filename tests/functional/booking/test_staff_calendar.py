@@ -7,6 +7,8 @@ from datetime import datetime
 import pytest
 
 from chalicelib.models.audit import AuditEvent
+from chalicelib.models.booking import Booking
+from chalicelib.services.identity.policy import change_policy
 from tests.functional.booking.helpers import ALICE, at, book, make_clinic, next_weekday
 from tests.functional.identity.helpers import body, call, post_json, token_for
 
@@ -99,13 +101,29 @@ def test_frontdesk_books_for_a_customer_and_the_calendar_lists_it(client, clinic
 
 def test_reading_one_booking_shows_its_notes_and_is_audited(client, clinic, day):
     booking_id = body(book(client, clinic, at(day, "10:00"), notes="wheelchair access"))["booking"]["id"]
-    desk = token(client, clinic, "frontdesk")
+    owner = token(client, clinic, "owner")
 
-    seen = body(call(client, "GET", f"/v1/bookings/{booking_id}", desk))["booking"]
+    seen = body(call(client, "GET", f"/v1/bookings/{booking_id}", owner))["booking"]
 
     assert seen["notes"] == "wheelchair access"
     event = audited(clinic.org_id, "booking.read")[-1]
-    assert event.actor == clinic.accounts["frontdesk"].user_id and event.subjects["booking_id"] == booking_id
+    assert event.actor == clinic.accounts["owner"].user_id and event.subjects["booking_id"] == booking_id
+
+
+def test_what_a_patient_typed_at_booking_is_shown_only_to_the_notes_roles_and_the_treating_clinician(
+        client, clinic, day):
+    mine = clinic.add_staff("Dr Staff", user_id=clinic.accounts["staff"].user_id)
+    treated = body(book(client, clinic, at(day, "10:00"), staff_id=mine["id"], notes="hepatitis"))["booking"]["id"]
+    elsewhere = body(book(client, clinic, at(day, "10:00"), staff_id=clinic.staff[0]["id"], notes="hepatitis"))
+    readers = {role: token(client, clinic, role) for role in ("owner", "admin", "frontdesk", "staff")}
+
+    seen = {role: body(call(client, "GET", f"/v1/bookings/{treated}", t))["booking"] for role, t in readers.items()}
+
+    assert seen["owner"]["notes"] == seen["staff"]["notes"] == "hepatitis"
+    assert "notes" not in seen["admin"] and "notes" not in seen["frontdesk"]
+    assert seen["frontdesk"]["id"] == treated  # the rest of the booking is still theirs to see
+    other = call(client, "GET", f"/v1/bookings/{elsewhere['booking']['id']}", readers["staff"])
+    assert other.status_code == 403 and "hepatitis" not in other.body.decode()
 
 
 def test_staff_reschedule_into_a_taken_slot_is_409_and_cancel_frees_it(client, clinic, day):
@@ -185,6 +203,51 @@ def test_the_staff_role_reads_only_customers_booked_with_them(client, clinic, da
     assert body(post_json(client, "/v1/customers/search", {"email": BOB["email"]}, staff))["customers"] == []
     assert len(body(post_json(client, "/v1/customers/search", {"email": ALICE["email"]}, staff))["customers"]) == 1
     assert call(client, "PATCH", f"/v1/customers/{bob}", staff, {"notes": "x"}).status_code == 404
+
+
+def test_a_staff_member_cannot_book_a_stranger_with_themselves_to_read_them(client, clinic, day):
+    mine = clinic.add_staff("Dr Staff", user_id=clinic.accounts["staff"].user_id)
+    book(client, clinic, at(day, "11:00"), staff_id=clinic.staff[0]["id"], customer=BOB)
+    bob = customer_id(client, clinic, BOB["email"])
+    call(client, "PATCH", f"/v1/customers/{bob}", token(client, clinic, "owner"), {"notes": "hepatitis"})
+    staff = token(client, clinic, "staff")
+    self_made = {"service_id": clinic.service["id"], "staff_id": mine["id"], "start": at(day, "14:00"),
+                 "customer_id": bob}
+
+    before = call(client, "GET", f"/v1/customers/{bob}", staff)
+    booked = post_json(client, "/v1/bookings", self_made, staff)
+    after = call(client, "GET", f"/v1/customers/{bob}", staff)
+
+    assert before.status_code == 404
+    assert (booked.status_code, body(booked)) == (404, body(post_json(
+        client, "/v1/bookings", {**self_made, "customer_id": "nobody"}, staff)))  # same as an unknown id
+    assert after.status_code == 404 and "hepatitis" not in after.body.decode()
+    assert not [b for b in Booking.query(clinic.org_id) if b.customer_id == bob and b.staff_id == mine["id"]]
+
+
+def test_a_staff_member_still_books_the_patients_they_already_see(client, clinic, day):
+    mine = clinic.add_staff("Dr Staff", user_id=clinic.accounts["staff"].user_id)
+    book(client, clinic, at(day, "10:00"), staff_id=mine["id"])  # the patient booked Dr Staff
+    alice = customer_id(client, clinic, ALICE["email"])
+    follow_up = {"service_id": clinic.service["id"], "staff_id": mine["id"], "start": at(day, "15:00"),
+                 "customer_id": alice}
+
+    assert post_json(client, "/v1/bookings", follow_up, token(client, clinic, "staff")).status_code == 201
+
+
+def test_a_staff_member_cannot_read_the_code_of_a_hold_placed_with_them(client, clinic, day):
+    # a hold typed with a stranger's address, on the staff member's own calendar: reading its code would let
+    # them confirm it and so link the stranger's record to themselves
+    mine = clinic.add_staff("Dr Staff", user_id=clinic.accounts["staff"].user_id)
+    change_policy(clinic.owner, {"require_email_verification": True})
+    held = body(book(client, clinic, at(day, "10:00"), staff_id=mine["id"], customer=BOB))["booking"]["id"]
+    code = Booking.get(clinic.org_id, held).unseal()["verification"]["code"]
+
+    seen = call(client, "GET", f"/v1/bookings/{held}", token(client, clinic, "staff"))
+
+    assert seen.status_code == 200
+    assert code not in seen.body.decode() and BOB["email"] not in seen.body.decode()
+    assert not {"verification", "contact"} & set(body(seen)["booking"])
 
 
 def test_clinical_notes_are_shown_and_written_only_by_the_roles_that_need_them(client, clinic, day):

@@ -12,9 +12,11 @@ from chalice.test import Client
 
 from chalicelib import clock
 from chalicelib.models.organization import Organization
+from chalicelib.models.user import User
 from chalicelib.services.audit import SYSTEM
 from chalicelib.services.identity import sessions
 from chalicelib.services.identity.policy import policy_of
+from chalicelib.services.support import confirmers
 from tests.functional.identity.helpers import Account, body, call, make_org, post_json, token_for
 
 
@@ -32,10 +34,21 @@ class Vendor:
 
 
 def make_vendor() -> Vendor:
-    """SafeSlot's own org (marked vendor, as `manage.py create-org --vendor` does) with two people."""
+    """SafeSlot's own org (marked vendor, as `manage.py create-org --vendor` does) with two people, both on
+    the break-glass list for a day already."""
     accounts = make_org("safeslot-support", roles=("admin",))
     Organization(accounts["owner"].org_id).update(actions=[Organization.vendor.set(True)])
-    return Vendor(accounts["owner"].org_id, accounts["owner"], accounts["admin"])
+    vendor = Vendor(accounts["owner"].org_id, accounts["owner"], accounts["admin"])
+    for person in (vendor.first, vendor.second):
+        list_as_confirmer(vendor, person, hours_ago=25)
+    return vendor
+
+
+def list_as_confirmer(vendor: Vendor, person: Account, hours_ago: float = 0) -> None:
+    """An operator puts `person` on the break-glass list (`manage.py break-glass-confirmer --add`), `hours_ago`."""
+    confirmers.set_confirmer(vendor.org_id, person.user_id, on_list=True)
+    since = clock.now() - timedelta(hours=hours_ago)
+    User(vendor.org_id, person.user_id).update(actions=[User.break_glass_confirmer_since.set(since)])
 
 
 def enroll_totp(client: Client, token: str) -> str:
@@ -51,9 +64,10 @@ def fresh_code(secret: str) -> str:
     return pyotp.TOTP(secret).at(clock.now() + timedelta(seconds=30))
 
 
-def ask_access(client: Client, token: str, org: str, hours: int = 4, path: str = "/v1/support/access-requests"):
-    return post_json(client, path, {"org": org, "reason": "Ticket 4711: calendar shows double entries", "hours": hours},
-                     token)
+def ask_access(client: Client, token: str, org: str, hours: int = 4, path: str = "/v1/support/access-requests",
+               **extra: Any):
+    return post_json(client, path, {"org": org, "reason": "Ticket 4711: calendar shows double entries", "hours": hours,
+                                    **extra}, token)
 
 
 def support_get(client: Client, path: str, token: str | None) -> Any:

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from chalicelib.models.booking import Booking
 from chalicelib.models.customer import Customer
+from chalicelib.models.organization import Organization
+from chalicelib.models.support import SupportGrant
+from chalicelib.models.user import User
+from chalicelib.services.audit import SYSTEM
+from chalicelib.services.identity import sessions
+from chalicelib.services.identity.policy import policy_of
 from chalicelib.services.support.grants import support_actor
 from tests.functional.booking.helpers import ALICE, at, book, make_clinic, next_weekday
 from tests.functional.identity.helpers import body, call, login, post_json, token_for
 from tests.functional.jobs.helpers import alerts, mail_to
-from tests.functional.transparency.helpers import ask_access, enroll_totp, fresh_code, make_vendor
+from tests.functional.transparency.helpers import ask_access, enroll_totp, fresh_code, list_as_confirmer, make_vendor
 
 
 @pytest.fixture
@@ -41,10 +49,10 @@ def read_routes(booking_id: str, customer_id: str) -> list[str]:
             f"/v1/support/customers/{customer_id}", "/v1/support/services"]
 
 
-def approved_session(client, clinic, vendor, owner, hours=4):
+def approved_session(client, clinic, vendor, owner, hours=4, person=None, **ask):
     """Ask, approve with the owner's fresh code, open a support session: (grant id, support token)."""
-    agent = vendor.token(vendor.first)
-    grant = body(ask_access(client, agent, clinic.slug, hours))["grant"]
+    agent = vendor.token(person or vendor.first)
+    grant = body(ask_access(client, agent, clinic.slug, hours, **ask))["grant"]
     approved = post_json(client, f"/v1/org/support-grants/{grant['id']}/approve", {"code": fresh_code(owner[1])},
                          owner[0])
     assert approved.status_code == 200, approved.body
@@ -126,7 +134,7 @@ def test_approving_a_grant_already_decided_is_a_409_that_spends_no_code(client, 
 
 def test_with_a_grant_support_reads_and_each_read_is_audited_under_its_own_id(client, clinic, vendor, owner, booked):
     booking_id, customer_id = booked
-    grant_id, support = approved_session(client, clinic, vendor, owner)
+    grant_id, support = approved_session(client, clinic, vendor, owner, notes=True)
 
     answers = [call(client, "GET", path, support) for path in read_routes(booking_id, customer_id)]
 
@@ -217,3 +225,167 @@ def test_break_glass_needs_two_different_vendor_people_and_alerts_the_clinic_at_
     assert call(client, "GET", f"/v1/support/bookings/{booked[0]}", support).status_code == 200
     reviewed = call(client, "POST", f"/v1/org/support-grants/{grant['id']}/review", owner[0])
     assert body(reviewed)["grant"]["reviewed_by"] == clinic.accounts["owner"].user_id
+
+
+# --- issue 22: access ends with the person, the org and the grant; notes only by the grant's word -----------
+
+def test_support_sees_no_notes_unless_the_grant_includes_them(client, clinic, vendor, owner, booked, fake_clock):
+    booking_id, customer_id = booked
+    call(client, "PATCH", f"/v1/customers/{customer_id}", owner[0], {"notes": "hepatitis B"})
+    ask = body(ask_access(client, vendor.token(vendor.first), clinic.slug))["grant"]
+    assert ask["notes"] is False
+    assert "do not ask to read notes" in mail_to(clinic.accounts["owner"].email)[-1].body
+    _, support = approved_session(client, clinic, vendor, owner)
+
+    seen_booking = call(client, "GET", f"/v1/support/bookings/{booking_id}", support)
+    seen_customer = call(client, "GET", f"/v1/support/customers/{customer_id}", support)
+
+    assert seen_booking.status_code == seen_customer.status_code == 200
+    assert "Allergic to latex" not in seen_booking.body.decode() and "notes" not in body(seen_booking)["booking"]
+    assert "hepatitis" not in seen_customer.body.decode() and "notes" not in body(seen_customer)["customer"]
+    fake_clock.advance(seconds=30)  # the owner's next code
+    _, with_notes = approved_session(client, clinic, vendor, owner, notes=True)
+    assert body(call(client, "GET", f"/v1/support/customers/{customer_id}", with_notes))["customer"]["notes"] == \
+        "hepatitis B"
+
+
+def vendor_owner(client, vendor):
+    return token_for(client, vendor.first)
+
+
+@pytest.mark.parametrize("cut_off", [
+    lambda client, token, user_id: call(client, "PATCH", f"/v1/users/{user_id}", token, {"disabled": True}),
+    lambda client, token, user_id: call(client, "PATCH", f"/v1/users/{user_id}", token, {"role": "staff"}),
+    lambda client, token, user_id: call(client, "DELETE", f"/v1/users/{user_id}/sessions", token),
+], ids=["disabled", "role_changed", "sessions_ended"])
+def test_a_support_token_stops_the_moment_the_vendor_cuts_its_person_off(
+        client, clinic, vendor, owner, booked, cut_off):
+    booking_id, customer_id = booked
+    _, support = approved_session(client, clinic, vendor, owner, person=vendor.second)
+    assert call(client, "GET", f"/v1/support/customers/{customer_id}", support).status_code == 200
+
+    assert cut_off(client, vendor_owner(client, vendor), vendor.second.user_id).status_code in (200, 204)
+
+    for path in read_routes(booking_id, customer_id):
+        assert call(client, "GET", path, support).status_code == 404, path
+
+
+def test_a_support_token_stops_when_its_person_is_gone_or_no_longer_in_the_vendor_org(
+        client, clinic, vendor, owner, booked, fake_clock):
+    _, customer_id = booked
+    _, support = approved_session(client, clinic, vendor, owner)
+    fake_clock.advance(seconds=30)  # the owner's next code
+    _, other = approved_session(client, clinic, vendor, owner, person=vendor.second)
+
+    Organization(vendor.org_id).update(actions=[Organization.vendor.set(False)])
+    assert call(client, "GET", "/v1/support/services", support).status_code == 404
+    Organization(vendor.org_id).update(actions=[Organization.vendor.set(True)])
+    User(vendor.org_id, vendor.second.user_id).delete()
+
+    assert call(client, "GET", f"/v1/support/customers/{customer_id}", other).status_code == 404
+
+
+def test_a_suspended_clinic_is_closed_to_support_reads_and_new_sessions(client, clinic, vendor, owner, booked, capsys):
+    from tests.functional.ending.helpers import run
+
+    booking_id, customer_id = booked
+    grant_id, support = approved_session(client, clinic, vendor, owner)
+
+    code, _ = run(capsys, "org-suspend", "--org", clinic.slug, "--reason", "Invoice 2026-11 unpaid")
+
+    assert code == 0
+    for path in read_routes(booking_id, customer_id):
+        refused = call(client, "GET", path, support)
+        assert (refused.status_code, body(refused)["error"]["code"]) == (423, "org_suspended"), path
+    opened = call(client, "POST", f"/v1/support/grants/{grant_id}/session", vendor.token(vendor.first))
+    assert (opened.status_code, body(opened)["error"]["code"]) == (423, "org_suspended")
+
+
+def test_one_person_cannot_be_both_break_glass_people_with_a_second_account_made_on_the_spot(
+        client, clinic, vendor, booked):
+    # the vendor's owner makes himself a second account and confirms his own emergency access with it
+    owner = vendor_owner(client, vendor)
+    second_me = {"email": "second.me@example.org", "name": "Me Again", "role": "admin"}
+    made = post_json(client, "/v1/users", second_me, owner)
+    assert made.status_code == 201, made.body
+    puppet_id = body(made)["user"]["id"]
+    policy = policy_of(Organization.get(vendor.org_id))
+    puppet = sessions.start_session(vendor.org_id, puppet_id, "admin", policy, SYSTEM, assurance=2).token
+    grant = body(ask_access(client, vendor.token(vendor.first), clinic.slug, path="/v1/support/break-glass"))["grant"]
+
+    refused = call(client, "POST", f"/v1/support/break-glass/{grant['id']}/confirm", puppet)
+
+    assert refused.status_code == 403
+    assert call(client, "POST", f"/v1/support/grants/{grant['id']}/session", vendor.token(vendor.first)).status_code \
+        == 404
+
+
+def test_a_confirmer_added_less_than_a_day_ago_does_not_count(client, clinic, vendor, fake_clock):
+    grant = body(ask_access(client, vendor.token(vendor.first), clinic.slug, path="/v1/support/break-glass"))["grant"]
+    list_as_confirmer(vendor, vendor.second, hours_ago=23)
+    path = f"/v1/support/break-glass/{grant['id']}/confirm"
+
+    assert call(client, "POST", path, vendor.token(vendor.second)).status_code == 403
+    fake_clock.advance(hours=1, seconds=1)
+    assert body(call(client, "POST", path, vendor.token(vendor.second)))["grant"]["status"] == "active"
+
+
+def test_someone_off_the_list_cannot_even_start_an_emergency_access(client, clinic, vendor):
+    User(vendor.org_id, vendor.first.user_id).update(actions=[User.break_glass_confirmer_since.remove()])
+
+    started = ask_access(client, vendor.token(vendor.first), clinic.slug, path="/v1/support/break-glass")
+
+    assert started.status_code == 403
+
+
+@pytest.mark.parametrize("reason", [
+    "Ticket 4711\nPlease call our security desk now",
+    "Your data is at risk: sign in at https://safeslot-support.example/login",
+    "Urgent: verify your account at safeslot-help.example today",
+    "Call SafeSlot security on +1 (415) 555-0123 right away",
+    "Reply to security@safeslot-help.example with your code",
+    "Go to \uff53\uff41\uff46\uff45\uff0e\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45 now to keep access",  # full-width
+])
+def test_a_reason_that_could_phish_the_clinic_is_refused_and_nobody_is_mailed(client, clinic, vendor, reason):
+    told = len(mail_to(clinic.accounts["owner"].email))
+
+    for path in ("/v1/support/access-requests", "/v1/support/break-glass"):
+        asked = {"org": clinic.slug, "reason": reason, "hours": 4}
+        refused = post_json(client, path, asked, vendor.token(vendor.first))
+        assert (refused.status_code, body(refused)["error"]["code"], body(refused)["error"]["field"]) == \
+            (422, "validation_failed", "reason")
+
+    assert len(mail_to(clinic.accounts["owner"].email)) == told
+    assert list(SupportGrant.scan()) == []
+
+
+def test_a_plain_reason_reaches_the_clinic_as_one_line(client, clinic, vendor):
+    reason = "Ticket 4711: reminders not sent since 2026-12-06 (about 30 patients)"
+
+    asked = post_json(client, "/v1/support/access-requests", {"org": clinic.slug, "reason": reason, "hours": 4},
+                      vendor.token(vendor.first))
+
+    assert asked.status_code == 201
+    assert f"Reason given: {reason}\n" in mail_to(clinic.accounts["owner"].email)[-1].body
+
+
+def test_an_operator_keeps_the_break_glass_list_and_a_new_name_counts_only_a_day_later(
+        client, clinic, vendor, capsys, fake_clock):
+    import manage
+
+    made = post_json(client, "/v1/users", {"email": "night.shift@example.org", "name": "Night", "role": "admin"},
+                     vendor_owner(client, vendor))
+    newcomer = body(made)["user"]["id"]
+    assert manage.main(["break-glass-confirmer", "--org", "safeslot-support", "--add", newcomer]) == 0
+    listed = json.loads(capsys.readouterr().out.splitlines()[-1])["confirmers"]
+    assert {p["user_id"] for p in listed} == {vendor.first.user_id, vendor.second.user_id, newcomer}
+    policy = policy_of(Organization.get(vendor.org_id))
+    grant = body(ask_access(client, vendor.token(vendor.first), clinic.slug, path="/v1/support/break-glass"))["grant"]
+
+    def confirm() -> int:
+        token = sessions.start_session(vendor.org_id, newcomer, "admin", policy, SYSTEM, assurance=2).token
+        return call(client, "POST", f"/v1/support/break-glass/{grant['id']}/confirm", token).status_code
+
+    assert confirm() == 403
+    fake_clock.advance(hours=24, seconds=1)
+    assert confirm() == 200
