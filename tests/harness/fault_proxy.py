@@ -29,7 +29,7 @@ class Fault:
 
     kind: "error" (answer `status` with the AWS error `code`), "hang" (say nothing for `seconds`, then
     close), "reset" (close with a TCP reset before forwarding), "drop_response" (forward, let AWS apply
-    it, then reset instead of answering).
+    it, then reset instead of answering), "slow" (wait `seconds`, then forward and answer).
     """
 
     service: str
@@ -158,6 +158,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     def _inject_hang(self, fault: Fault, _body: bytes) -> None:
         self.proxy.wait_or_stop(fault.seconds)
         self._reset()
+
+    def _inject_slow(self, fault: Fault, body: bytes) -> None:
+        self.proxy.wait_or_stop(fault.seconds)
+        self._answer(*self._forward(body))
 
     def _inject_reset(self, _fault: Fault, _body: bytes) -> None:
         self._reset()
