@@ -94,6 +94,12 @@ def book(actor: Actor, customer_id: str, request: NewBooking, idempotency: Idemp
     offering = list(_offering_staff(actor, service, request))
     while offering:
         staff = offering[0]
+        if _taken_now(actor.org_id, staff, service, request):  # a lost race, known before any seal or write
+            replay = idempotency.previous() if idempotency else None
+            if replay:
+                return replay.status_code, replay.body
+            offering.pop(0)
+            continue
         booking = _new_booking(actor.org_id, customer_id, service, staff, request, hold)
         status, body, grant = _first_answer(booking, hold)
         record = idempotency.record(status, body, customer_id) if idempotency else None
@@ -329,6 +335,15 @@ def _customer_still_there(tx: TransactWrite, org_id: str, customer_id: str) -> N
     first, then sweeps their bookings) either is swept or never commits, so nothing of theirs returns."""
     if customer_id != UNVERIFIED:
         tx.condition_check(Customer, org_id, customer_id, condition=Customer.customer_id.exists())
+
+
+def _taken_now(org_id: str, staff: StaffMember, service: Service, request: NewBooking) -> bool:
+    """Whether a lock of the wanted time is held now (consistent reads): the transaction would be refused
+    (`_take_locks`' condition), so the loser of a race answers 409 without sealing, writing or waiting."""
+    now = int(clock.now().timestamp())
+    wanted = [(staff_key(org_id, staff.staff_id), granule) for granule in granules(busy_span(service, request.start))]
+    return any(lock.hold_until is None or lock.hold_until >= now
+               for lock in SlotLock.batch_get(wanted, consistent_read=True))
 
 
 def _customer_in(tx: TransactWrite, org_id: str, customer_id: str, new_customer: Customer | None) -> None:
