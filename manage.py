@@ -244,9 +244,12 @@ def _org_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from chalicelib import aws
+
     args = parser().parse_args(argv)
     run: Command = args.run
-    return run(args)
+    with aws.job_settings():  # an operator's command is a job: the jobs' timeouts and retries
+        return run(args)
 
 
 if __name__ == "__main__":

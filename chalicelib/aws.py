@@ -4,6 +4,10 @@
 bounded (`CONNECT_TIMEOUT` + `READ_TIMEOUT`) and retried once, and an attempt that could not finish
 before the request's deadline is not started (`RequestDeadlineExceeded`): API Gateway gives up on a
 Lambda after 29 s, so a request that waits on a hanging service answers 503 well before that.
+
+Jobs (`@app.schedule` functions, manage.py) have no caller waiting and minutes to run: inside
+`job_settings()` the clients of `client()` wait `JOB_READ_TIMEOUT_SECONDS` for an answer and try
+`JOB_TOTAL_ATTEMPTS` times, so one slow scan page does not fail a restore or a backup.
 """
 
 from __future__ import annotations
@@ -31,6 +35,13 @@ CLIENT_CONFIG = botocore.config.Config(
     connect_timeout=CONNECT_TIMEOUT_SECONDS, read_timeout=READ_TIMEOUT_SECONDS,
     retries={"total_max_attempts": TOTAL_ATTEMPTS, "mode": "standard"},
 )
+JOB_CONNECT_TIMEOUT_SECONDS = 5
+JOB_READ_TIMEOUT_SECONDS = 60  # a scan page of a large table, a CopyObject, a restore's DescribeTable
+JOB_TOTAL_ATTEMPTS = 8  # botocore's standard mode backs off exponentially (up to 20 s) between them
+JOB_CLIENT_CONFIG = botocore.config.Config(
+    connect_timeout=JOB_CONNECT_TIMEOUT_SECONDS, read_timeout=JOB_READ_TIMEOUT_SECONDS,
+    retries={"total_max_attempts": JOB_TOTAL_ATTEMPTS, "mode": "standard"},
+)
 
 
 class RequestDeadlineExceeded(botocore.exceptions.BotoCoreError):
@@ -44,6 +55,27 @@ class _Deadline(threading.local):
 
 
 _deadline = _Deadline()
+
+
+class _Profile(threading.local):
+    job: bool = False
+
+
+_profile = _Profile()
+
+
+@contextlib.contextmanager
+def job_settings() -> Iterator[None]:
+    """Within this block (a job, on this thread), `client()` gives clients with the jobs' timeouts and retries."""
+    was, _profile.job = _profile.job, True
+    try:
+        yield
+    finally:
+        _profile.job = was
+
+
+def in_job() -> bool:
+    return _profile.job
 
 
 @contextlib.contextmanager
@@ -68,11 +100,19 @@ def _respect_deadline(**_kwargs: Any) -> None:
 _SLOW_SERVICES = {"s3": CLIENT_CONFIG.merge(botocore.config.Config(read_timeout=60, signature_version="s3v4"))}
 
 
-@functools.cache
 def client(service: str, region: str | None = None) -> Any:
-    """A boto3 client for `service` (cached per service and region; `client.cache_clear()` resets)."""
+    """A boto3 client for `service` (cached per service, region and settings: the API's, or the jobs' inside
+    `job_settings()`; `reset()` forgets them)."""
+    return _client(service, region, _profile.job)
+
+
+@functools.cache
+def _client(service: str, region: str | None, for_job: bool) -> Any:
     session = boto3.session.Session(botocore_session=botocore_session())  # its before-send hook included
-    return session.client(service, region_name=region, config=_SLOW_SERVICES.get(service, CLIENT_CONFIG))
+    config = _SLOW_SERVICES.get(service, CLIENT_CONFIG)
+    if for_job:
+        config = config.merge(JOB_CLIENT_CONFIG)
+    return session.client(service, region_name=region, config=config)
 
 
 @functools.cache
@@ -95,4 +135,4 @@ def botocore_session() -> botocore.session.Session:
 
 def reset() -> None:
     """Forget every cached client (tests switch between mocked backends)."""
-    client.cache_clear()
+    _client.cache_clear()

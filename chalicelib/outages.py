@@ -1,7 +1,10 @@
 """Tell an AWS outage from a bug: throttling, 5xx, timeouts and unreachable endpoints are transient
 (answer 503 with Retry-After, the caller may retry), anything else stays an internal error.
 
-AWS errors reach us raw (botocore) or wrapped by PynamoDB (`PynamoDBException.cause`); both are walked.
+AWS errors reach us raw (botocore) or wrapped by PynamoDB (`PynamoDBException.cause`); both are walked,
+along the explicit cause chain only (`raise ... from`). An exception raised *while handling* an outage
+(its `__context__`) is a bug of that handling, not the outage: it is a logged 500, never a 503 a caller
+would retry.
 """
 
 from __future__ import annotations
@@ -24,14 +27,15 @@ TRANSIENT_CODES = frozenset({
 
 
 def causes(error: BaseException) -> Iterator[BaseException]:
-    """`error` and everything it was raised from or while handling, PynamoDB's `cause` included."""
+    """`error` and everything it was explicitly raised from (`__cause__`, PynamoDB's `cause`); not what it
+    was raised while handling (`__context__`): an AttributeError in an `except` block is not a timeout."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         yield current
         wrapped = current.cause if isinstance(current, PynamoDBException) else None
-        current = wrapped or current.__cause__ or current.__context__
+        current = wrapped or current.__cause__
 
 
 def error_code(error: BaseException) -> str | None:

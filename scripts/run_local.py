@@ -1,5 +1,6 @@
 """`make run`: moto's server as the local AWS (scripts/local_aws.py: DynamoDB made atomic, memory bounded),
-SafeSlot's resources and demo org, and `chalice local`.
+SafeSlot's resources and demo org, `chalice local`, and every `@app.schedule` job on its schedule
+(scripts/local_scheduler.py).
 
 Ctrl-C or SIGTERM stops every process this started. Each run starts from an empty local AWS.
 """
@@ -124,9 +125,12 @@ def main() -> None:
     children.append(start([sys.executable, "scripts/chalice_local.py", "--no-autoreload", "--stage", "local",
                            "--host", HOST, "--port", str(API_PORT)], env))
     wait_for_port(API_PORT)
+    # every @app.schedule job on its schedule (scripts/local_scheduler.py), as EventBridge would deployed
+    children.append(start([sys.executable, "scripts/local_scheduler.py"], env, "scheduler.log"))
     print(f"\nSafeSlot is up.\n  API          {API_URL}/v1/health\n  API docs     {API_URL}/v1/openapi.json"
           f"\n  booking page {API_URL}/book/demo"
-          f"\n  local AWS    {AWS_URL} (moto)\n  demo login   {LOCAL_DIR / 'demo-credentials.json'}"
+          f"\n  local AWS    {AWS_URL} (moto)\n  scheduled    every @app.schedule job ({LOCAL_DIR / 'scheduler.log'})"
+          f"\n  demo login   {LOCAL_DIR / 'demo-credentials.json'}"
           "\nCtrl-C stops everything.\n", flush=True)
     while all(child.poll() is None for child in children):
         time.sleep(0.5)

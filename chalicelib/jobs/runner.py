@@ -66,7 +66,8 @@ def run_job(job: str, work: Callable[[JobReport], object], actor: str = "schedul
     report = JobReport(job)
     started = time.perf_counter()
     try:
-        work(report)
+        with aws.job_settings():  # no caller waits: longer read timeouts, more retries
+            work(report)
     except Exception as error:
         logger.exception("job failed", extra={"job": job})
         report.fail(f"unexpected {type(error).__name__}")

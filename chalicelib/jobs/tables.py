@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Iterator
 from typing import Any
 
 from pynamodb.models import Model
 
-from chalicelib import aws
+from chalicelib import aws, outages
 from chalicelib.config import settings
 
 
@@ -21,11 +22,33 @@ def owned_tables() -> dict[str, type[Model]]:
             if model not in UNBACKED_MODELS}
 
 
-def scan(table: str) -> Iterator[dict[str, Any]]:
-    """Every raw item of `table`, read consistently."""
-    pages = aws.client("dynamodb").get_paginator("scan").paginate(TableName=table, ConsistentRead=True)
-    for page in pages:
+SCAN_PAGE_TRIES = 4  # each try is itself a client call with its own retries (the jobs': aws.job_settings)
+SCAN_RETRY_PAUSE_SECONDS = 2.0
+
+
+def scan(table: str, page_size: int | None = None) -> Iterator[dict[str, Any]]:
+    """Every raw item of `table`, read consistently, once each. Resumable: a page that still fails after
+    the client's retries is asked for again from where the scan stood, not from the start."""
+    start: dict[str, Any] | None = None
+    while True:
+        page = _scan_page(table, start, page_size)
         yield from page["Items"]
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return
+
+
+def _scan_page(table: str, start: dict[str, Any] | None, page_size: int | None) -> dict[str, Any]:
+    options = {**({"ExclusiveStartKey": start} if start else {}), **({"Limit": page_size} if page_size else {})}
+    for attempt in range(1, SCAN_PAGE_TRIES + 1):
+        try:
+            page: dict[str, Any] = aws.client("dynamodb").scan(TableName=table, ConsistentRead=True, **options)
+            return page
+        except Exception as error:
+            if attempt == SCAN_PAGE_TRIES or not outages.is_transient(error):
+                raise
+            time.sleep(SCAN_RETRY_PAUSE_SECONDS * attempt)
+    raise AssertionError("unreachable")
 
 
 def create_like(model: type[Model], table: str) -> None:

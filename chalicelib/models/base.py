@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import pynamodb.connection.base
 from pynamodb.attributes import BinaryAttribute
 from pynamodb.connection import Connection
+from pynamodb.exceptions import PynamoDBException
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -25,6 +26,20 @@ pynamodb.connection.base.get_session = aws.botocore_session
 # the session's: give it the same bounds as every other AWS call.
 _TIMEOUTS = {"connect_timeout_seconds": aws.CONNECT_TIMEOUT_SECONDS, "read_timeout_seconds": aws.READ_TIMEOUT_SECONDS,
              "max_retry_attempts": aws.TOTAL_ATTEMPTS - 1}
+
+
+
+def _cause_response(error: PynamoDBException) -> dict[str, Any]:
+    return getattr(error.cause, "response", None) or {}
+
+
+# PynamoDB reads the AWS error code from `cause.response`, which botocore's network errors (timeouts,
+# resets) set to None: asking a failed write for its code then raised AttributeError inside every
+# `except` that asks, a bug that only looked like an outage through `__context__`. No code: None.
+PynamoDBException.cause_response_code = property(  # type: ignore[method-assign,assignment]
+    lambda error: _cause_response(error).get("Error", {}).get("Code"))
+PynamoDBException.cause_response_message = property(  # type: ignore[method-assign,assignment]
+    lambda error: _cause_response(error).get("Error", {}).get("Message"))
 
 
 def table_meta(logical_name: str, home: bool = False) -> Any:

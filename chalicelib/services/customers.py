@@ -99,6 +99,31 @@ def find_or_create(org_id: str, details: CustomerDetails, origin: audit.Origin) 
         return create_customer(org_id, details, "customer", origin, audited=False)
 
 
+def prepare(org_id: str, details: CustomerDetails) -> tuple[str, Customer | None]:
+    """For a public booking: (the id of the customer with this e-mail, None), or (a new id, its sealed
+    record, not yet written). The booking's transaction writes a new record (`bookings.book`,
+    `bookings.confirm_hold`), so a refused booking leaves no personal data behind."""
+    existing = find_customer_ids_by_email(org_id, details.email)
+    if existing:
+        return existing[0], None
+    first_id = blind_index(org_id, FIRST_ID, canonical_email(details.email))[:32]
+    if ledger.erasures_of(org_id, ledger.CUSTOMER, first_id):  # an erased id never comes back to life
+        return _unsaved(org_id, details, uuid.uuid4().hex)
+    try:
+        holder = _load(org_id, first_id)
+    except NotFound:
+        return _unsaved(org_id, details, first_id)
+    if holder.email_index == email_index(org_id, details.email):
+        return first_id, None  # made a moment ago (the address index lags)
+    return _unsaved(org_id, details, uuid.uuid4().hex)  # an earlier customer changed address
+
+
+def _unsaved(org_id: str, details: CustomerDetails, customer_id: str) -> tuple[str, Customer]:
+    customer = Customer(org_id, customer_id, email_index=email_index(org_id, details.email), created_at=clock.now())
+    customer.seal(_fields(details))  # raises EncryptionUnavailable before any write
+    return customer_id, customer
+
+
 # --- staff routes -----------------------------------------------------------------------------------
 
 def staff_create(principal: Principal, fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -81,7 +81,7 @@ def test_an_operator_runs_the_jobs_against_the_stack_with_its_env_file(stack):
 def test_stopping_the_stack_stops_every_process_it_started(stack):
     _, process = stack
     children = children_of(process.pid)
-    assert len(children) == 2  # moto's server and chalice local
+    assert len(children) == 3  # moto's server, chalice local and the scheduler (scripts/local_scheduler.py)
 
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=20)

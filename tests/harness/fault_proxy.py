@@ -29,7 +29,7 @@ class Fault:
 
     kind: "error" (answer `status` with the AWS error `code`), "hang" (say nothing for `seconds`, then
     close), "reset" (close with a TCP reset before forwarding), "drop_response" (forward, let AWS apply
-    it, then reset instead of answering).
+    it, then reset instead of answering), "slow" (wait `seconds`, then forward and answer).
     """
 
     service: str
@@ -40,10 +40,12 @@ class Fault:
     seconds: float = 60.0
     times: int | None = None
     hits: int = 0
+    body_contains: str | None = None  # only calls whose request body holds this text (e.g. a table name)
 
-    def matches(self, service: str, operation: str) -> bool:
+    def matches(self, service: str, operation: str, body: bytes = b"") -> bool:
         spent = self.times is not None and self.hits >= self.times
-        return not spent and service == self.service and self.operation in (None, operation)
+        wanted = self.body_contains is None or self.body_contains.encode() in body
+        return not spent and wanted and service == self.service and self.operation in (None, operation)
 
 
 @dataclass
@@ -95,11 +97,11 @@ class FaultProxy:
         with self._lock:
             return [c for c in self.calls if c.service == service and operation in (None, c.operation)]
 
-    def fault_for(self, service: str, operation: str) -> Fault | None:
+    def fault_for(self, service: str, operation: str, body: bytes = b"") -> Fault | None:
         """The first live fault matching the call (and count it as used)."""
         with self._lock:
             for fault in self.faults:
-                if fault.matches(service, operation):
+                if fault.matches(service, operation, body):
                     fault.hits += 1
                     return fault
         return None
@@ -142,7 +144,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         service, operation = identify({k.lower(): v for k, v in self.headers.items()}, self.path)
-        fault = self.proxy.fault_for(service, operation)
+        fault = self.proxy.fault_for(service, operation, body)
         self.proxy.record(Call(service, operation, body, fault.kind if fault else None))
         if fault is None:
             self._answer(*self._forward(body))
@@ -156,6 +158,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     def _inject_hang(self, fault: Fault, _body: bytes) -> None:
         self.proxy.wait_or_stop(fault.seconds)
         self._reset()
+
+    def _inject_slow(self, fault: Fault, body: bytes) -> None:
+        self.proxy.wait_or_stop(fault.seconds)
+        self._answer(*self._forward(body))
 
     def _inject_reset(self, _fault: Fault, _body: bytes) -> None:
         self._reset()

@@ -39,3 +39,43 @@ def test_throttling_5xx_and_network_failures_are_outages(error):
 def test_bad_requests_and_bugs_are_not_outages(error):
     assert not outages.is_transient(error)
     assert outages.as_unavailable(TransactWriteError("failed", error)) is None
+
+
+def _raised_while_handling(outage: BaseException) -> BaseException:
+    try:
+        raise outage
+    except type(outage):
+        try:
+            _ = outage.retry_after_seconds  # type: ignore[attr-defined]  # a bug in the handling of the outage
+        except AttributeError as bug:
+            return bug
+    raise AssertionError("unreachable")
+
+
+@pytest.mark.parametrize("outage", [
+    botocore.exceptions.ReadTimeoutError(endpoint_url="http://x"), client_error("ThrottlingException"),
+    GetError("get failed", botocore.exceptions.ReadTimeoutError(endpoint_url="http://x")),
+], ids=type)
+def test_a_bug_raised_while_handling_an_outage_is_a_bug_not_an_outage(outage):
+    bug = _raised_while_handling(outage)
+
+    assert bug.__context__ is outage and bug.__cause__ is None
+    assert not outages.is_transient(bug)
+    assert outages.as_unavailable(bug) is None
+
+
+def test_an_outage_raised_from_an_outage_explicitly_is_still_an_outage():
+    timeout = botocore.exceptions.ReadTimeoutError(endpoint_url="http://x")
+    try:
+        raise RuntimeError("wrapped") from timeout
+    except RuntimeError as wrapped:
+        assert outages.is_transient(wrapped)
+
+
+def test_a_write_that_failed_on_the_network_has_no_aws_code_and_asking_for_it_is_no_bug():
+    import chalicelib.models.base  # noqa: F401  (mends PynamoDB's cause_response_code)
+
+    failed = TransactWriteError("failed", botocore.exceptions.ConnectionClosedError(endpoint_url="http://x"))
+
+    assert failed.cause_response_code is None and failed.cause_response_message is None
+    assert outages.is_transient(failed)

@@ -3,24 +3,39 @@
 An entry goes to the org's outbox, never straight onto the chain: the write is unconditional on a
 unique key, so it cannot be refused because the chain is busy, and a change committed with its entry
 can never lose it. The chain builder (`chain.build`) then links entries onto the chain in order.
+
+`audited_transaction` is the one write path of every audited change, and its outcome is always known.
+Its ClientRequestToken derives from the entry, so a retry (botocore's, of a call whose answer was lost)
+is the same transaction to DynamoDB. When the transaction fails, the entry is looked for before
+answering (in the outbox, or already chained): its presence proves the change committed, since they
+commit together. A success is never reported as a failure, a refusal (`TransactWriteError` reaching
+the caller) means nothing was written, and any other failure is a 503 with nothing written.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import time
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
-from chalicelib.models.audit import AuditOutboxEntry
+from chalicelib.errors import StorageUnavailable
+from chalicelib.models.audit import HEAD_SEQ, AuditEvent, AuditOutboxEntry
 from chalicelib.models.base import transaction
 from chalicelib.services.audit import chain
 
 USER_AGENT_MAX = 256
+CONDITION_FAILED = "ConditionalCheckFailed"
+# How far before an entry's own time the chain is searched for it (entries of other writers, whose clocks
+# may run behind, can be chained after it).
+CHAIN_LOOKBACK_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -65,8 +80,53 @@ def audited_transaction(pending: AuditOutboxEntry) -> Iterator[TransactWrite]:
 
         with audit.audited_transaction(audit.entry(org_id, actor, "booking.created", ...)) as tx:
             tx.save(booking, condition=...)
+
+    Leaves the block normally when the change committed (even if its answer was lost); raises the
+    `TransactWriteError` only when a condition refused it and nothing was written; raises
+    StorageUnavailable when DynamoDB failed and nothing was written (the caller may retry).
     """
-    with transaction() as tx:
-        yield tx
-        add_to(tx, pending)
+    tx = transaction(request_token(pending))
+    yield tx  # an exception in the caller's block propagates from here: nothing is sent
+    add_to(tx, pending)
+    try:
+        with tx:
+            pass  # commits on leaving
+    except TransactWriteError as error:
+        if not written(pending):
+            if _refused(error):
+                raise
+            raise StorageUnavailable() from error
     chain.build_after_commit(pending.org_id)
+
+
+def request_token(pending: AuditOutboxEntry) -> str:
+    """The transaction's ClientRequestToken (at most 36 characters): one per entry, so every retry of the
+    same call carries the same one and DynamoDB applies it at most once."""
+    return hashlib.sha256(f"{pending.org_id}/{pending.entry_id}".encode()).hexdigest()[:32]
+
+
+def written(pending: AuditOutboxEntry) -> bool:
+    """Whether `pending` was committed: still in the outbox, or already moved onto the chain. (The builder
+    moves entries in one transaction, so an entry missing from the outbox is on the chain if anywhere.)"""
+    try:
+        AuditOutboxEntry.get(pending.org_id, pending.entry_id, consistent_read=True)
+        return True
+    except AuditOutboxEntry.DoesNotExist:
+        pass
+    since = clock.isoformat(clock.parse_instant(pending.at, "at") - timedelta(seconds=CHAIN_LOOKBACK_SECONDS))
+    for event in AuditEvent.query(pending.org_id, AuditEvent.seq > HEAD_SEQ, scan_index_forward=False,
+                                  consistent_read=True):
+        if event.entry_id == pending.entry_id:
+            return True
+        if (event.at or "") < since:
+            return False
+    return False
+
+
+def _refused(error: TransactWriteError) -> bool:
+    """A refusal by the transaction's own conditions (nothing written), not a failure of DynamoDB."""
+    if error.cause_response_code != "TransactionCanceledException":
+        return False
+    codes = [reason.code for reason in error.cancellation_reasons or [] if reason is not None]
+    causes = [code for code in codes if code != "None"]  # DynamoDB names the items not at fault "None"
+    return bool(causes) and all(code == CONDITION_FAILED for code in causes)

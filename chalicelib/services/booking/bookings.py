@@ -82,24 +82,38 @@ class Hold:
 
 
 def book(actor: Actor, customer_id: str, request: NewBooking, idempotency: IdempotencyKey | None = None,
-         hold: Hold | None = None) -> tuple[int, dict[str, Any]]:
+         hold: Hold | None = None, new_customer: Customer | None = None) -> tuple[int, dict[str, Any]]:
     """Book the first offered staff member whose locks are free; 409 `slot_unavailable` otherwise.
 
-    With a `hold` the booking is pending (202, no manage link) until `confirm_hold`."""
+    With a `hold` the booking is pending (202, no manage link) until `confirm_hold`. A `new_customer`
+    (customer_id's record, not yet written) is written in the booking's transaction: no booking, no record."""
     replay = idempotency.previous() if idempotency else None
     if replay:
         return replay.status_code, replay.body
     service = _active_service(actor.org_id, request.service_id)
-    for staff in _offering_staff(actor, service, request):
+    offering = list(_offering_staff(actor, service, request))
+    while offering:
+        staff = offering[0]
+        if _taken_now(actor.org_id, staff, service, request):  # a lost race, known before any seal or write
+            replay = idempotency.previous() if idempotency else None
+            if replay:
+                return replay.status_code, replay.body
+            offering.pop(0)
+            continue
         booking = _new_booking(actor.org_id, customer_id, service, staff, request, hold)
         status, body, grant = _first_answer(booking, hold)
         record = idempotency.record(status, body, customer_id) if idempotency else None
         entry = _entry(actor, "booking.held" if hold else "booking.created", booking)
-        if not _commit_new(booking, staff, grant, record, hold, entry):
+        if not _commit_new(booking, staff, grant, record, hold, entry, new_customer):
             replay = idempotency.previous() if idempotency else None
             if replay:
                 return replay.status_code, replay.body
-            _require_customer(actor.org_id, customer_id)  # erased meanwhile: 404, not "slot taken"
+            if new_customer is not None and _customer_exists(actor.org_id, customer_id):
+                new_customer = None  # a booking with the same address made the record meanwhile: book with it
+                continue
+            if new_customer is None:
+                _require_customer(actor.org_id, customer_id)  # erased meanwhile: 404, not "slot taken"
+            offering.pop(0)
             continue  # these granules are taken: try the next staff member who offers the start
         if hold:
             hold.on_commit(booking)
@@ -110,12 +124,12 @@ def book(actor: Actor, customer_id: str, request: NewBooking, idempotency: Idemp
 
 
 def _commit_new(booking: Booking, staff: StaffMember, grant: AccessGrant | None, record: IdempotencyRecord | None,
-                hold: Hold | None, entry: AuditOutboxEntry) -> bool:
+                hold: Hold | None, entry: AuditOutboxEntry, new_customer: Customer | None = None) -> bool:
     """Write a new booking (or hold), its locks, its manage grant, its idempotency record and its audit entry;
     False if refused. Once committed, the entry is chained (best effort: the sweep finishes it)."""
     def write(tx: TransactWrite) -> None:
         tx.save(booking, condition=Booking.booking_id.does_not_exist())
-        _customer_still_there(tx, booking.org_id, booking.customer_id)
+        _customer_in(tx, booking.org_id, booking.customer_id, new_customer)
         audit.add_to(tx, entry)
         _schedule_unchanged(tx, staff)
         _take_locks(tx, _locks_of(booking), booking.booking_id, booking.granules, hold)
@@ -130,7 +144,8 @@ def _commit_new(booking: Booking, staff: StaffMember, grant: AccessGrant | None,
     return committed
 
 
-def confirm_hold(actor: Actor, booking: Booking, customer_id: str) -> dict[str, Any]:
+def confirm_hold(actor: Actor, booking: Booking, customer_id: str,
+                 new_customer: Customer | None = None) -> dict[str, Any]:
     """Give a proven hold to its customer: the booking and each of its locks lose their expiry together."""
     sealed = {k: v for k, v in booking.unseal().items() if k in ("notes", "sms_to")}
     booking.customer_id, booking.customer_key = customer_id, f"{booking.org_id}/{customer_id}"
@@ -147,10 +162,12 @@ def confirm_hold(actor: Actor, booking: Booking, customer_id: str) -> dict[str, 
             tx.update(SlotLock(_locks_of(booking), granule), actions=[SlotLock.hold_until.remove()],
                       condition=SlotLock.booking_id == booking.booking_id)
         tx.save(grant)
-        _customer_still_there(tx, booking.org_id, customer_id)
+        _customer_in(tx, booking.org_id, customer_id, new_customer)
         audit.add_to(tx, _entry(actor, "booking.confirmed", booking))
 
     if not commit(write, new_request_token(), applied=lambda: _reload(booking).customer_id == customer_id):
+        if new_customer is not None and _customer_exists(booking.org_id, customer_id):
+            return confirm_hold(actor, booking, customer_id)  # the same address's record was made meanwhile
         raise HoldExpired()
     audit.build_after_commit(booking.org_id)
     confirmed = _reload(booking)
@@ -318,6 +335,28 @@ def _customer_still_there(tx: TransactWrite, org_id: str, customer_id: str) -> N
     first, then sweeps their bookings) either is swept or never commits, so nothing of theirs returns."""
     if customer_id != UNVERIFIED:
         tx.condition_check(Customer, org_id, customer_id, condition=Customer.customer_id.exists())
+
+
+def _taken_now(org_id: str, staff: StaffMember, service: Service, request: NewBooking) -> bool:
+    """Whether a lock of the wanted time is held now (consistent reads): the transaction would be refused
+    (`_take_locks`' condition), so the loser of a race answers 409 without sealing, writing or waiting."""
+    now = int(clock.now().timestamp())
+    wanted = [(staff_key(org_id, staff.staff_id), granule) for granule in granules(busy_span(service, request.start))]
+    return any(lock.hold_until is None or lock.hold_until >= now
+               for lock in SlotLock.batch_get(wanted, consistent_read=True))
+
+
+def _customer_in(tx: TransactWrite, org_id: str, customer_id: str, new_customer: Customer | None) -> None:
+    """A new customer's record is written with the booking that names it (never without one); an
+    existing customer must still exist."""
+    if new_customer is not None:
+        tx.save(new_customer, condition=Customer.customer_id.does_not_exist())
+    else:
+        _customer_still_there(tx, org_id, customer_id)
+
+
+def _customer_exists(org_id: str, customer_id: str) -> bool:
+    return bool(Customer.count(org_id, Customer.customer_id == customer_id, consistent_read=True))
 
 
 def _require_customer(org_id: str, customer_id: str) -> None:

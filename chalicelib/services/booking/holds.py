@@ -45,8 +45,8 @@ def public_booking(org: Organization, actor: Actor, contact: customers.CustomerD
                    idempotency: IdempotencyKey | None) -> tuple[int, dict[str, Any]]:
     """A hold waiting for the mailbox's proof (202), or, with verification off, the booking itself (201)."""
     if not policy_of(org).require_email_verification:
-        customer_id = customers.find_or_create(org.org_id, contact, actor.origin)
-        return bookings.book(actor, customer_id, wanted, idempotency)
+        customer_id, new_customer = customers.prepare(org.org_id, contact)  # written with the booking, or not at all
+        return bookings.book(actor, customer_id, wanted, idempotency, new_customer=new_customer)
     replay = idempotency.previous() if idempotency else None
     if replay:
         return replay.status_code, replay.body
@@ -79,8 +79,8 @@ def confirm(actor: Actor, booking_id: str, code: str | None, token: str | None) 
     if not proven:
         raise VerificationFailed(field="code" if code is not None else "token")
     contact = customers.CustomerDetails(**booking.unseal()["contact"])
-    customer_id = customers.find_or_create(actor.org_id, contact, actor.origin)
-    return bookings.confirm_hold(actor, booking, customer_id)
+    customer_id, new_customer = customers.prepare(actor.org_id, contact)  # written with the confirmation, or not at all
+    return bookings.confirm_hold(actor, booking, customer_id, new_customer)
 
 
 def confirm_url(org: Organization, booking_id: str, token: str) -> str:

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from chalicelib.models.booking import Booking, SlotLock
-from tests.functional.booking.helpers import at, book, token_of
+from tests.functional.booking.helpers import at, book, manage, token_of
 from tests.functional.faults.conftest import DATA_KEY_MAX_AGE_SECONDS
 from tests.functional.identity.helpers import body, call, token_for
 from tests.harness.fault_proxy import Fault
@@ -69,6 +69,19 @@ def test_writes_go_on_after_the_key_is_disabled_only_until_the_data_key_cache_ex
     assert past_max_age.status_code == 503
     assert body(past_max_age)["error"]["code"] == "encryption_unavailable"
     assert {b.starts_at.strftime("%H:%M") for b in Booking.scan()} == {"09:00", "10:00"}
+
+
+def test_a_reschedule_which_seals_nothing_goes_on_while_the_key_is_disabled(client, clinic, day, proxy):
+    booked = body(book(client, clinic, at(day, "10:00")))
+    booking_id, token = booked["booking"]["id"], token_of(booked["manage_url"])
+    _refuse_after_cache_expiry(proxy, Fault("kms", code="DisabledException"))
+
+    moved = manage(client, "POST", f"/v1/public/bookings/{booking_id}/reschedule", token, {"start": at(day, "14:00")})
+    refused = book(client, clinic, at(day, "15:00"))  # a new booking seals: refused
+
+    assert moved.status_code == 200, moved.body  # the move seals and opens nothing (its e-mail cannot go out)
+    assert Booking.get(clinic.org_id, booking_id).starts_at.strftime("%H:%M") == "14:00"
+    assert (refused.status_code, body(refused)["error"]["code"]) == (503, "encryption_unavailable")
 
 
 def test_a_tampered_message_is_still_an_integrity_error_not_an_outage(client, clinic, day):

@@ -88,3 +88,14 @@ def test_a_transaction_that_failed_without_being_applied_is_503_not_409(client, 
     assert body(response)["error"]["code"] == "storage_unavailable"
     proxy.clear()
     assert Booking.count() == 0 and SlotLock.count() == 0
+
+
+def test_the_loser_of_a_race_answers_409_before_sealing_or_writing_anything(client, clinic, day, proxy):
+    assert book(client, clinic, at(day, "10:00")).status_code == 201
+    before = len(proxy.calls)
+
+    lost = book(client, clinic, at(day, "10:00"), customer={"name": "Bob", "email": "bob@example.org"})
+
+    assert (lost.status_code, body(lost)["error"]["code"]) == (409, "slot_unavailable")
+    asked = {(call.service, call.operation) for call in proxy.calls[before:]}
+    assert TRANSACTION not in asked and ("kms", "GenerateDataKey") not in asked  # known from one read

@@ -1,0 +1,108 @@
+"""The contended burst of issue 23 on the local stack (`make run`'s processes, scheduler included): 100
+callers x 2 public bookings aimed at 12 contested times of one doctor, each answer's status and time
+(p50/p95/max), and how long an audit entry waits in the outbox before the chain has it (nobody runs
+manage.py: the local scheduler's minutely sweep and each request's own chaining do it)."""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import json
+import statistics
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+CALLERS = 100
+REQUESTS_PER_CALLER = 2
+TIMES = ("09:00", "09:45", "10:30", "11:15", "13:00", "13:45", "14:30", "15:15", "16:00", "09:15", "10:00", "11:00")
+OUTBOX_WAIT_LIMIT_SECONDS = 150.0
+_emails = itertools.count()
+
+
+def measure() -> dict[str, Any]:
+    from scripts.run_local import spawn
+
+    with tempfile.TemporaryDirectory() as local_dir:
+        process, credentials = spawn(Path(local_dir), SAFESLOT_PUBLIC_WRITES_PER_IP="100000")
+        try:
+            answers = burst(credentials["api"])
+            return {**summary(answers), "outbox_to_chain_seconds": outbox_delay(credentials["aws_endpoint"])}
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+def burst(api: str) -> list[tuple[str, float]]:
+    """(answer, seconds) of each request: "202", "409 slot_unavailable", "503 storage_unavailable", ..."""
+    org = _get(f"{api}/v1/public/orgs/demo")
+    service = next(s for s in org["services"] if s["name"] == "Consultation")
+    doctor = next(m for m in org["staff"] if m["timezone"] == "America/New_York")
+    day = _a_wednesday()
+
+    def caller(n: int) -> list[tuple[str, float]]:
+        answers = []
+        for k in range(REQUESTS_PER_CALLER):
+            hhmm = TIMES[(n + k) % len(TIMES)]
+            start = datetime.combine(day, datetime.strptime(hhmm, "%H:%M").time(), ZoneInfo("America/New_York"))
+            body = {"service_id": service["id"], "staff_id": doctor["id"], "start": start.isoformat(),
+                    "customer": {"name": "Burst Bea", "email": f"bea{next(_emails)}@example.org"}}
+            began = time.monotonic()
+            answer = _post(f"{api}/v1/public/orgs/demo/bookings", body)
+            answers.append((answer, time.monotonic() - began))
+        return answers
+
+    with ThreadPoolExecutor(max_workers=CALLERS) as pool:
+        return [answer for answers in pool.map(caller, range(CALLERS)) for answer in answers]
+
+
+def summary(answers: list[tuple[str, float]]) -> dict[str, Any]:
+    seconds = sorted(s for _, s in answers)
+    return {"callers": CALLERS, "requests": len(answers), "contested_times": len(TIMES),
+            "answers": dict(collections.Counter(a for a, _ in answers)),
+            "p50_seconds": round(statistics.median(seconds), 2),
+            "p95_seconds": round(seconds[int(0.95 * (len(seconds) - 1))], 2),
+            "max_seconds": round(seconds[-1], 2)}
+
+
+def outbox_delay(aws_endpoint: str) -> float | None:
+    """Seconds from now until every org's outbox is empty (None: still not after OUTBOX_WAIT_LIMIT_SECONDS)."""
+    import boto3
+
+    dynamodb = boto3.client("dynamodb", endpoint_url=aws_endpoint, region_name="us-east-1",
+                            aws_access_key_id="local", aws_secret_access_key="local")
+    table = next(name for name in dynamodb.list_tables()["TableNames"] if name.endswith("audit_outbox"))
+    began = time.monotonic()
+    while time.monotonic() - began < OUTBOX_WAIT_LIMIT_SECONDS:
+        if dynamodb.scan(TableName=table, Select="COUNT", ConsistentRead=True)["Count"] == 0:
+            return round(time.monotonic() - began, 1)
+        time.sleep(1.0)
+    return None
+
+
+def _a_wednesday() -> date:
+    day = datetime.now(UTC).date() + timedelta(days=31)
+    while day.weekday() != 2:
+        day += timedelta(days=1)
+    return day
+
+
+def _get(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def _post(url: str, body: dict[str, Any]) -> str:
+    request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"},
+                                     method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return str(response.status)
+    except urllib.error.HTTPError as error:
+        return f"{error.code} {json.loads(error.read() or b'{}').get('error', {}).get('code', '')}"
