@@ -54,13 +54,14 @@ class QueuedMail:
         fields: Any = json.loads(body)
         if not isinstance(fields, dict) or fields.get("kind") not in KINDS:
             raise ValueError("not a queued mail")
-        text = {name: fields.get(name) for name in ("org_id", "email_index", "source_ip", "user_agent",
-                                                      "accept_language")}
-        if not all(isinstance(v, str) for v in (text["org_id"], text["email_index"])) or not all(
-                v is None or isinstance(v, str) for v in text.values()):
+        org_id, index = fields.get("org_id"), fields.get("email_index")
+        optional = {name: fields.get(name) for name in ("source_ip", "user_agent", "accept_language")}
+        if not isinstance(org_id, str) or not isinstance(index, str) or not all(
+                v is None or isinstance(v, str) for v in optional.values()):
             raise ValueError("not a queued mail")
-        return cls(fields["kind"], text["org_id"], text["email_index"],
-                   Origin(source_ip=text["source_ip"], user_agent=text["user_agent"]), text["accept_language"])
+        return cls(fields["kind"], org_id, index,
+                   Origin(source_ip=optional["source_ip"], user_agent=optional["user_agent"]),
+                   optional["accept_language"])
 
 
 def enqueue(message: QueuedMail) -> None:
