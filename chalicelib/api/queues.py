@@ -11,12 +11,12 @@ from chalice import Blueprint
 from chalice.app import SQSEvent
 
 from chalicelib.jobs import queued_mail
-from chalicelib.services.mail_queue import QUEUE_NAME
+from chalicelib.services.mail_queue import MAX_CONSUMERS, QUEUE_NAME
 
 queues = Blueprint(__name__)
 
 
-@queues.on_sqs_message(queue=f"safeslot-{QUEUE_NAME}", batch_size=1)
+@queues.on_sqs_message(queue=f"safeslot-{QUEUE_NAME}", batch_size=1, maximum_concurrency=MAX_CONSUMERS)
 def mail_queue(event: SQSEvent) -> None:
     for record in event:
         queued_mail.handle(record.body)

@@ -30,6 +30,7 @@ NO_ORG = "-"  # a password reset asked for an org that does not exist: queued al
 QUEUE_NAME = "mail"  # after the stage prefix: safeslot-<stage>-mail, and its dead-letter queue -mail-dlq
 CONSUMER_TIMEOUT_SECONDS = 60
 VISIBILITY_TIMEOUT_SECONDS = 6 * CONSUMER_TIMEOUT_SECONDS  # AWS's advice for a Lambda consumer
+MAX_CONSUMERS = 5  # concurrent consumer Lambdas (their reserved concurrency is twice this: never throttled)
 MAX_RECEIVES = 5  # then the message goes to the dead-letter queue, which alarms
 RETENTION_SECONDS = 4 * 24 * 3600
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
