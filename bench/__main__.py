@@ -34,6 +34,7 @@ def main() -> None:
         exports,
         local_aws,
         login,
+        mail_queue,
         notices,
         reseal,
         self_service,
@@ -60,6 +61,7 @@ def main() -> None:
         "self_service": self_service.measure,
         "org_export": exports.measure,
         "reseal": reseal.measure,
+        "email_routes_and_mail_queue": mail_queue.measure,
     }
     report = {}
     for name, measure in measures.items():
