@@ -8,6 +8,7 @@ must not share a mailbox's secrets.
 
 from __future__ import annotations
 
+from chalicelib.errors import NotFound
 from chalicelib.models.organization import Organization
 from chalicelib.services import audit, customers, rate_limits
 from chalicelib.services.booking import grants
@@ -31,7 +32,10 @@ def send_my_bookings_link(org: Organization, email: str, origin: audit.Origin) -
 def deliver_my_bookings_link(message: QueuedMail) -> None:
     """The queue's consumer: e-mail a one-hour link to every booking of this address's customer, if
     there is one (audited)."""
-    org = org_by_id(message.org_id)
+    try:
+        org = org_by_id(message.org_id)
+    except NotFound:
+        return  # the org was deleted after the request
     for customer_id in customers.find_customer_ids_by_index(org.org_id, message.email_index)[:1]:
         link = grants.customer_link(org.org_id, customer_id)
         on_file = customers.contact_of(org.org_id, customer_id).email

@@ -8,6 +8,7 @@ not share a mailbox's secrets.
 
 from __future__ import annotations
 
+from chalicelib.errors import NotFound
 from chalicelib.models.organization import Organization
 from chalicelib.services import audit, customers, rate_limits
 from chalicelib.services.mail_queue import SELF_SERVICE_LINK, QueuedMail, enqueue
@@ -33,7 +34,10 @@ def request_link(org: Organization, email: str, origin: audit.Origin, accept_lan
 def deliver_link(message: QueuedMail) -> None:
     """The queue's consumer: e-mail a single-use link to this address's customer, if there is one;
     audited on their record."""
-    org = org_by_id(message.org_id)
+    try:
+        org = org_by_id(message.org_id)
+    except NotFound:
+        return  # the org was deleted after the request
     for customer_id in customers.find_customer_ids_by_index(org.org_id, message.email_index)[:1]:
         token = sessions.new_link(org.org_id, customer_id)
         on_file = customers.contact_of(org.org_id, customer_id).email
