@@ -15,6 +15,7 @@ from chalicelib.api.org_transparency import org_transparency
 from chalicelib.api.pages import pages
 from chalicelib.api.patient_transparency import patient_transparency
 from chalicelib.api.public import public
+from chalicelib.api.queues import queues
 from chalicelib.api.schedules import schedules
 from chalicelib.api.self_service import self_service
 from chalicelib.api.support import support
@@ -41,6 +42,7 @@ app.register_blueprint(self_service)
 app.register_blueprint(erasure_requests)
 app.register_blueprint(exports)
 app.register_blueprint(org_account)
+app.register_blueprint(queues)  # the mail queue's consumer (ADR 0016)
 http.not_found_routes(app)
 http.add_preflight_routes(app)
 http.answer_outages_with_503(app)

@@ -35,6 +35,7 @@ def main() -> None:
         exports,
         local_aws,
         login,
+        mail_queue,
         notices,
         reseal,
         self_service,
@@ -62,6 +63,7 @@ def main() -> None:
         "org_export": exports.measure,
         "reseal": reseal.measure,
         "contended_burst": burst.measure,  # issue 23: p50/p95 of the burst, outbox delay to the chain
+        "email_routes_and_mail_queue": mail_queue.measure,
     }
     report = {}
     for name, measure in measures.items():

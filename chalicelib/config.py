@@ -44,6 +44,7 @@ class Settings:
     voice_origination: str  # the number or pool that places second-factor calls (End User Messaging)
     duo_ca_bundle: str | None  # tests only: the CA of a local fake Duo; None pins Duo's own CAs
     export_bucket: str  # owners' encrypted org exports, deleted by the bucket's lifecycle within a day
+    mail_queue_url: str  # SQS: the work "we sent you an e-mail if..." routes hand off (ADR 0016)
 
     def table_name(self, name: str) -> str:
         """Full DynamoDB table name for a logical table, e.g. `orgs` -> `safeslot-local-orgs`."""
@@ -97,4 +98,5 @@ def settings() -> Settings:
         voice_origination=os.environ.get("SAFESLOT_VOICE_ORIGINATION", ""),
         duo_ca_bundle=os.environ.get("SAFESLOT_DUO_CA_BUNDLE") or None,
         export_bucket=os.environ.get("SAFESLOT_EXPORT_BUCKET", f"{prefix}org-exports"),
+        mail_queue_url=os.environ.get("SAFESLOT_MAIL_QUEUE_URL", ""),
     )

@@ -140,6 +140,25 @@ def create_org_export_bucket(key_arn: str) -> None:
     _encrypt_and_block_public(s3, name, key_arn)
 
 
+def create_mail_queue(key_arn: str) -> str:
+    """The mail queue as infra/stack.py makes it (encrypted with the data key, a dead-letter queue after
+    MAX_RECEIVES tries); returns its URL, the value of SAFESLOT_MAIL_QUEUE_URL."""
+    import json
+
+    from chalicelib.services import mail_queue
+
+    sqs = aws.client("sqs")
+    name = f"{settings().home_table_prefix}{mail_queue.QUEUE_NAME}"
+    dead = sqs.create_queue(QueueName=f"{name}-dlq", Attributes={
+        "KmsMasterKeyId": key_arn, "MessageRetentionPeriod": str(mail_queue.DLQ_RETENTION_SECONDS)})["QueueUrl"]
+    dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return str(sqs.create_queue(QueueName=name, Attributes={
+        "KmsMasterKeyId": key_arn, "MessageRetentionPeriod": str(mail_queue.RETENTION_SECONDS),
+        "VisibilityTimeout": str(mail_queue.VISIBILITY_TIMEOUT_SECONDS),
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_arn, "maxReceiveCount": mail_queue.MAX_RECEIVES}),
+    })["QueueUrl"])
+
+
 def create_all() -> dict[str, str]:
     """Key, tables and buckets; returns the SAFESLOT_* variables that point at them."""
     key_arn = create_key()
@@ -151,7 +170,8 @@ def create_all() -> dict[str, str]:
     aws.client("ses").verify_email_identity(EmailAddress=settings().mail_from)
     alerts = aws.client("sns").create_topic(Name=f"{settings().table_prefix}alerts")["TopicArn"]
     return {"SAFESLOT_KEY_ARN": key_arn, "SAFESLOT_INDEX_KEY_BLOB": wrapped_index_key(key_arn),
-            "SAFESLOT_ALERT_TOPIC_ARN": alerts, "SAFESLOT_AUDIT_SIGNING_KEY": create_audit_signing_key()}
+            "SAFESLOT_ALERT_TOPIC_ARN": alerts, "SAFESLOT_AUDIT_SIGNING_KEY": create_audit_signing_key(),
+            "SAFESLOT_MAIL_QUEUE_URL": create_mail_queue(key_arn)}
 
 
 @contextlib.contextmanager

@@ -56,6 +56,9 @@ from aws_cdk import (
     aws_sns as sns,
 )
 from aws_cdk import (
+    aws_sqs as sqs,
+)
+from aws_cdk import (
     aws_wafv2 as wafv2,
 )
 from chalice.cdk import Chalice
@@ -66,6 +69,7 @@ from chalicelib.crypto.shred_keys import KEY_TABLE
 from chalicelib.jobs.backup import EXPORTS
 from chalicelib.jobs.runner import METRIC_NAMESPACE, SUCCESS_METRIC, failure_metric, metric_dimensions
 from chalicelib.jobs.shred_key_file import KEYS
+from chalicelib.services import mail_queue
 from chalicelib.services.erasure.mirror import PREFIX as ERASURE_LEDGER_PREFIX
 from chalicelib.services.exports.storage import PREFIX as ORG_EXPORTS
 from chalicelib.services.identity.authentication import LOCKOUT_LOG_MESSAGE
@@ -86,6 +90,8 @@ BACKUP_KEPT_DAYS = 12 * 31 + 7
 ERASURE_MIRROR_DAYS = BACKUP_KEPT_DAYS + 31
 ORG_EXPORT_DAYS = 1  # an owner's encrypted export is deleted within a day (ADR 0013)
 AUDIT_FUNCTIONS = ("daily_audit_digest", "daily_audit_verify", "audit_chain_sweep")  # run as the audit role
+MAIL_CONSUMER = "MailQueue"  # chalicelib/api/queues.py's consumer of the mail queue (ADR 0016)
+MAIL_QUEUE_OLDEST_SECONDS = 900  # a mail waiting this long means the consumer is stuck
 
 
 @dataclass(frozen=True)
@@ -168,14 +174,17 @@ class SafeSlotStack(Stack):
         self.alerts = self._alert_topic()
         self.index_key_blob = self.node.try_get_context("index_key_blob") or ""
         self._audit_trail_resources()
+        self.mail_queue, self.mail_dead_letters = self._mail_queue()
         self.chalice = self._chalice_app()
         self._grant_app_access()
+        self._connect_mail_consumer()
         self._grant_audit_jobs()
         self._api_logging_and_tls()
         self._firewall()
         self._alarms()
         self._function_alarms()
         self._job_alarms()
+        self._mail_queue_alarms()
         self._dashboard()
         Guardrails(self, "Guardrails", alerts=self.alerts, sealing_key=self.key, access_logs=self.access_logs,
                    app_roles=[self.api_role, self.audit_role])
@@ -227,6 +236,7 @@ class SafeSlotStack(Stack):
             "SAFESLOT_AUDIT_DIGEST_BUCKET": self.digest_bucket.bucket_name,
             "SAFESLOT_AUDIT_SIGNING_KEY": self.signing_key.key_arn,
             "SAFESLOT_EXPORT_BUCKET": self.export_bucket.bucket_name,
+            "SAFESLOT_MAIL_QUEUE_URL": self.mail_queue.queue_url,
         }
         role = iam.Role(self, "ApiRole", role_name=config.api_role_name,
                         assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
@@ -240,6 +250,33 @@ class SafeSlotStack(Stack):
                 "iam_role_arn": role.role_arn,
             },
         )
+
+    def _mail_queue(self) -> tuple[sqs.Queue, sqs.Queue]:
+        """The queue "we sent you an e-mail if..." routes hand their work to (ADR 0016): encrypted with the
+        data key, TLS only, and a dead-letter queue after MAX_RECEIVES failed tries, which alarms."""
+        name = f"{self.config.prefix}{mail_queue.QUEUE_NAME}"
+        dead = sqs.Queue(self, "MailDeadLetters", queue_name=f"{name}-dlq", encryption=sqs.QueueEncryption.KMS,
+                         encryption_master_key=self.key, enforce_ssl=True,
+                         retention_period=Duration.seconds(mail_queue.DLQ_RETENTION_SECONDS))
+        queue = sqs.Queue(self, "MailQueue", queue_name=name, encryption=sqs.QueueEncryption.KMS,
+                          encryption_master_key=self.key, enforce_ssl=True,
+                          data_key_reuse=Duration.minutes(5),
+                          visibility_timeout=Duration.seconds(mail_queue.VISIBILITY_TIMEOUT_SECONDS),
+                          retention_period=Duration.seconds(mail_queue.RETENTION_SECONDS),
+                          dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=mail_queue.MAX_RECEIVES,
+                                                                queue=dead))
+        return queue, dead
+
+    def _connect_mail_consumer(self) -> None:
+        """Chalice names a queue when it packages the app; the consumer's trigger is pointed at this stack's
+        queue instead, and the API role may send to it and its consumer receive and delete."""
+        function = self.chalice.get_resource(MAIL_CONSUMER)
+        events = self._sam_functions()[MAIL_CONSUMER]["Properties"]["Events"]
+        for event_name, event in events.items():
+            if event["Type"] == "SQS":
+                function.add_property_override(f"Events.{event_name}.Properties.Queue", self.mail_queue.queue_arn)
+        self.mail_queue.grant_send_messages(self.api_role)
+        self.mail_queue.grant_consume_messages(self.api_role)
 
     def _grant_app_access(self) -> None:
         role = self.api_role
@@ -321,12 +358,14 @@ class SafeSlotStack(Stack):
         function.add_property_override("LoggingConfig", {"LogGroup": log_group.log_group_name, "LogFormat": "JSON"})
         function.add_property_override("Tracing", "Active")
         function.add_property_override("KmsKeyArn", self.key.key_arn)  # environment encrypted at rest
-        # the API is capped against floods; each job runs one at a time, so runs never overlap
-        function.add_property_override("ReservedConcurrentExecutions",
-                                       RESERVED_CONCURRENCY if name == "APIHandler" else 1)
+        # the API is capped against floods; each job runs one at a time, so runs never overlap; the mail
+        # consumer gets room for the trigger's maximum concurrency, so SQS never meets a throttle
+        concurrency = {"APIHandler": RESERVED_CONCURRENCY, MAIL_CONSUMER: 2 * mail_queue.MAX_CONSUMERS}
+        function.add_property_override("ReservedConcurrentExecutions", concurrency.get(name, 1))
         _skip_checks(function, {
             "CKV_AWS_116": "The API is invoked synchronously by API Gateway and the jobs by EventBridge rules "
-                           "whose failures alarm; a dead-letter queue applies to neither.",
+                           "whose failures alarm; the mail consumer's queue has its own dead-letter queue, "
+                           "which alarms.",
             "CKV_AWS_117": "Calls only AWS APIs (DynamoDB, KMS, S3, SES, SNS) over TLS and reaches no private "
                            "resource; a VPC would add NAT or endpoints and no protection.",
         })
@@ -468,7 +507,7 @@ class SafeSlotStack(Stack):
     def _scheduled_jobs(self) -> dict[str, Deadline]:
         """Each scheduled function's logical id -> its job and deadline; a schedule without one is an error."""
         deadlines = {_logical_id(function): deadline for function, deadline in DEADLINES.items()}
-        scheduled = [name for name in self._function_names() if name != "APIHandler"]
+        scheduled = [name for name in self._function_names() if name not in ("APIHandler", MAIL_CONSUMER)]
         missing = [name for name in scheduled if name not in deadlines]
         if missing:
             raise ValueError(f"scheduled functions without a deadline in schedules.DEADLINES: {missing}")
@@ -505,6 +544,13 @@ class SafeSlotStack(Stack):
             cloudwatch.AlarmStatusWidget(title="Alarms", alarms=[
                 c for c in self.node.children if isinstance(c, cloudwatch.Alarm)], width=12),
         )
+
+    def _mail_queue_alarms(self) -> None:
+        """A mail that failed MAX_RECEIVES times (it sits in the dead-letter queue), and one waiting too long."""
+        self._alarm("MailDeadLettersWaiting", self.mail_dead_letters.metric_approximate_number_of_messages_visible(
+            period=Duration.minutes(5), statistic="Maximum"), 1)
+        self._alarm("MailQueueStuck", self.mail_queue.metric_approximate_age_of_oldest_message(
+            period=Duration.minutes(5), statistic="Maximum"), MAIL_QUEUE_OLDEST_SECONDS)
 
     def _alarms(self) -> None:
         api_name = {"ApiName": "safeslot"}

@@ -1,6 +1,7 @@
 """`make run`: moto's server as the local AWS (scripts/local_aws.py: DynamoDB made atomic, memory bounded),
-SafeSlot's resources and demo org, `chalice local`, and every `@app.schedule` job on its schedule
-(scripts/local_scheduler.py).
+SafeSlot's resources and demo org, `chalice local`, every `@app.schedule` job on its schedule
+(scripts/local_scheduler.py), and the mail queue's consumer (a thread polling the local queue:
+scripts/queue_consumer.py, calling the handler the Lambda calls).
 
 Ctrl-C or SIGTERM stops every process this started. Each run starts from an empty local AWS.
 """
@@ -122,6 +123,9 @@ def main() -> None:
     children.append(start([sys.executable, "scripts/local_aws.py", "-H", HOST, "-p", str(AWS_PORT)], env, "moto.log"))
     wait_for_port(AWS_PORT)
     env = provision(env)
+    from scripts.queue_consumer import poll_forever
+
+    threading.Thread(target=poll_forever, args=(threading.Event(),), name="mail-queue", daemon=True).start()
     children.append(start([sys.executable, "scripts/chalice_local.py", "--no-autoreload", "--stage", "local",
                            "--host", HOST, "--port", str(API_PORT)], env))
     wait_for_port(API_PORT)

@@ -83,9 +83,7 @@ def confirm_booking(slug: str, booking_id: str) -> dict[str, Any]:
 def request_my_bookings_link(slug: str) -> Response:
     _throttle(rate_limits.LINK_REQUESTS_PER_IP)
     email = json_body(public.current_request)["email"]
-    org = org_by_slug(slug)
-    rate_limits.throttle(rate_limits.LINK_REQUESTS_PER_EMAIL, customers.email_index(org.org_id, email))
-    send_my_bookings_link(org, email, origin_of(public.current_request))
+    send_my_bookings_link(org_by_slug(slug), email, origin_of(public.current_request))
     return Response(body={"message": "If we know this address, a link to its bookings is on its way."},
                     status_code=202)
 

@@ -79,6 +79,11 @@ def find_customer_ids_by_email(org_id: str, email: str) -> list[str]:
     return [customer.customer_id for customer in matches]
 
 
+def find_customer_ids_by_index(org_id: str, index: str) -> list[str]:
+    """Ids of this org's customers whose address has this blind index (`email_index`)."""
+    return [customer.customer_id for customer in Customer.by_email.query(org_id, CustomerByEmail.email_index == index)]
+
+
 def find_or_create(org_id: str, details: CustomerDetails, origin: audit.Origin) -> str:
     """The customer with this e-mail, made on first booking. A public caller never edits a customer.
 

@@ -67,10 +67,31 @@ def hit(limit: Limit, subject: str) -> int:
 
 
 def throttle(limit: Limit, subject: str) -> None:
-    """Count one hit; beyond the limit, RateLimited says how many seconds to wait."""
-    if hit(limit, subject) > limit.max_hits:
-        window_start, _ = _window(limit, subject)
-        raise RateLimited(retry_after=_seconds_left(limit, window_start))
+    """Take one hit before the work (a conditional write, as `take`); past the limit nothing is counted
+    and RateLimited says how many seconds to wait."""
+    try:
+        take(limit, subject)
+    except TooManyAttempts as refused:
+        raise RateLimited(**refused.details) from refused
+
+
+def take_all(counted: list[tuple[Limit, str]]) -> None:
+    """Take one hit of each (limit, subject) before the work, each with a conditional write; when one
+    refuses, the hits already taken are given back and RateLimited says how long to wait."""
+    taken: list[tuple[Limit, str]] = []
+    try:
+        for limit, subject in counted:
+            throttle(limit, subject)
+            taken.append((limit, subject))
+    except RateLimited:
+        give_back_all(taken)
+        raise
+
+
+def give_back_all(counted: list[tuple[Limit, str]]) -> None:
+    """Return the hits `take_all` took (the work they paid for did not happen)."""
+    for limit, subject in counted:
+        give_back(limit, subject)
 
 
 def take(limit: Limit, subject: str) -> None:
@@ -85,7 +106,8 @@ def take(limit: Limit, subject: str) -> None:
 
 
 def give_back(limit: Limit, subject: str) -> None:
-    """Return a hit taken by `take` (the attempt succeeded, so it was not a failure)."""
+    """Return a hit taken by `take` (the attempt succeeded, so it was not a failure, or the work it paid
+    for did not happen)."""
     _, key = _window(limit, subject)
     update_if(Counter(key), [Counter.hits.add(-1)], Counter.hits > 0)
 

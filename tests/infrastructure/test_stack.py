@@ -221,7 +221,7 @@ def test_api_writes_access_logs_and_function_logs_with_retention(main):
 
 def test_every_job_runs_on_its_schedule_alone_with_the_long_timeout_and_the_apis_hardening(main):
     functions = resources(main, "AWS::Serverless::Function")
-    jobs = {name: f["Properties"] for name, f in functions.items() if name != "APIHandler"}
+    jobs = {name: f["Properties"] for name, f in functions.items() if name not in ("APIHandler", "MailQueue")}
 
     assert set(jobs) == {"DailyBackup", "WeeklyRestoreDrill", "DailyAccounts", "DailyRetention",
                          "AppointmentReminders", "PolicyNotices", "AuditChainSweep", "DailyAuditDigest",
@@ -496,3 +496,47 @@ def test_a_change_to_an_application_roles_policies_alerts_the_topic(main):
     roles = json.dumps(pattern["detail"]["requestParameters"]["roleName"])
     assert logical_id(main, "AWS::IAM::Role", "ApiRole") in roles
     assert logical_id(main, "AWS::IAM::Role", "AuditJobRole") in roles
+
+
+def test_mail_queue_is_encrypted_tls_only_has_a_dead_letter_queue_that_alarms_and_feeds_its_consumer(main):
+    """ADR 0016: what e-mail routes hand off waits encrypted with the data key; a mail that fails five times
+    goes to the dead-letter queue and an operator is told; the consumer's trigger is this queue."""
+    queues = resources(main, "AWS::SQS::Queue")
+    by_name = {q["Properties"]["QueueName"]: (logical, q["Properties"]) for logical, q in queues.items()}
+    mail_id, mail = by_name["safeslot-test-mail"]
+    dead_id, dead = by_name["safeslot-test-mail-dlq"]
+    for properties in (mail, dead):
+        assert "DataKey" in json.dumps(properties["KmsMasterKeyId"])
+    assert mail["RedrivePolicy"]["maxReceiveCount"] == 5 and dead_id in json.dumps(mail["RedrivePolicy"])
+    assert mail["VisibilityTimeout"] >= 6 * 60
+    policies = resources(main, "AWS::SQS::QueuePolicy")
+    denies_plain_http = [p for p in policies.values() if '"aws:SecureTransport": "false"' in json.dumps(p)]
+    assert {json.dumps(p["Properties"]["Queues"]) for p in denies_plain_http} >= {
+        json.dumps([{"Ref": mail_id}]), json.dumps([{"Ref": dead_id}])}
+
+    consumer = resources(main, "AWS::Serverless::Function")["MailQueue"]["Properties"]
+    [event] = consumer["Events"].values()
+    assert event["Type"] == "SQS" and event["Properties"]["Queue"] == {"Fn::GetAtt": [mail_id, "Arn"]}
+    assert event["Properties"]["BatchSize"] == 1
+    assert consumer["ReservedConcurrentExecutions"] > event["Properties"]["ScalingConfig"]["MaximumConcurrency"]
+
+    alarms = resources(main, "AWS::CloudWatch::Alarm").values()
+    watched = {(a["Properties"]["MetricName"], json.dumps(a["Properties"]["Dimensions"])) for a in alarms
+               if a["Properties"].get("Namespace") == "AWS/SQS"}
+    assert ("ApproximateNumberOfMessagesVisible", json.dumps([{"Name": "QueueName", "Value": {
+        "Fn::GetAtt": [dead_id, "QueueName"]}}])) in watched
+    assert any(metric == "ApproximateAgeOfOldestMessage" and mail_id in dims for metric, dims in watched)
+
+
+def test_the_api_role_may_send_to_the_mail_queue_and_receive_from_it_only(main):
+    queues = resources(main, "AWS::SQS::Queue")
+    mail_id = next(k for k, q in queues.items() if q["Properties"]["QueueName"] == "safeslot-test-mail")
+    policies = [*resources(main, "AWS::IAM::Policy").values(), *resources(main, "AWS::IAM::ManagedPolicy").values()]
+    statements = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]
+                  if any(str(a).startswith("sqs:") for a in (s["Action"] if isinstance(s["Action"], list)
+                                                              else [s["Action"]]))]
+    assert statements and all(json.dumps(s["Resource"]) == json.dumps({"Fn::GetAtt": [mail_id, "Arn"]})
+                              for s in statements)
+    actions = {a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+    assert {"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"} <= actions
+    assert not any(a in actions for a in ("sqs:*", "sqs:DeleteQueue", "sqs:SetQueueAttributes", "sqs:PurgeQueue"))

@@ -23,7 +23,6 @@ from chalicelib.errors import (
     AlreadyConfirmed,
     HoldExpired,
     NotFound,
-    RateLimited,
     TooManyAttempts,
     VerificationFailed,
 )
@@ -51,22 +50,28 @@ def public_booking(org: Organization, actor: Actor, contact: customers.CustomerD
     if replay:
         return replay.status_code, replay.body
     counted = _hold_limits(org.org_id, contact.email, actor)
-    for limit, subject in counted:
-        wait = rate_limits.retry_after(limit, subject)
-        if wait:
-            raise RateLimited(retry_after=wait)
+    rate_limits.take_all(counted)  # before the hold: however many requests race, at most each limit get one
     code, token = f"{secrets.randbelow(10 ** 6):06d}", secrets.token_urlsafe(32)
 
+    made: list[Booking] = []
+
     def held(booking: Booking) -> None:
-        for limit, subject in counted:
-            rate_limits.hit(limit, subject)
+        made.append(booking)
         send_verification_mail(org, contact.email, code, confirm_url(org, booking.booking_id, token), HOLD_MINUTES,
                                booking.locale)
 
     hold = Hold(contact={k: v for k, v in asdict(contact).items() if v is not None},
                 verification={"code": code, "token_hash": token_hash(token)},
                 expires_at=clock.now() + timedelta(minutes=HOLD_MINUTES), on_commit=held)
-    return bookings.book(actor, bookings.UNVERIFIED, wanted, idempotency, hold)
+    try:
+        answer = bookings.book(actor, bookings.UNVERIFIED, wanted, idempotency, hold)
+    except Exception:
+        if not made:
+            rate_limits.give_back_all(counted)  # no hold was made (slot taken, outage): its turns are given back
+        raise
+    if not made:
+        rate_limits.give_back_all(counted)  # a replay of an earlier request: that one paid
+    return answer
 
 
 def confirm(actor: Actor, booking_id: str, code: str | None, token: str | None) -> dict[str, Any]:

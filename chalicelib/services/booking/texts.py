@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from chalicelib import phone_numbers
 from chalicelib.crypto.blind_index import blind_index
-from chalicelib.errors import ValidationFailed
+from chalicelib.errors import TooManyAttempts, ValidationFailed
 from chalicelib.logs import logger
 from chalicelib.services import notify, rate_limits
 from chalicelib.services.booking.profile import ClinicProfile
@@ -27,10 +27,16 @@ def send_booking_text(kind: str, appointment: Appointment, to: str) -> bool:
         logger.info("text not sent: number opted out", extra={"booking_id": appointment.booking.booking_id})
         return False
     subject = blind_index(appointment.org.org_id, SMS_NUMBER_INDEX, to)
-    if rate_limits.hit(TEXTS_PER_NUMBER, subject) > TEXTS_PER_NUMBER.max_hits:
+    try:  # taken before the text with a conditional write: racing bookings cannot pass the limit
+        rate_limits.take(TEXTS_PER_NUMBER, subject)
+    except TooManyAttempts:
         logger.warning("text not sent: daily limit", extra={"booking_id": appointment.booking.booking_id})
         return False
-    notify.send_sms(to, text(kind, appointment))
+    try:
+        notify.send_sms(to, text(kind, appointment))
+    except Exception:
+        rate_limits.give_back(TEXTS_PER_NUMBER, subject)  # nothing went out: the number keeps its turn
+        raise
     return True
 
 

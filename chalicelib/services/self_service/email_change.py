@@ -38,7 +38,17 @@ def start(org: Organization, session: PatientSession, new_email: str, accept_lan
     customer = _customer(session)
     if index == customer.email_index:
         raise ValidationFailed("This is already your e-mail address.", field="email")
-    rate_limits.throttle(rate_limits.EMAIL_CHANGE_CODES_PER_CUSTOMER, f"{org.org_id}/{session.customer_id}")
+    counted = [(rate_limits.EMAIL_CHANGE_CODES_PER_CUSTOMER, f"{org.org_id}/{session.customer_id}")]
+    rate_limits.take_all(counted)  # before the code or the mail: racing requests cannot pass the limit
+    try:
+        _send_code_or_notice(org, session, typed, index, accept_language)
+    except Exception:
+        rate_limits.give_back_all(counted)  # nothing was sent: the patient keeps that turn
+        raise
+
+
+def _send_code_or_notice(org: Organization, session: PatientSession, typed: str, index: str,
+                         accept_language: str | None) -> None:
     holder = _other_holder(org.org_id, typed, session.customer_id)
     if holder:
         _record(session, "customer.email_change_requested", "address_in_use")
