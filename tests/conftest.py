@@ -28,6 +28,7 @@ import pytest  # noqa: E402
 from chalice.test import Client  # noqa: E402
 
 from infra import local_stack  # noqa: E402
+from tests.harness.mail_drain import drain_after_each_request  # noqa: E402
 
 
 @pytest.fixture
@@ -42,23 +43,8 @@ def client(aws_stack: dict[str, str]) -> Iterator[Client]:
     from app import app
 
     with Client(app, stage_name="test") as test_client:
-        _drain_mail_queue_after_each_request(test_client)
+        drain_after_each_request(test_client)
         yield test_client
-
-
-def _drain_mail_queue_after_each_request(test_client: Client) -> None:
-    """What a route queued (services/mail_queue) is done, by the consumer the Lambda runs, before the test
-    reads the answer: tests that expect the mail find it, as they would a moment later on AWS."""
-    from scripts.queue_consumer import drain
-
-    send = test_client.http.request
-
-    def request_then_drain(*args, **kwargs):
-        answer = send(*args, **kwargs)
-        drain()
-        return answer
-
-    test_client.http.request = request_then_drain
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from chalice.test import Client
 
 from tests.functional.booking.helpers import Clinic, make_clinic, next_weekday
 from tests.harness.fault_proxy import FaultProxy
+from tests.harness.mail_drain import drain_after_each_request
 from tests.harness.stack import ProxiedStack, proxied_stack
 
 DATA_KEY_MAX_AGE_SECONDS = 2  # short, so that a test can wait for cached data keys to expire
@@ -31,6 +32,7 @@ def client(stack: ProxiedStack) -> Iterator[Client]:
     from app import app
 
     with Client(app, stage_name="test") as test_client:
+        drain_after_each_request(test_client)
         yield test_client
 
 
