@@ -217,3 +217,27 @@ def test_break_glass_needs_two_different_vendor_people_and_alerts_the_clinic_at_
     assert call(client, "GET", f"/v1/support/bookings/{booked[0]}", support).status_code == 200
     reviewed = call(client, "POST", f"/v1/org/support-grants/{grant['id']}/review", owner[0])
     assert body(reviewed)["grant"]["reviewed_by"] == clinic.accounts["owner"].user_id
+
+
+def test_a_support_calendar_read_is_on_each_shown_patients_access_report_and_no_one_elses(
+        client, clinic, vendor, owner, booked):
+    booking_id, customer_id = booked
+    later = body(book(client, clinic, at(next_weekday(), "11:00"), customer={"name": "Bob", "email": "bob@x.example"}))
+    bob = Booking.get(clinic.org_id, later["booking"]["id"]).customer_id
+    cys = {"name": "Cy", "email": "cy@x.example"}
+    other_day = body(book(client, clinic, at(next_weekday(), "12:00"), customer=cys))
+    cy = Booking.get(clinic.org_id, other_day["booking"]["id"]).customer_id
+    Booking(clinic.org_id, other_day["booking"]["id"]).update(actions=[Booking.starts_at.set(
+        Booking.get(clinic.org_id, other_day["booking"]["id"]).starts_at.replace(year=2099))])  # not in the window
+    _, support = approved_session(client, clinic, vendor, owner)
+
+    assert call(client, "GET", read_routes(booking_id, customer_id)[0], support).status_code == 200
+
+    def calendar_lines(who: str) -> list[dict]:
+        report = body(call(client, "GET", f"/v1/customers/{who}/access-report", owner[0]))["entries"]
+        return [e for e in report if e["action"] == "support.read"]
+
+    for shown in (customer_id, bob):
+        [line] = calendar_lines(shown)
+        assert line["kind"] == "read" and line["by"]["kind"] == "vendor_support"
+    assert calendar_lines(cy) == []
