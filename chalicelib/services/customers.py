@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from pynamodb.exceptions import PutError
+from pynamodb.expressions.update import Action
 
 from chalicelib import clock
 from chalicelib.crypto.blind_index import blind_index
@@ -114,7 +115,7 @@ def _claim_first(org_id: str, index: str) -> str:
     key, now = _claim_key(org_id, index), int(clock.now().timestamp())
     for _ in range(3):
         fresh = uuid.uuid4().hex
-        claim = [Counter.holder.set(fresh), Counter.ttl.set(now + FIRST_CLAIM_SECONDS)]
+        claim: list[Action] = [Counter.holder.set(fresh), Counter.ttl.set(now + FIRST_CLAIM_SECONDS)]
         if update_if(Counter(key), claim, Counter.holder.does_not_exist() | (Counter.ttl < now)):
             return fresh
         try:

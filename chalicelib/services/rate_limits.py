@@ -10,7 +10,6 @@ from chalicelib.crypto.blind_index import blind_index
 from chalicelib.errors import RateLimited, TooManyAttempts
 from chalicelib.models.counter import Counter, update_if
 
-
 COUNTER_SCOPE = "_counters"  # the blind-index key scope of counters' subjects (no org: some span orgs)
 
 

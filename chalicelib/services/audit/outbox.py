@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
-from chalicelib.network_traces import coarse_user_agent, truncated_ip
 from chalicelib.models.audit import AuditOutboxEntry
 from chalicelib.models.base import transaction
+from chalicelib.network_traces import coarse_user_agent, truncated_ip
 from chalicelib.services.audit import chain
-
 
 
 @dataclass(frozen=True)
