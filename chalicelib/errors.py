@@ -175,6 +175,10 @@ class EmailInUse(Conflict):
     message = "This address belongs to another record at this clinic; nothing was changed. Contact the clinic."
 
 
+class AlreadyErased(Conflict):
+    message = "This patient's record was erased already: the request is closed as erased, nothing was refused."
+
+
 class OrgSuspended(DomainError):
     message = "This organization's account is suspended; its pages and sign-in are unavailable."
 
@@ -224,6 +228,7 @@ ERROR_TABLE: dict[type[DomainError], tuple[int, str]] = {
     SecondFactorUnavailable: (503, "second_factor_unavailable"),
     LinkAlreadyUsed: (410, "link_already_used"),
     EmailInUse: (409, "email_in_use"),
+    AlreadyErased: (409, "already_erased"),
 }
 
 

@@ -20,6 +20,7 @@ class Counter(Model):
     hits = NumberAttribute(default=0)
     locked_until = NumberAttribute(null=True)  # epoch seconds
     refusal_noticed = NumberAttribute(null=True)  # the lock (locked_until) or window whose refusal was audited
+    holder = UnicodeAttribute(null=True)  # a claim's holder: the customer id a first booking made (customers.py)
     ttl = NumberAttribute()
 
 

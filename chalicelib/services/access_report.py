@@ -38,6 +38,9 @@ ACTIONS = {
     "customer.email_changed": ("change", "Your e-mail address was changed"),
     "customer.erasure_requested": ("change", "You asked for your data to be erased"),
     "customer.erasure_refused": ("change", "The clinic refused to erase your data"),
+    # reads that showed many patients at once name each of them (audit.record_shown)
+    "org.exported": ("read", "The clinic exported all of its records, yours among them"),
+    "support.read": ("read", "Your appointment times were viewed in the clinic's calendar"),
 }
 ROLE_WORDS = {"owner": "clinic owner", "admin": "clinic administrator", "staff": "clinician",
               "frontdesk": "front desk", "auditor": "auditor"}
@@ -65,12 +68,13 @@ class Reader:
 
 
 def audit_events_of_customer(org_id: str, customer_id: str, years: int = REPORT_YEARS) -> list[dict[str, Any]]:
-    """Every audit event of the org that names this customer as its subject, newest first.
+    """Every audit event of the org that names this customer as its subject (alone, or among the customers
+    an export or a calendar read showed), newest first.
 
     The one query the report needs, kept here so that it can follow the audit trail's own indexes."""
     window = audit.EventFilter(since=clock.now() - timedelta(days=365 * years), limit=10**9)
     return [event for event in audit.matching_events(org_id, window)
-            if dict(event["subjects"]).get("customer_id") == customer_id]  # type: ignore[call-overload]
+            if audit.names_customer(dict(event["subjects"]), customer_id)]  # type: ignore[call-overload]
 
 
 def report_for_link(token: str | None, origin: audit.Origin) -> dict[str, Any]:

@@ -12,12 +12,14 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from pynamodb.exceptions import PutError
+from pynamodb.expressions.update import Action
 
 from chalicelib import clock
 from chalicelib.crypto.blind_index import blind_index
 from chalicelib.email_address import canonical_email
-from chalicelib.errors import NotFound
+from chalicelib.errors import NotFound, Unavailable
 from chalicelib.models.booking import Booking
+from chalicelib.models.counter import Counter, update_if
 from chalicelib.models.customer import Customer, CustomerByEmail
 from chalicelib.services import audit
 from chalicelib.services.booking.catalog import staff_ids_of_user
@@ -26,7 +28,8 @@ from chalicelib.services.identity.roles import Permission, Role, may, require
 from chalicelib.services.identity.sessions import Principal
 
 EMAIL_INDEX = "customer-email"
-FIRST_ID = "customer-id"  # a customer's first id derives from their e-mail: concurrent first bookings agree
+FIRST_CLAIM = "customer-first"  # counters: which random id the first booking with an address gave its customer
+FIRST_CLAIM_SECONDS = 24 * 3600  # far longer than a by-email index lags its table
 
 
 @dataclass(frozen=True)
@@ -87,40 +90,79 @@ def find_customer_ids_by_index(org_id: str, index: str) -> list[str]:
 def find_or_create(org_id: str, details: CustomerDetails, origin: audit.Origin) -> str:
     """The customer with this e-mail, made on first booking. A public caller never edits a customer.
 
-    The record is made without an event of its own: the booking's `booking.created` event names the
-    customer (one append to the org's chain per public booking, not two)."""
+    A new customer's id is random: nothing derived from the address, so that once the record (and its
+    blind index) is erased, no key links the address to the id the audit trail keeps. Concurrent first
+    bookings agree through a claim on the address's blind index (`_claim_first`), which lives a day and
+    goes with an erasure. The record is made without an event of its own: the booking's `booking.created`
+    event names the customer (one append to the org's chain per public booking, not two)."""
     existing = find_customer_ids_by_email(org_id, details.email)
     if existing:
         return existing[0]
-    first_id = blind_index(org_id, FIRST_ID, canonical_email(details.email))[:32]
-    if ledger.erasures_of(org_id, ledger.CUSTOMER, first_id):  # an erased id never comes back to life
-        return create_customer(org_id, details, "customer", origin, audited=False)
+    index = email_index(org_id, details.email)
+    customer_id = _claim_first(org_id, index)
     try:
-        return create_customer(org_id, details, "customer", origin, customer_id=first_id, audited=False)
-    except PutError:  # a concurrent first booking won, or an earlier customer changed address
-        holder = _load(org_id, first_id)
-        if holder.email_index == email_index(org_id, details.email):
-            return first_id
-        return create_customer(org_id, details, "customer", origin, audited=False)
+        return create_customer(org_id, details, "customer", origin, customer_id=customer_id, audited=False)
+    except PutError:  # the claim's first booking made it meanwhile
+        if _load(org_id, customer_id).email_index == index:
+            return customer_id
+        return create_customer(org_id, details, "customer", origin, audited=False)  # it moved address at once
+
+
+def forget_first_claim(org_id: str, index: str) -> None:
+    """Drop the claim of an address's first booking (its customer is erased): no row links them any more."""
+    Counter(_claim_key(org_id, index)).delete()
+
+
+def _claim_first(org_id: str, index: str) -> str:
+    """The id the first booking with this address gives its customer: a fresh random id claimed with one
+    conditional write, or the id a concurrent first booking claimed (unless that customer has since
+    moved address or been erased: then the claim is taken over)."""
+    key, now = _claim_key(org_id, index), int(clock.now().timestamp())
+    for _ in range(3):
+        fresh = uuid.uuid4().hex
+        claim: list[Action] = [Counter.holder.set(fresh), Counter.ttl.set(now + FIRST_CLAIM_SECONDS)]
+        if update_if(Counter(key), claim, Counter.holder.does_not_exist() | (Counter.ttl < now)):
+            return fresh
+        try:
+            holder = str(Counter.get(key, consistent_read=True).holder)
+        except Counter.DoesNotExist:
+            continue  # erased meanwhile: claim again
+        if _still_first(org_id, holder, index):
+            return holder
+        if update_if(Counter(key), claim, Counter.holder == holder):
+            return fresh
+    raise Unavailable("The booking could not be completed just now; try again.")
+
+
+def _still_first(org_id: str, customer_id: str, index: str) -> bool:
+    """The claimed customer is (or is about to be) this address's: not moved away, never erased."""
+    try:
+        return Customer.get(org_id, customer_id, consistent_read=True).email_index == index
+    except Customer.DoesNotExist:
+        return not ledger.erasures_of(org_id, ledger.CUSTOMER, customer_id)  # being made: yes; erased: never
+
+
+def _claim_key(org_id: str, index: str) -> str:
+    return f"{FIRST_CLAIM}/{org_id}/{index}"
 
 
 def prepare(org_id: str, details: CustomerDetails) -> tuple[str, Customer | None]:
-    """For a public booking: (the id of the customer with this e-mail, None), or (a new id, its sealed
-    record, not yet written). The booking's transaction writes a new record (`bookings.book`,
-    `bookings.confirm_hold`), so a refused booking leaves no personal data behind."""
+    """For a public booking: (the id of the customer with this e-mail, None), or (a new random id, its
+    sealed record, not yet written). The booking's transaction writes a new record (`bookings.book`,
+    `bookings.confirm_hold`), so a refused booking leaves no personal data behind; concurrent first
+    bookings agree on the id through the address's claim (`_claim_first`)."""
     existing = find_customer_ids_by_email(org_id, details.email)
     if existing:
         return existing[0], None
-    first_id = blind_index(org_id, FIRST_ID, canonical_email(details.email))[:32]
-    if ledger.erasures_of(org_id, ledger.CUSTOMER, first_id):  # an erased id never comes back to life
-        return _unsaved(org_id, details, uuid.uuid4().hex)
+    index = email_index(org_id, details.email)
+    customer_id = _claim_first(org_id, index)
     try:
-        holder = _load(org_id, first_id)
+        made = _load(org_id, customer_id)
     except NotFound:
-        return _unsaved(org_id, details, first_id)
-    if holder.email_index == email_index(org_id, details.email):
-        return first_id, None  # made a moment ago (the address index lags)
-    return _unsaved(org_id, details, uuid.uuid4().hex)  # an earlier customer changed address
+        return _unsaved(org_id, details, customer_id)
+    if made.email_index == index:
+        return customer_id, None  # made a moment ago (the address index lags)
+    return _unsaved(org_id, details, uuid.uuid4().hex)  # it moved address at once
 
 
 def _unsaved(org_id: str, details: CustomerDetails, customer_id: str) -> tuple[str, Customer]:

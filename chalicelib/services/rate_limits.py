@@ -6,8 +6,11 @@ from dataclasses import dataclass
 
 from chalicelib import clock
 from chalicelib.config import settings
+from chalicelib.crypto.blind_index import blind_index
 from chalicelib.errors import RateLimited, TooManyAttempts
 from chalicelib.models.counter import Counter, update_if
+
+COUNTER_SCOPE = "_counters"  # the blind-index key scope of counters' subjects (no org: some span orgs)
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,13 @@ def claim_refusal_notice(limit: Limit, subject: str) -> bool:
 def _window(limit: Limit, subject: str) -> tuple[int, str]:
     now = int(clock.now().timestamp())
     start = now - now % limit.window_seconds
-    return start, f"{limit.name}/{subject}/{start}"
+    return start, f"{limit.name}/{counter_subject(subject)}/{start}"
+
+
+def counter_subject(subject: str) -> str:
+    """How a counter names what it counts: a keyed hash, never the source address (or anything else) as
+    typed; the limit still tells every full address apart, and the row dies with its window (TTL)."""
+    return blind_index(COUNTER_SCOPE, "rate-limit-subject", subject)[:32]
 
 
 def _seconds_left(limit: Limit, window_start: int) -> int:

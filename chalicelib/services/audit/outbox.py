@@ -29,6 +29,7 @@ from chalicelib import clock
 from chalicelib.errors import StorageUnavailable
 from chalicelib.models.audit import HEAD_SEQ, AuditEvent, AuditOutboxEntry
 from chalicelib.models.base import transaction
+from chalicelib.network_traces import coarse_user_agent, truncated_ip
 from chalicelib.services.audit import chain
 
 USER_AGENT_MAX = 256
@@ -51,12 +52,13 @@ SYSTEM = Origin(source_ip=None, user_agent="safeslot-system")
 
 def entry(org_id: str, actor: str, action: str, *, outcome: str = "success",
           subjects: Mapping[str, str] | None = None, origin: Origin = SYSTEM) -> AuditOutboxEntry:
-    """An outbox entry for one event. `subjects` holds ids, never contents."""
+    """An outbox entry for one event. `subjects` holds ids, never contents; of the origin only the
+    network and the user agent's product tokens are kept (network_traces)."""
     return AuditOutboxEntry(
         org_id, f"{time.time_ns():020d}-{uuid.uuid4().hex}",
         at=clock.isoformat(clock.now()), actor=actor, action=action,
         subjects={str(k): str(v) for k, v in (subjects or {}).items()}, outcome=outcome,
-        source_ip=origin.source_ip, user_agent=(origin.user_agent or "")[:USER_AGENT_MAX] or None,
+        source_ip=truncated_ip(origin.source_ip), user_agent=coarse_user_agent(origin.user_agent),
     )
 
 

@@ -28,7 +28,7 @@ from chalicelib.models.rebound import on_table
 from chalicelib.models.transactions import commit, new_request_token
 from chalicelib.services.audit import add_to
 from chalicelib.services.booking.bookings import CANCELLED, CONFIRMED, staff_key
-from chalicelib.services.customers import email_index
+from chalicelib.services.customers import email_index, forget_first_claim
 
 ATTEMPTS = 5  # a booking changed meanwhile (rescheduled, cancelled) is read again and scrubbed as it is now
 HOLDS_KEY = "unverified"  # the customer key of pending holds: "<org_id>/unverified"
@@ -82,6 +82,8 @@ def erase_records(tables: CustomerTables, org_id: str, customer_id: str, tombsto
             _scrub(tables, booking, customer_id, tombstone, now, erased, entry_for)
     if address_index:
         _remove_holds(tables, org_id, address_index, erased)  # made while the first sweep ran
+        if not tables.restored:
+            forget_first_claim(org_id, address_index)  # the address no longer leads to the id
     erased.counts["access_grants"] += _delete_grants(tables, org_id, customer_id)
     erased.counts["idempotency_records"] += _delete_idempotency(tables, org_id, customer_id, erased.booking_ids)
     return erased

@@ -36,6 +36,7 @@ class ExportHeader:
 class Bundle:
     data: bytes  # the zip, unencrypted: `archive.seal` encrypts it before it leaves memory
     counts: dict[str, int]
+    customer_ids: frozenset[str] = frozenset()  # every customer whose data is in it (the audit names them)
 
 
 def build(org: Organization, header: ExportHeader) -> Bundle:
@@ -56,7 +57,7 @@ def build(org: Organization, header: ExportHeader) -> Bundle:
                     "counts": writer.counts, "sha256": writer.hashes}
         writer.json_file("manifest.json", manifest, counted=False)
         writer.text_file("README.txt", readme_text(org.name, header.created_at))
-    return Bundle(out.getvalue(), dict(writer.counts))
+    return Bundle(out.getvalue(), dict(writer.counts), frozenset(customers))
 
 
 def _customers(writer: _Writer, org_id: str) -> dict[str, str | None]:

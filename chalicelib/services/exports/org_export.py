@@ -96,8 +96,8 @@ def produce(record: ExportRecord) -> ExportRecord | None:
     ready = running.moved(status=READY, finished_at=clock.isoformat(clock.now()), size_bytes=len(sealed),
                           sha256=hashlib.sha256(sealed).hexdigest(), counts=made.counts)
     storage.save(ready)
-    audit.record(record.org_id, record.created_by, "org.exported", origin=origin,
-                 subjects={"export_id": record.export_id, **_counted(made.counts)})
+    audit.record_shown(record.org_id, record.created_by, "org.exported", made.customer_ids, origin=origin,
+                       subjects={"export_id": record.export_id, **_counted(made.counts)})
     _tell_owners(ready)
     return ready
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.models.login_attempt import LoginAttempt
+from chalicelib.network_traces import coarse_user_agent, truncated_ip
 from chalicelib.services import audit
 from chalicelib.services.audit import Origin
 
@@ -39,8 +40,8 @@ def record_attempt(org_id: str, outcome: str, origin: Origin, user_id: str | Non
         user_id=user_id,
         outcome=outcome,
         factor=factor,
-        source_ip=origin.source_ip,
-        user_agent=(origin.user_agent or "")[:256] or None,
+        source_ip=truncated_ip(origin.source_ip),  # the network only (ASVS 14.2)
+        user_agent=coarse_user_agent(origin.user_agent),
         ttl=int((now + RETENTION).timestamp()),
     ).save()
 

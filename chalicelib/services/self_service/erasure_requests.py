@@ -8,12 +8,13 @@ the request) or refuses with a reason the patient is e-mailed (HIPAA lets a clin
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, NoReturn
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib import clock
-from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.errors import AlreadyErased, Conflict, NotFound, ValidationFailed
+from chalicelib.models.customer import Customer
 from chalicelib.models.organization import Organization
 from chalicelib.models.self_service import ErasureRequest
 from chalicelib.models.user import User
@@ -28,7 +29,9 @@ STATUSES = (PENDING, REFUSED, ERASED)
 
 
 def ask(org: Organization, session: PatientSession, accept_language: str | None) -> dict[str, Any]:
-    """Record the request (or answer the pending one); the clinic's owners and admins are e-mailed."""
+    """Record the request (or answer the pending one); the clinic's owners and admins are e-mailed.
+    The record is checked in the same transaction: for a record that is gone nothing is written and
+    nobody is e-mailed (404)."""
     request = ErasureRequest(session.org_id, session.customer_id, request_id=uuid.uuid4().hex, status=PENDING,
                              requested_at=clock.now())
     request.seal({})
@@ -37,7 +40,10 @@ def ask(org: Organization, session: PatientSession, accept_language: str | None)
     try:
         with audit.audited_transaction(asked) as tx:
             tx.save(request, condition=ErasureRequest.customer_id.does_not_exist() | (ErasureRequest.status != PENDING))
-    except TransactWriteError:
+            tx.condition_check(Customer, session.org_id, session.customer_id, condition=Customer.customer_id.exists())
+    except TransactWriteError as error:
+        if not _record_exists(session.org_id, session.customer_id):
+            raise NotFound("No such record.") from error  # erased: there is nothing left to erase
         pending = of_patient(session)
         if pending is None or pending["status"] != PENDING:
             raise
@@ -68,21 +74,33 @@ def staff_list(principal: Principal, status: str | None) -> list[dict[str, Any]]
 
 
 def refuse(principal: Principal, request_id: str, reason: str) -> dict[str, Any]:
-    """Refuse a pending request with a reason; the patient is e-mailed it at the address on file."""
+    """Refuse a pending request with a reason; the patient is e-mailed it at the address on file.
+
+    The refusal, its event and a check that the patient's record still exists are one transaction: a
+    request whose record is gone (erased) is not refused but answered 409 `already_erased` and closed
+    as erased, which is what happened to it."""
     require(principal.role, Permission.CUSTOMERS_ERASE)
     request = _by_id(principal.org_id, request_id)
+    contact = _contact(principal.org_id, request.customer_id)
+    if contact is None:
+        _close_gone(principal.org_id, request, principal.user_id)
     request.seal({"refusal_reason": reason})
+    refused = audit.entry(principal.org_id, principal.user_id, "customer.erasure_refused", origin=principal.origin,
+                          subjects={"customer_id": request.customer_id, "request_id": request_id})
     try:
-        request.update(actions=[ErasureRequest.status.set(REFUSED), ErasureRequest.decided_at.set(clock.now()),
-                                ErasureRequest.decided_by.set(principal.user_id),
-                                ErasureRequest.sealed.set(request.sealed)],
-                       condition=(ErasureRequest.status == PENDING) & (ErasureRequest.request_id == request_id))
-    except UpdateError as error:
+        with audit.audited_transaction(refused) as tx:
+            tx.update(request, actions=[ErasureRequest.status.set(REFUSED), ErasureRequest.decided_at.set(clock.now()),
+                                        ErasureRequest.decided_by.set(principal.user_id),
+                                        ErasureRequest.sealed.set(request.sealed)],
+                      condition=(ErasureRequest.status == PENDING) & (ErasureRequest.request_id == request_id))
+            tx.condition_check(Customer, principal.org_id, request.customer_id, condition=Customer.customer_id.exists())
+    except TransactWriteError as error:
+        if not _record_exists(principal.org_id, request.customer_id):  # erased meanwhile
+            _close_gone(principal.org_id, request, principal.user_id)
         raise Conflict("This request was decided already.") from error
-    audit.record(principal.org_id, principal.user_id, "customer.erasure_refused", origin=principal.origin,
-                 subjects={"customer_id": request.customer_id, "request_id": request_id})
     org = Organization.get(principal.org_id)
-    mail.send_erasure_refused(org, customers.contact_of(org.org_id, request.customer_id).email, reason, None)
+    mail.send_erasure_refused(org, contact.email, reason, None)
+    request.status, request.decided_at = REFUSED, clock.now()
     return shown(request)
 
 
@@ -97,6 +115,28 @@ def close_erased(org_id: str, customer_id: str, actor: str) -> None:
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise  # none open (an erasure the clinic decided on its own) is the only quiet case
+
+
+def _close_gone(org_id: str, request: ErasureRequest, actor: str) -> NoReturn:
+    """A pending request whose record is gone: the erasure it asked for is done; say so, refuse nothing."""
+    if request.status == PENDING:
+        close_erased(org_id, request.customer_id, actor)
+    raise AlreadyErased()
+
+
+def _contact(org_id: str, customer_id: str) -> customers.CustomerDetails | None:
+    try:
+        return customers.contact_of(org_id, customer_id)
+    except NotFound:
+        return None
+
+
+def _record_exists(org_id: str, customer_id: str) -> bool:
+    try:
+        Customer.get(org_id, customer_id, consistent_read=True)
+    except Customer.DoesNotExist:
+        return False
+    return True
 
 
 def shown(request: ErasureRequest) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import clock
 from chalicelib.errors import InvalidToken, LinkAlreadyUsed, SessionExpired, Unauthenticated, Unavailable
+from chalicelib.models.customer import Customer
 from chalicelib.models.self_service import SelfServiceToken
 from chalicelib.services import audit
 from chalicelib.services.identity.sessions import token_hash
@@ -48,7 +49,8 @@ def new_link(org_id: str, customer_id: str) -> str:
 
 def exchange(org_id: str, link_token: str, origin: audit.Origin) -> tuple[str, PatientSession]:
     """Use the link once: a new session's token and the session. Unknown, expired or another org's: 401;
-    used before: 410 `link_already_used` (also for the loser of two concurrent exchanges)."""
+    used before: 410 `link_already_used` (also for the loser of two concurrent exchanges). The customer's
+    record is checked in the same transaction: a link of a customer erased meanwhile opens nothing."""
     link = _live(token_hash(link_token), LINK, org_id)
     token = secrets.token_urlsafe(32)
     session = _token(token_hash(token), SESSION, org_id, link.customer_id, clock.now() + SESSION_LIFETIME)
@@ -59,8 +61,12 @@ def exchange(org_id: str, link_token: str, origin: audit.Origin) -> tuple[str, P
             tx.update(link, actions=[SelfServiceToken.used_at.set(clock.now())],
                       condition=SelfServiceToken.used_at.does_not_exist())
             tx.save(session, condition=SelfServiceToken.token_hash.does_not_exist())
+            tx.condition_check(Customer, org_id, link.customer_id, condition=Customer.customer_id.exists())
     except TransactWriteError as error:
         _live(link.token_hash, LINK, org_id)  # used meanwhile: 410, as for a replay
+        if not _record_exists(org_id, link.customer_id):
+            link.delete()  # issued while its customer was being erased: it goes as theirs did
+            raise InvalidToken() from error
         raise Unavailable("The link could not be opened just now; open it again.") from error  # still unused
     return token, _as_session(session, origin)
 
@@ -78,6 +84,28 @@ def end(session: PatientSession) -> None:
     SelfServiceToken(session.token_hash).update(actions=[SelfServiceToken.used_at.set(clock.now())])
     audit.record(session.org_id, "customer", "customer.self_service_closed", origin=session.origin,
                  subjects={"customer_id": session.customer_id})
+
+
+def end_all_of(org_id: str, customer_id: str) -> int:
+    """Delete every link and session of the customer (they are erased): nothing they held opens again.
+
+    Tokens carry no index by customer: a filtered scan (each lives 30 minutes, its row a day; erasures
+    are rare). Called after the record is gone, so that an exchange racing the sweep fails its check of
+    the record instead of leaving a session behind."""
+    found = list(SelfServiceToken.scan((SelfServiceToken.org_id == org_id)
+                                       & (SelfServiceToken.customer_id == customer_id), consistent_read=True))
+    with SelfServiceToken.batch_write() as batch:
+        for item in found:
+            batch.delete(item)
+    return len(found)
+
+
+def _record_exists(org_id: str, customer_id: str) -> bool:
+    try:
+        Customer.get(org_id, customer_id, consistent_read=True)
+    except Customer.DoesNotExist:
+        return False
+    return True
 
 
 def _live(hashed: str, kind: str, org_id: str) -> SelfServiceToken:

@@ -244,7 +244,39 @@ def test_the_owners_are_told_without_link_or_key_and_the_export_is_audited(clien
     subjects = events[0]["subjects"]
     assert subjects["export_id"] == made["id"]
     assert subjects["customers_count"] == str(made["counts"]["customers.json"])
+    shown = subjects.pop("customer_ids")
     assert all(value.isdigit() or value == made["id"] for value in subjects.values())
+    assert shown.split() == sorted(shown.split()) and len(shown.split()) == made["counts"]["customers.json"]
+
+
+def test_each_exported_patient_finds_the_export_in_their_access_report_once_and_others_do_not(
+        client, two_clinics, owner, fake_clock):
+    alpha, bravo = two_clinics
+    made = made_export(client, owner, fake_clock)
+
+    for customer_id in alpha.customer_ids:
+        report = body(call(client, "GET", f"/v1/customers/{customer_id}/access-report", owner.token))
+        exports = [e for e in report["entries"] if e["action"] == "org.exported"]
+        assert len(exports) == 1 and exports[0]["kind"] == "read", report
+        assert exports[0]["by"]["kind"] == "staff" and made["id"] not in json.dumps(report)
+    events = matching_events(owner.account.org_id, EventFilter(action="org.exported"))
+    assert not (bravo.customer_ids & set(events[0]["subjects"]["customer_ids"].split()))  # another clinic's
+
+
+def test_an_export_of_many_patients_names_each_in_exactly_one_event(aws_stack, monkeypatch):
+    from chalicelib.services.audit import build, shown
+
+    monkeypatch.setattr(shown, "IDS_PER_EVENT", 2)
+    ids = [f"{n:032x}" for n in range(5)]
+
+    written = shown.record_shown("org-many", "user-1", "org.exported", reversed(ids), origin=shown.Origin(),
+                                 subjects={"export_id": "e" * 32})
+
+    build("org-many")
+    events = matching_events("org-many", EventFilter(action="org.exported"))
+    named = [i for e in events for i in e["subjects"]["customer_ids"].split()]
+    assert written == 3 and sorted(named) == ids
+    assert sorted(e["subjects"]["part"] for e in events) == ["1/3", "2/3", "3/3"]
 
 
 def test_the_link_lives_fifteen_minutes_and_new_ones_end_after_an_hour(client, owner, fake_clock):

@@ -148,7 +148,9 @@ def test_an_executed_erasure_closes_the_request_and_drops_a_pending_change_of_ad
 
     erased.customer_erased(patient.clinic.org_id, patient.customer_id, "user-1")
 
-    assert body(as_patient(client, "GET", patient.slug, "me", session))["erasure_request"]["status"] == "erased"
+    assert ErasureRequest.get(patient.clinic.org_id, patient.customer_id).status == "erased"
+    signed_out = as_patient(client, "GET", patient.slug, "me", session)
+    assert (signed_out.status_code, error_code(signed_out)) == (401, "invalid_token")  # their page ends too
     assert EmailChange.count(patient.clinic.org_id) == 0  # the new address is gone too
     erased.customer_erased(patient.clinic.org_id, "someone-else", "user-1")  # nothing open: quiet
 
@@ -179,4 +181,4 @@ def test_erasing_the_patient_through_the_clinics_route_closes_their_request(clie
     assert (closed["id"], closed["customer_id"]) == (request_id, patient.customer_id)
     assert body(call(client, "GET", "/v1/erasure-requests", admin))["erasure_requests"] == []
     gone = as_patient(client, "GET", patient.slug, "me", session)
-    assert (gone.status_code, error_code(gone)) == (404, "not_found")  # the open session finds nothing
+    assert (gone.status_code, error_code(gone)) == (401, "invalid_token")  # the open session ended with them

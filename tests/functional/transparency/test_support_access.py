@@ -389,3 +389,27 @@ def test_an_operator_keeps_the_break_glass_list_and_a_new_name_counts_only_a_day
     assert confirm() == 403
     fake_clock.advance(hours=24, seconds=1)
     assert confirm() == 200
+
+
+def test_a_support_calendar_read_is_on_each_shown_patients_access_report_and_no_one_elses(
+        client, clinic, vendor, owner, booked):
+    booking_id, customer_id = booked
+    later = body(book(client, clinic, at(next_weekday(), "11:00"), customer={"name": "Bob", "email": "bob@x.example"}))
+    bob = Booking.get(clinic.org_id, later["booking"]["id"]).customer_id
+    cys = {"name": "Cy", "email": "cy@x.example"}
+    other_day = body(book(client, clinic, at(next_weekday(), "12:00"), customer=cys))
+    cy = Booking.get(clinic.org_id, other_day["booking"]["id"]).customer_id
+    Booking(clinic.org_id, other_day["booking"]["id"]).update(actions=[Booking.starts_at.set(
+        Booking.get(clinic.org_id, other_day["booking"]["id"]).starts_at.replace(year=2099))])  # not in the window
+    _, support = approved_session(client, clinic, vendor, owner)
+
+    assert call(client, "GET", read_routes(booking_id, customer_id)[0], support).status_code == 200
+
+    def calendar_lines(who: str) -> list[dict]:
+        report = body(call(client, "GET", f"/v1/customers/{who}/access-report", owner[0]))["entries"]
+        return [e for e in report if e["action"] == "support.read"]
+
+    for shown in (customer_id, bob):
+        [line] = calendar_lines(shown)
+        assert line["kind"] == "read" and line["by"]["kind"] == "vendor_support"
+    assert calendar_lines(cy) == []
