@@ -15,7 +15,7 @@ from chalicelib.models.organization import Organization
 from chalicelib.services.audit import SYSTEM
 from chalicelib.services.identity import sessions
 from chalicelib.services.identity.policy import policy_of
-from tests.functional.identity.helpers import Account, body, call, make_org, post_json, token_for
+from tests.functional.identity.helpers import PASSWORD, Account, body, call, make_org, post_json, token_for
 
 
 @dataclass
@@ -40,7 +40,7 @@ def make_vendor() -> Vendor:
 
 def enroll_totp(client: Client, token: str) -> str:
     """Give the caller an authenticator app; returns its secret."""
-    secret = body(call(client, "POST", "/v1/auth/mfa/totp/enroll", token))["secret"]
+    secret = body(call(client, "POST", "/v1/auth/mfa/totp/enroll", token, {"password": PASSWORD}))["secret"]
     confirmed = post_json(client, "/v1/auth/mfa/totp/confirm", {"code": pyotp.TOTP(secret).at(clock.now())}, token)
     assert confirmed.status_code == 200, confirmed.body
     return str(secret)
