@@ -29,6 +29,7 @@ from chalicelib.services.identity import lockout, passwords, sessions, users
 from chalicelib.services.identity.login_attempts import record_attempt
 from chalicelib.services.identity.mfa import factors, fresh_factor
 from chalicelib.services.identity.policy import policy_of
+from chalicelib.services.identity.roles import Permission, require
 from chalicelib.services.identity.sessions import Principal, StepUp
 
 STEP_UP_LIFETIME = timedelta(minutes=5)
@@ -131,6 +132,7 @@ def _require_mature(principal: Principal, done: StepUp) -> None:
 
 def do_step_up(principal: Principal, proof: dict[str, Any]) -> dict[str, Any]:
     """`POST /v1/auth/step-up`: prove the password and a factor now; the session may then act for a while."""
+    require(principal.role, Permission.OWN_ACCOUNT)
     step_up(principal, "auth.step_up", proof)
     done = sessions.step_up_of(principal)
     audit.record(principal.org_id, principal.user_id, "auth.stepped_up", origin=principal.origin)

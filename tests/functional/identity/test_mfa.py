@@ -24,8 +24,8 @@ def acme(aws_stack):
     return make_org("acme", roles=("admin", "staff"))
 
 
-def enroll_totp(client, token) -> str:
-    started = body(call(client, "POST", "/v1/auth/mfa/totp/enroll", token, {"password": PASSWORD}))
+def enroll_totp(client, token, password: str = PASSWORD) -> str:
+    started = body(call(client, "POST", "/v1/auth/mfa/totp/enroll", token, {"password": password}))
     totp = pyotp.TOTP(started["secret"])
     # the server's clock (a test's fake clock when it has one): real time may cross a 30 s step meanwhile
     confirmed = post_json(client, "/v1/auth/mfa/totp/confirm", {"code": totp.at(clock.now())}, token)

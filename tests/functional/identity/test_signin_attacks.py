@@ -114,7 +114,8 @@ def test_a_password_change_ends_pending_sign_ins_and_setup_tokens(client, acme, 
     pending_setup = mailed_setup_token(acme["staff"].email)
     own = full_session(client, acme["staff"], secret, fake_clock)
 
-    changed = post_json(client, "/v1/auth/password", {"current_password": PASSWORD, "new_password": STRONG}, own)
+    changed = post_json(client, "/v1/auth/password", {"current_password": PASSWORD, "new_password": STRONG,
+                                                      "code": fresh_code(secret, fake_clock)}, own)
 
     assert changed.status_code == 204
     assert verify(client, elsewhere, "totp", fresh_code(secret, fake_clock)).status_code == 401
@@ -211,7 +212,7 @@ def test_expired_password_is_changed_before_a_required_factor_is_enrolled(client
     changed = body(post_json(client, "/v1/auth/password", {"current_password": PASSWORD, "new_password": STRONG},
                              change))
     assert changed["mfa_enrollment_required"] is True  # then the factor, then a full session
-    _, confirmed = enroll_totp(client, changed["token"])
+    _, confirmed = enroll_totp(client, changed["token"], password=STRONG)
     assert call(client, "GET", "/v1/auth/sessions", confirmed["token"]).status_code == 200
 
 
