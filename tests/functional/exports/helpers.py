@@ -83,6 +83,15 @@ def owner_with_second_factor(client: Client, account: Account, fake_clock: Any) 
     return Owner(account, secret, body(verified)["token"])
 
 
+def signed_in_again(client: Client, owner: Owner, fake_clock: Any) -> Owner:
+    """A new session of `owner` that began with the app (after the clock ran past the old one's)."""
+    mfa_token = body(login(client, owner.account))["mfa_token"]
+    verified = post_json(client, "/v1/auth/mfa/verify",
+                         {"mfa_token": mfa_token, "method": "totp", "code": owner.code(fake_clock)})
+    assert verified.status_code == 200, verified.body
+    return Owner(owner.account, owner.secret, body(verified)["token"])
+
+
 def start_export(client: Client, owner: Owner, code: str | None):
     """Ask with the step-up in the request: the password and a current code (none: an empty body)."""
     return post_json(client, "/v1/org/exports", {"password": PASSWORD, "code": code} if code else {}, owner.token)
