@@ -153,7 +153,8 @@ def regenerate_recovery_codes() -> dict[str, Any]:
 
 @mfa.route("/v1/users/{user_id}/mfa/reset", methods=["POST"])
 def reset_user_factors(user_id: str) -> dict[str, Any]:
-    return {"removed": enrollment.reset_user_factors(principal_of(mfa.current_request), user_id)}
+    principal = principal_of(mfa.current_request)
+    return {"removed": enrollment.reset_user_factors(principal, user_id, step_up_proof())}
 
 
 @mfa.route("/v1/org/duo", methods=["GET"])

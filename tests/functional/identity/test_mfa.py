@@ -386,7 +386,10 @@ def test_admin_reset_of_factors_needs_the_admins_own_second_factor(client, acme,
     fake_clock.advance(seconds=30)
     mfa = second_step(client, acme["admin"])
     admin = body(verify(client, mfa["mfa_token"], "totp", code_at(secret, fake_clock)))["token"]
-    reset = call(client, "POST", f"/v1/users/{acme['staff'].user_id}/mfa/reset", admin)
+    without_step_up = call(client, "POST", f"/v1/users/{acme['staff'].user_id}/mfa/reset", admin)
+    assert body(without_step_up)["error"]["code"] == "step_up_required"
+    reset = call(client, "POST", f"/v1/users/{acme['staff'].user_id}/mfa/reset", admin,
+                 {"password": PASSWORD, "code": code_at(secret, fake_clock, steps=1)})
 
     assert body(reset)["removed"] == 2  # the app and the recovery codes
     assert "token" in body(login(client, acme["staff"]))

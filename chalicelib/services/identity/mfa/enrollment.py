@@ -82,14 +82,15 @@ def regenerate_recovery_codes(principal: Principal, proof: dict[str, Any]) -> li
     return codes
 
 
-def reset_user_factors(principal: Principal, user_id: str) -> int:
-    """An admin, signed in with a second factor, removes every factor of another user."""
+def reset_user_factors(principal: Principal, user_id: str, proof: dict[str, Any]) -> int:
+    """An admin, signed in with a second factor and stepped up now, removes every factor of another user."""
     require(principal.role, Permission.USERS_MANAGE)
     if principal.assurance < 2:
         raise StepUpRequired()
     target = users.find_user(principal.org_id, user_id)
     if user_id == principal.user_id or not may_assign(principal.role, target.role):
         raise Forbidden()
+    reauth.step_up(principal, "mfa.factor_reset", proof)
     rows = factors.factors_of(principal.org_id, user_id, active_only=False)
     for row in rows:
         row.delete()
