@@ -165,6 +165,23 @@ class StepUpRequired(DomainError):
     message = "Log in with your second factor to do this."
 
 
+class FactorTooNew(DomainError):
+    """The factor proven in a step-up was added too recently (or is a recovery code) for this act."""
+
+    message = ("A sign-in method added recently does not count for this; use an authenticator app or security "
+               "key you have had longer.")
+
+
+class ExportNotReleased(DomainError):
+    """An org export inside its cooling-off delay: any owner may still stop it."""
+
+    message = "This export is released after its cooling-off delay; any owner can stop it until then."
+
+
+class ExportStopped(DomainError):
+    message = "An owner stopped this export; it can never be downloaded."
+
+
 class LinkAlreadyUsed(DomainError):
     """A single-use link presented a second time."""
 
@@ -229,6 +246,9 @@ ERROR_TABLE: dict[type[DomainError], tuple[int, str]] = {
     LinkAlreadyUsed: (410, "link_already_used"),
     EmailInUse: (409, "email_in_use"),
     AlreadyErased: (409, "already_erased"),
+    FactorTooNew: (403, "factor_too_new"),
+    ExportNotReleased: (409, "export_not_released"),
+    ExportStopped: (410, "export_stopped"),
 }
 
 

@@ -37,7 +37,8 @@ def set_up_password() -> Response:
 def change_password() -> Response | dict[str, Any]:
     principal = principal_of(auth.current_request, also_allow=[PASSWORD_CHANGE])
     body = json_body(auth.current_request)
-    result = authentication.change_password(principal, body["current_password"], body["new_password"])
+    factor: dict[str, Any] = {k: body[k] for k in ("code", "credential") if k in body}
+    result = authentication.change_password(principal, body["current_password"], body["new_password"], factor)
     return result.as_dict() if result.token else no_content()
 
 

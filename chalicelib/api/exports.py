@@ -23,3 +23,8 @@ def start_export() -> Response:
 @exports.route("/v1/org/exports/{export_id}", methods=["GET"])
 def get_export(export_id: str) -> dict[str, Any]:
     return {"export": org_export.export_status(principal_of(exports.current_request), export_id)}
+
+
+@exports.route("/v1/org/exports/{export_id}/stop", methods=["POST"])
+def stop_export(export_id: str) -> dict[str, Any]:
+    return {"export": org_export.stop_export(principal_of(exports.current_request), export_id)}

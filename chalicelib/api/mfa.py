@@ -20,6 +20,15 @@ def enrolling() -> Principal:
     return principal_of(mfa.current_request, also_allow=[MFA_ENROLL])
 
 
+def step_up_proof() -> dict[str, Any]:
+    """The step-up fields of the body (`password`, `code`, `credential`); none when the body is empty (a
+    step-up already recorded on the session is then used)."""
+    request = mfa.current_request
+    assert request is not None
+    body = json_body(request) if request.raw_body else {}
+    return {k: body[k] for k in ("password", "code", "credential") if k in body}
+
+
 @mfa.route("/v1/auth/mfa/verify", methods=["POST"])
 def verify() -> dict[str, Any]:
     body = json_body(mfa.current_request)
@@ -61,9 +70,17 @@ def fresh_key_options() -> dict[str, Any]:
     return {"options": reauth.security_key_options(principal_of(mfa.current_request))}
 
 
+@mfa.route("/v1/auth/step-up", methods=["POST"])
+def step_up() -> dict[str, Any]:
+    """Prove the password and an existing factor now; the session may do sensitive acts for 5 minutes."""
+    principal = enrolling()
+    return reauth.do_step_up(principal, step_up_proof())
+
+
 @mfa.route("/v1/auth/mfa/totp/enroll", methods=["POST"])
 def enroll_totp() -> dict[str, Any]:
-    return enrollment.start_totp(enrolling())
+    principal = enrolling()
+    return enrollment.start_totp(principal, step_up_proof())
 
 
 @mfa.route("/v1/auth/mfa/totp/confirm", methods=["POST"])
@@ -95,7 +112,7 @@ def confirm_voice() -> dict[str, Any]:
 def enroll_phone(kind: str) -> dict[str, Any]:
     principal = enrolling()
     body = json_body(mfa.current_request)
-    return enrollment.start_phone(principal, kind, body["phone"], body.get("language", "en"))
+    return enrollment.start_phone(principal, kind, body["phone"], body.get("language", "en"), step_up_proof())
 
 
 def confirm_phone(kind: str) -> dict[str, Any]:
@@ -105,7 +122,8 @@ def confirm_phone(kind: str) -> dict[str, Any]:
 
 @mfa.route("/v1/auth/mfa/webauthn/register/options", methods=["POST"])
 def security_key_options() -> dict[str, Any]:
-    return enrollment.start_security_key(enrolling())
+    principal = enrolling()
+    return enrollment.start_security_key(principal, step_up_proof())
 
 
 @mfa.route("/v1/auth/mfa/webauthn/register", methods=["POST"])
@@ -123,21 +141,20 @@ def list_factors() -> dict[str, Any]:
 @mfa.route("/v1/auth/mfa/factors/{factor_id}", methods=["DELETE"])
 def remove_factor(factor_id: str) -> Response:
     principal = principal_of(mfa.current_request)
-    body = json_body(mfa.current_request)
-    enrollment.remove_factor(principal, factor_id, body["password"], body["code"])
+    enrollment.remove_factor(principal, factor_id, step_up_proof())
     return Response(body="", status_code=204)
 
 
 @mfa.route("/v1/auth/mfa/recovery-codes", methods=["POST"])
 def regenerate_recovery_codes() -> dict[str, Any]:
     principal = principal_of(mfa.current_request)
-    password = json_body(mfa.current_request)["password"]
-    return {"recovery_codes": enrollment.regenerate_recovery_codes(principal, password)}
+    return {"recovery_codes": enrollment.regenerate_recovery_codes(principal, step_up_proof())}
 
 
 @mfa.route("/v1/users/{user_id}/mfa/reset", methods=["POST"])
 def reset_user_factors(user_id: str) -> dict[str, Any]:
-    return {"removed": enrollment.reset_user_factors(principal_of(mfa.current_request), user_id)}
+    principal = principal_of(mfa.current_request)
+    return {"removed": enrollment.reset_user_factors(principal, user_id, step_up_proof())}
 
 
 @mfa.route("/v1/org/duo", methods=["GET"])

@@ -27,6 +27,7 @@ class MfaFactor(SealedModel):
     status = UnicodeAttribute()  # pending | active
     label = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
+    activated_at = UTCDateTimeAttribute(null=True)  # when it began to count (a new one is not a fresh factor)
     last_step = NumberAttribute(default=0)  # TOTP: the last accepted time step
     language = UnicodeAttribute(null=True)  # SMS and voice: the language codes are sent in
     code_hash = UnicodeAttribute(null=True)  # SMS and voice enrollment: the code sent, hashed

@@ -35,4 +35,7 @@ class Session(Model):
     source_ip = UnicodeAttribute(null=True)
     user_agent = UnicodeAttribute(null=True)
     ttl = NumberAttribute()  # DynamoDB TTL removes expired rows
+    stepped_up_until = UTCDateTimeAttribute(null=True)  # password and an existing factor proven: good until
+    step_up_factor = UnicodeAttribute(null=True)  # the kind of factor proven then (none: the user had none)
+    step_up_factor_since = UTCDateTimeAttribute(null=True)  # when that factor was added to the account
     by_user = SessionsByUser()

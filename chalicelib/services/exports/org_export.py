@@ -5,8 +5,10 @@ never stored, logged or e-mailed) and the export's id; the `org_exports` job, ev
 archive and encrypts it to the public half. A 10,000-booking org takes longer than API Gateway's 29 s
 allows a request (bench `exports`, ADR 0013), so the owner polls the export until it is ready and then
 gets 15-minute download links for an hour; the bucket deletes it within a day. Audited
-(`org.export_requested`, `org.exported` with ids and counts), one export per org per clock hour, and
-every owner is e-mailed when one is made.
+(`org.export_requested`, `org.exported` with ids and counts), one export per org per clock hour.
+
+Every owner is e-mailed at once when one is asked for, and the archive is released only after the
+org's cooling-off delay (default 1 hour), which any owner can end for good with a stop (`cooling_off`).
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.errors import NotFound, StepUpRequired
+from chalicelib.errors import ExportStopped, NotFound, StepUpRequired
 from chalicelib.models.counter import Counter, update_if
 from chalicelib.models.user import User
 from chalicelib.services import audit, notify, rate_limits
-from chalicelib.services.exports import archive, bundle, storage
-from chalicelib.services.exports.storage import FAILED, QUEUED, READY, RUNNING, ExportRecord
+from chalicelib.services.exports import archive, bundle, cooling_off, storage
+from chalicelib.services.exports.storage import FAILED, QUEUED, READY, RUNNING, STOPPED, ExportRecord
 from chalicelib.services.identity import reauth, users
 from chalicelib.services.identity.roles import Permission, Role, require
 from chalicelib.services.identity.sessions import Principal
@@ -40,10 +42,11 @@ def request_export(principal: Principal, proof: dict[str, Any]) -> dict[str, Any
     require(principal.role, Permission.ORG_EXPORT)
     reauth.require_fresh_factor(principal, "org.export", proof)
     rate_limits.take(EXPORTS_PER_ORG, principal.org_id)
-    key = archive.new_key()
-    record = ExportRecord(uuid.uuid4().hex, principal.org_id, QUEUED, clock.isoformat(clock.now()),
+    key, now = archive.new_key(), clock.now()
+    record = ExportRecord(uuid.uuid4().hex, principal.org_id, QUEUED, clock.isoformat(now),
                           principal.user_id, archive.recipient_of(key), principal.origin.source_ip,
-                          principal.origin.user_agent)
+                          principal.origin.user_agent,
+                          release_at=clock.isoformat(now + cooling_off.delay_of(principal.org_id)))
     try:
         storage.save(record)
     except Exception:
@@ -51,7 +54,29 @@ def request_export(principal: Principal, proof: dict[str, Any]) -> dict[str, Any
         raise
     audit.record(principal.org_id, principal.user_id, "org.export_requested", origin=principal.origin,
                  subjects={"export_id": record.export_id})
+    _tell_owners_asked(record)
     return {**describe(record), "decryption_key": key}
+
+
+def stop_export(principal: Principal, export_id: str) -> dict[str, Any]:
+    """Any owner ends an export for good (during its cooling-off, or after): its archive is deleted and
+    never given; the job does not make it. Needs no step-up: stopping only takes away."""
+    require(principal.role, Permission.ORG_EXPORT)
+    record = _find(principal.org_id, export_id)
+    cooling_off.stop(record)
+    stopped = record.moved(status=STOPPED, stopped_at=clock.isoformat(clock.now()), stopped_by=principal.user_id)
+    storage.save(stopped)
+    storage.delete_archive(stopped)
+    audit.record(principal.org_id, principal.user_id, "org.export_stopped", origin=principal.origin,
+                 subjects={"export_id": export_id})
+    return describe(stopped)
+
+
+def _find(org_id: str, export_id: str) -> ExportRecord:
+    record = storage.find(org_id, export_id) if _EXPORT_ID.match(export_id) else None
+    if record is None:
+        raise NotFound("No such export.")
+    return record
 
 
 def export_status(principal: Principal, export_id: str) -> dict[str, Any]:
@@ -59,9 +84,9 @@ def export_status(principal: Principal, export_id: str) -> dict[str, Any]:
     require(principal.role, Permission.ORG_EXPORT)
     if principal.assurance < 2:
         raise StepUpRequired()
-    record = storage.find(principal.org_id, export_id) if _EXPORT_ID.match(export_id) else None
-    if record is None:
-        raise NotFound("No such export.")
+    record = _find(principal.org_id, export_id)
+    if cooling_off.stopped(record):
+        raise ExportStopped()
     if record.status == RUNNING and clock.now() >= clock.parse_instant(record.started_at or record.created_at,
                                                                         "started_at") + RUN_LIMIT:
         record = record.moved(status=FAILED)  # its run was stopped (the claim keeps it from running again)
@@ -70,6 +95,7 @@ def export_status(principal: Principal, export_id: str) -> dict[str, Any]:
         storage.delete(record)
         raise NotFound("This export is no longer available; make a new one.")
     if record.status == READY:
+        cooling_off.require_downloadable(record)
         audit.record(principal.org_id, principal.user_id, "org.export_link_issued", origin=principal.origin,
                      subjects={"export_id": export_id})
     return describe(record)
@@ -78,7 +104,7 @@ def export_status(principal: Principal, export_id: str) -> dict[str, Any]:
 def produce(record: ExportRecord) -> ExportRecord | None:
     """Build, encrypt and store one queued export; audited and announced to the owners. A failure marks
     it failed (and is audited) before it propagates. None when another run of the job claimed it first."""
-    if not _claim(record):
+    if not _claim(record) or cooling_off.stopped(record):
         return None
     running = record.moved(status=RUNNING, started_at=clock.isoformat(clock.now()))
     storage.save(running)
@@ -88,6 +114,9 @@ def produce(record: ExportRecord) -> ExportRecord | None:
             record.export_id, record.org_id, record.created_at, record.created_by))
         sealed = archive.seal(made.data, record.recipient)
         storage.put_archive(record, sealed)
+        if cooling_off.stopped(record):  # stopped while it was being made: it never becomes ready
+            storage.delete_archive(record)
+            return None
     except Exception:
         storage.save(running.moved(status=FAILED, finished_at=clock.isoformat(clock.now())))
         audit.record(record.org_id, record.created_by, "org.exported", outcome="failure", origin=origin,
@@ -111,8 +140,9 @@ def _claim(record: ExportRecord) -> bool:
 
 def describe(record: ExportRecord) -> dict[str, Any]:
     shown: dict[str, Any] = {"id": record.export_id, "status": record.status, "created_at": record.created_at,
-                             "format": "age-encrypted zip"}
-    if record.status == READY:
+                             "format": "age-encrypted zip",
+                             "release_at": clock.isoformat(cooling_off.release_of(record))}
+    if record.status == READY and clock.now() >= cooling_off.release_of(record) and not cooling_off.stopped(record):
         url, expires = storage.download_link(record)
         shown.update(finished_at=record.finished_at, available_until=clock.isoformat(available_until(record)),
                      file_name=storage.file_name(record), size_bytes=record.size_bytes, sha256=record.sha256,
@@ -121,7 +151,8 @@ def describe(record: ExportRecord) -> dict[str, Any]:
 
 
 def available_until(record: ExportRecord) -> datetime:
-    return clock.parse_instant(record.finished_at or record.created_at, "finished_at") + DOWNLOADABLE_FOR
+    made = clock.parse_instant(record.finished_at or record.created_at, "finished_at")
+    return max(made, cooling_off.release_of(record)) + DOWNLOADABLE_FOR
 
 
 def _counted(counts: dict[str, int]) -> dict[str, str]:
@@ -138,11 +169,31 @@ def _tell_owners(record: ExportRecord) -> None:
         f"An export of all of {org.name}'s data in SafeSlot was asked for on {record.created_at} (UTC)",
         f"by {maker}, from the network address {record.source_ip or 'unknown'}, and made on {record.finished_at}.",
         "",
-        f"It can be downloaded until {clock.isoformat(available_until(record))} by the organization's owners, "
-        "and the file is deleted within a day.", "",
+        f"It can be downloaded from {clock.isoformat(cooling_off.release_of(record))} until "
+        f"{clock.isoformat(available_until(record))} by the organization's owners, and the file is deleted "
+        f"within a day. Any owner can stop it: POST /v1/org/exports/{record.export_id}/stop.",
+        "",
         "If you did not expect this, sign in, end the sessions of your account and change your password, "
         "and review the audit trail (events org.export_requested and org.exported).",
     ])
     for owner in User.query(record.org_id, filter_condition=User.role == Role.OWNER.value):
         if not owner.disabled:
             notify.send_email(owner.unseal()["email"], f"An export of {org.name}'s data was made", text)
+
+
+def _tell_owners_asked(record: ExportRecord) -> None:
+    """Every active owner hears at once that an export was asked for, when it will be released and how to
+    stop it; never the link or the key."""
+    org = org_by_id(record.org_id)
+    maker = users.find_user(record.org_id, record.created_by).unseal()["name"]
+    release = clock.isoformat(cooling_off.release_of(record))
+    text = "\n".join([
+        f"An export of all of {org.name}'s data in SafeSlot was asked for on {record.created_at} (UTC)",
+        f"by {maker}, from the network address {record.source_ip or 'unknown'}.", "",
+        f"It will not be released before {release} (UTC). If you did not expect it, stop it now: sign in and",
+        f"POST /v1/org/exports/{record.export_id}/stop (any owner can; a stopped export is never released).",
+        "Then end the sessions of the account that asked for it and review the audit trail.",
+    ])
+    for owner in User.query(record.org_id, filter_condition=User.role == Role.OWNER.value):
+        if not owner.disabled:
+            notify.send_email(owner.unseal()["email"], f"An export of {org.name}'s data was asked for", text)

@@ -18,7 +18,7 @@ from chalicelib.config import settings
 
 PREFIX = "org-exports/"
 LINK_LIFETIME = timedelta(minutes=15)
-QUEUED, RUNNING, READY, FAILED = "queued", "running", "ready", "failed"
+QUEUED, RUNNING, READY, FAILED, STOPPED = "queued", "running", "ready", "failed", "stopped"
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,9 @@ class ExportRecord:
     size_bytes: int | None = None
     sha256: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    release_at: str | None = None  # the end of its cooling-off: no download before (cooling_off.py)
+    stopped_at: str | None = None
+    stopped_by: str | None = None
 
     def moved(self, **changes: Any) -> ExportRecord:
         return replace(self, **changes)
@@ -91,6 +94,10 @@ def put_archive(record: ExportRecord, sealed: bytes) -> None:
 def delete(record: ExportRecord) -> None:
     for key in (archive_key(record.org_id, record.export_id), record_key(record.org_id, record.export_id)):
         _s3().delete_object(Bucket=_bucket(), Key=key)
+
+
+def delete_archive(record: ExportRecord) -> None:
+    _s3().delete_object(Bucket=_bucket(), Key=archive_key(record.org_id, record.export_id))
 
 
 def download_link(record: ExportRecord) -> tuple[str, datetime]:

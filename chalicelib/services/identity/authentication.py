@@ -71,14 +71,19 @@ def set_password_with_setup_token(setup_token: str, new_password: str, origin: O
                  origin=origin)
 
 
-def change_password(principal: Principal, current: str, new: str) -> LoginResult:
-    """Needs the current password (under the lockout); ends every other session and pending challenge.
-    A forced change continues the login it interrupted."""
+def change_password(principal: Principal, current: str, new: str,
+                    factor: dict[str, Any] | None = None) -> LoginResult:
+    """Needs a step-up (the current password and, if the user has a factor, a factor: `code` or
+    `credential`), under the lockout; ends every other session and pending challenge. A forced change
+    continues the login it interrupted: there the password is enough (the sign-in just proved the rest)."""
     org = Organization.get(principal.org_id)
     user = users.find_user(principal.org_id, principal.user_id)
-    reauth.recheck(principal, user, "auth.password_change",
-                   lambda: passwords.verify_password(user.password_hash, current),
-                   refusal="The current password is not correct.")
+    if principal.kind == sessions.PASSWORD_CHANGE:
+        reauth.recheck(principal, user, "auth.password_change",
+                       lambda: passwords.verify_password(user.password_hash, current),
+                       refusal="The current password is not correct.")
+    else:
+        reauth.step_up(principal, "auth.password_change", {**(factor or {}), "password": current})
     users.cut_access(user, *_new_password_actions(user, org, new), keep_session_id=principal.session_id)
     audit.record(org.org_id, user.user_id, "auth.password_changed", subjects={"user_id": user.user_id},
                  origin=principal.origin)

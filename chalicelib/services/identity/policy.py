@@ -28,6 +28,8 @@ RANGES: dict[str, tuple[int, int]] = {
     "booking_retention_days": (0, 36500),
     "customer_retention_days": (0, 36500),
     "audit_retention_days": (2190, 36500),  # HIPAA 164.316(b)(2): six years at least
+    "new_factor_wait_hours": (24, 720),  # a stolen session must not shorten these below the defaults
+    "export_cooling_off_minutes": (60, 10080),
 }
 MAX_REMINDERS = 3
 MAX_ALLOWLIST_ENTRIES = 50
@@ -52,6 +54,8 @@ class SecurityPolicy:
     audit_retention_days: int = 2190
     reminder_offsets_minutes: tuple[int, ...] = (1440,)  # appointment reminders this long before
     require_email_verification: bool = True  # public bookings wait as holds until the mailbox is proven
+    new_factor_wait_hours: int = 24  # a factor this new is not the fresh factor of an export, deletion, support
+    export_cooling_off_minutes: int = 60  # an export's archive is released this long after it was asked for
 
     def requires_mfa(self, role: str) -> bool:
         return role in self.require_mfa

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pynamodb.expressions.update import Action
+
 from chalicelib import clock
 from chalicelib.errors import NotFound, SessionExpired, Unauthenticated
 from chalicelib.models.session import Session
@@ -100,6 +102,46 @@ def end_sessions_of(org_id: str, user_id: str, keep_session_id: str | None = Non
             session.delete()
             ended += 1
     return ended
+
+
+@dataclass(frozen=True)
+class StepUp:
+    """A step-up recorded on a session: the password and (when the user had one) a factor were proven."""
+
+    factor: str | None  # the kind of factor proven; None when the user had none yet
+    factor_since: datetime | None  # when that factor was added to the account
+    until: datetime
+
+
+def record_step_up(principal: Principal, step_up: StepUp) -> None:
+    """Write the step-up on the caller's own session row (it ends with the session)."""
+    row = _own_row(principal)
+    if row is not None:
+        actions: list[Action] = [Session.stepped_up_until.set(step_up.until)]
+        actions.append(Session.step_up_factor.set(step_up.factor) if step_up.factor
+                       else Session.step_up_factor.remove())
+        actions.append(Session.step_up_factor_since.set(step_up.factor_since) if step_up.factor_since
+                       else Session.step_up_factor_since.remove())
+        row.update(actions=actions, condition=Session.token_hash.exists())
+
+
+def step_up_of(principal: Principal) -> StepUp | None:
+    """The caller's session's step-up while it lasts; None when there is none or it ran out."""
+    row = _own_row(principal)
+    if row is None or row.stepped_up_until is None or clock.now() >= row.stepped_up_until:
+        return None
+    return StepUp(row.step_up_factor, row.step_up_factor_since, row.stepped_up_until)
+
+
+def _own_row(principal: Principal) -> Session | None:
+    """The caller's session, read consistently (the index only finds its key)."""
+    for found in sessions_of(principal.org_id, principal.user_id):
+        if found.session_id == principal.session_id:
+            try:
+                return Session.get(found.token_hash, consistent_read=True)
+            except Session.DoesNotExist:
+                return None
+    return None
 
 
 def end_session_by_id(org_id: str, user_id: str, session_id: str) -> None:

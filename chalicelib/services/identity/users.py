@@ -130,8 +130,10 @@ def issue_forgotten_password_token(user: User) -> str:
 
 
 def unlock(principal: Principal, user_id: str) -> None:
+    """Lift another user's lockout: the rules of every change to a user (never oneself, owners only by
+    owners), so a locked session cannot clear its own count and guess on."""
     require(principal.role, Permission.USERS_MANAGE)
-    user = find_user(principal.org_id, user_id)
+    user = _manageable_user(principal, user_id, None)
     lockout.clear(principal.org_id, user.email_index)
     audit.record(principal.org_id, principal.user_id, "user.unlocked", subjects={"user_id": user_id},
                  origin=principal.origin)

@@ -22,7 +22,7 @@ from tests.functional.booking.helpers import ALICE, at, book, make_clinic, next_
 from tests.functional.ending.helpers import mentioning, run
 from tests.functional.identity.helpers import body, call, post_json, token_for
 from tests.functional.jobs.helpers import invoke, mail_to
-from tests.functional.transparency.helpers import enroll_totp, fresh_code
+from tests.functional.transparency.helpers import enroll_totp, fresh_code, with_password
 
 BOB = {"name": "Bob Okafor", "email": "bob.okafor@example.org", "phone": "+14155550199"}
 
@@ -56,7 +56,7 @@ def mails_to(address: str) -> list:
 
 
 def ask_deletion(client, token: str, secret: str):
-    return post_json(client, "/v1/org/deletion", {"code": fresh_code(secret)}, token)
+    return post_json(client, "/v1/org/deletion", with_password(fresh_code(secret)), token)
 
 
 def left_behind(org_id: str, tables: list[str] | None = None) -> dict[str, list[str]]:
@@ -83,8 +83,9 @@ def test_only_an_owner_with_a_fresh_code_from_their_authenticator_asks_for_delet
 
     forbidden = post_json(client, "/v1/org/deletion", {"code": "123456"}, admin)
     no_step_up = post_json(client, "/v1/org/deletion", {"code": "123456"}, password_only)
-    wrong_code = post_json(client, "/v1/org/deletion", {"code": "000000"}, token)
-    not_digits = post_json(client, "/v1/org/deletion", {"code": "\u00f6|\U000f3a2e\u00fbh\u00af"}, token)  # as fuzzed
+    wrong_code = post_json(client, "/v1/org/deletion", with_password("000000"), token)
+    fuzzed = "\u00f6|\U000f3a2e\u00fbh\u00af"
+    not_digits = post_json(client, "/v1/org/deletion", with_password(fuzzed), token)  # as fuzzed
 
     assert (forbidden.status_code, body(forbidden)["error"]["code"]) == (403, "forbidden")
     assert (no_step_up.status_code, body(no_step_up)["error"]["code"]) == (403, "step_up_required")
@@ -99,7 +100,7 @@ def test_only_an_owner_with_a_fresh_code_from_their_authenticator_asks_for_delet
     assert answer["export"] == "POST /v1/org/exports" and answer["told"] == {"staff": 3, "patients": 1}
     method, path = answer["export"].split()
     assert method in app.routes[path]  # the route it points the owner at is served
-    again = post_json(client, "/v1/org/deletion", {"code": fresh_code(secret)}, token)
+    again = post_json(client, "/v1/org/deletion", with_password(fresh_code(secret)), token)
     assert (again.status_code, body(again)["error"]["code"]) == (409, "conflict")
 
 

@@ -19,7 +19,7 @@ from chalicelib.models.base import SealedModel
 from chalicelib.models.rebound import on_table
 from chalicelib.services.identity.policy import change_policy
 from tests.functional.booking.helpers import ALICE, Clinic, at, book, token_of
-from tests.functional.identity.helpers import Account, body, call, login, post_json, token_for
+from tests.functional.identity.helpers import PASSWORD, Account, body, call, login, post_json, token_for
 
 NOTES = "Knee pain since the fall; allergic to penicillin"
 BOOKING_NOTE = "Bring the X-ray of the left knee"
@@ -40,7 +40,7 @@ class Patient:
 def second_factor_token(client: Client, account: Account) -> str:
     """A session of `account` begun with password and authenticator code (assurance 2)."""
     password_only = token_for(client, account)
-    secret = body(call(client, "POST", "/v1/auth/mfa/totp/enroll", password_only))["secret"]
+    secret = body(call(client, "POST", "/v1/auth/mfa/totp/enroll", password_only, {"password": PASSWORD}))["secret"]
     assert post_json(client, "/v1/auth/mfa/totp/confirm", {"code": pyotp.TOTP(secret).at(clock.now())},
                      password_only).status_code == 200
     mfa_token = body(login(client, account))["mfa_token"]

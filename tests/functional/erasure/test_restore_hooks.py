@@ -22,7 +22,7 @@ from tests.functional.erasure.helpers import (
     readable_everywhere,
     second_factor_token,
 )
-from tests.functional.identity.helpers import body, call, login, post_json, token_for
+from tests.functional.identity.helpers import PASSWORD, body, call, login, post_json, token_for
 from tests.functional.jobs.helpers import invoke
 
 PREFIX = "safeslot-test-restored-"
@@ -37,7 +37,7 @@ def clinic(aws_stack):
 def staff_app(client, clinic, fake_clock):
     """The staff user's authenticator secret and recovery codes, enrolled before the backup."""
     token = token_for(client, clinic.accounts["staff"])
-    secret = body(call(client, "POST", "/v1/auth/mfa/totp/enroll", token))["secret"]
+    secret = body(call(client, "POST", "/v1/auth/mfa/totp/enroll", token, {"password": PASSWORD}))["secret"]
     confirmed = post_json(client, "/v1/auth/mfa/totp/confirm", {"code": pyotp.TOTP(secret).at(clock.now())}, token)
     return secret, body(confirmed)["recovery_codes"]
 

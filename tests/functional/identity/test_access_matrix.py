@@ -24,6 +24,7 @@ STAFF_ROUTES = [
     ("POST", "/v1/auth/mfa/voice/confirm", Permission.OWN_ACCOUNT, {"code": "000000"}),
     ("POST", "/v1/auth/mfa/webauthn/register/options", Permission.OWN_ACCOUNT, None),
     ("POST", "/v1/auth/mfa/webauthn/reauth-options", Permission.OWN_ACCOUNT, None),
+    ("POST", "/v1/auth/step-up", Permission.OWN_ACCOUNT, {"password": "x"}),
     ("POST", "/v1/auth/mfa/webauthn/register", Permission.OWN_ACCOUNT, {"credential": {}}),
     ("GET", "/v1/auth/mfa/factors", Permission.OWN_ACCOUNT, None),
     ("DELETE", "/v1/auth/mfa/factors/unknown", Permission.OWN_ACCOUNT, {"password": "x", "code": "1"}),
@@ -105,6 +106,7 @@ SUPPORT_READ_ROUTES = [
 STAFF_ROUTES += [  # the org export (issue 14): owners only, with a second factor
     ("POST", "/v1/org/exports", Permission.ORG_EXPORT, {"code": "000000"}),
     ("GET", "/v1/org/exports/{export_id}", Permission.ORG_EXPORT, None),
+    ("POST", "/v1/org/exports/{export_id}/stop", Permission.ORG_EXPORT, None),
 ]
 STAFF_ROUTES += [  # the clinic profile (issue 17)
     ("GET", "/v1/org/profile", Permission.CATALOG_READ, None),

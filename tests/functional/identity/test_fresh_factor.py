@@ -7,12 +7,13 @@ import pytest
 from soft_webauthn import SoftWebauthnDevice
 
 from chalicelib.services.identity.mfa import fresh_factor
-from tests.functional.identity.helpers import body, call, login, make_org, post_json, token_for
+from tests.functional.identity.helpers import PASSWORD, body, call, login, make_org, post_json, token_for
 from tests.functional.identity.test_mfa import (
     ORIGIN,
     as_json,
     assertion,
     from_b64url,
+    key_step_up,
     register_key,
     second_step,
     verify,
@@ -28,10 +29,11 @@ def acme(aws_stack):
 
 
 @pytest.fixture
-def key(client, acme) -> SoftWebauthnDevice:
-    """The owner's one and only second factor."""
+def key(client, acme, fake_clock) -> SoftWebauthnDevice:
+    """The owner's one and only second factor, held for longer than a new factor's wait (24 h)."""
     device = SoftWebauthnDevice()
     assert register_key(client, token_for(client, acme["owner"]), device).status_code == 200
+    fake_clock.advance(hours=25)
     return device
 
 
@@ -39,6 +41,11 @@ def key_session(client, account, device: SoftWebauthnDevice) -> str:
     mfa = second_step(client, account)
     credential, _ = assertion(client, mfa["mfa_token"], device)
     return body(verify(client, mfa["mfa_token"], "webauthn", credential=credential))["token"]
+
+
+def proof(**factor) -> dict:
+    """The step-up in the request itself: the password and the factor."""
+    return {"password": PASSWORD, **factor}
 
 
 def fresh_options(client, token: str) -> dict:
@@ -55,10 +62,10 @@ def test_an_owner_whose_only_factor_is_a_key_exports_deletes_and_approves_suppor
     vendor = make_vendor()
     grant = body(ask_access(client, vendor.token(vendor.first), "acme"))["grant"]
 
-    exported = post_json(client, "/v1/org/exports", {"credential": fresh_answer(client, token, key)}, token)
+    exported = post_json(client, "/v1/org/exports", proof(credential=fresh_answer(client, token, key)), token)
     approved = post_json(client, f"/v1/org/support-grants/{grant['id']}/approve",
-                         {"credential": fresh_answer(client, token, key)}, token)
-    deleted = post_json(client, "/v1/org/deletion", {"credential": fresh_answer(client, token, key)}, token)
+                         proof(credential=fresh_answer(client, token, key)), token)
+    deleted = post_json(client, "/v1/org/deletion", proof(credential=fresh_answer(client, token, key)), token)
 
     assert [exported.status_code, approved.status_code, deleted.status_code] == [202, 200, 202]
     assert body(approved)["grant"]["status"] == "active"
@@ -69,10 +76,10 @@ def test_a_key_challenge_is_answered_once_and_only_in_the_session_that_asked(cli
     options = fresh_options(client, token)
     first, second = (as_json(key.get(options, ORIGIN)) for _ in range(2))  # the key signs the challenge twice
 
-    elsewhere = post_json(client, "/v1/org/exports", {"credential": first}, other)
+    elsewhere = post_json(client, "/v1/org/exports", proof(credential=first), other)
     assert elsewhere.status_code == 401
-    assert post_json(client, "/v1/org/exports", {"credential": first}, token).status_code == 202
-    again = post_json(client, "/v1/org/deletion", {"credential": second}, token)
+    assert post_json(client, "/v1/org/exports", proof(credential=first), token).status_code == 202
+    again = post_json(client, "/v1/org/deletion", proof(credential=second), token)
     assert (again.status_code, body(again)["error"]["code"]) == (401, "invalid_credentials")
 
 
@@ -81,7 +88,7 @@ def test_a_key_challenge_lives_five_minutes(client, acme, key, fake_clock):
     answer = fresh_answer(client, token, key)
     fake_clock.advance(minutes=5)
 
-    assert post_json(client, "/v1/org/exports", {"credential": answer}, token).status_code == 401
+    assert post_json(client, "/v1/org/exports", proof(credential=answer), token).status_code == 401
 
 
 def test_no_key_no_challenge_and_no_proof_is_a_step_up(client, acme, key):
@@ -90,7 +97,7 @@ def test_no_key_no_challenge_and_no_proof_is_a_step_up(client, acme, key):
 
     no_key = call(client, "POST", FRESH_OPTIONS, admin)
     nothing = post_json(client, "/v1/org/exports", {}, owner)
-    both = post_json(client, "/v1/org/exports", {"code": "123456", "credential": {}}, owner)
+    both = post_json(client, "/v1/org/exports", {"password": PASSWORD, "code": "123456", "credential": {}}, owner)
 
     assert (no_key.status_code, body(no_key)["error"]["code"]) == (404, "not_found")
     assert (nothing.status_code, body(nothing)["error"]["code"]) == (403, "step_up_required")
@@ -103,7 +110,7 @@ def test_forged_key_answers_count_toward_the_lockout(client, acme, key):
     answers = []
     for _ in range(10):
         call(client, "POST", FRESH_OPTIONS, token)
-        answers.append(post_json(client, "/v1/org/exports", {"credential": forged}, token).status_code)
+        answers.append(post_json(client, "/v1/org/exports", proof(credential=forged), token).status_code)
 
     assert answers == [401] * 9 + [429]
     assert login(client, acme["owner"]).status_code == 429
@@ -124,11 +131,11 @@ def test_a_malformed_key_answer_is_a_wrong_answer_everywhere_never_a_500(client,
     valid, _ = assertion(client, mfa["mfa_token"], admins_key)
 
     owners = fresh_answer(client, token, key)
-    fresh = [post_json(client, "/v1/org/exports", {"credential": answer}, call_options(client, token)).status_code
+    fresh = [post_json(client, "/v1/org/exports", proof(credential=answer), call_options(client, token)).status_code
              for answer in malformed_answers(owners)]
     at_login = [verify(client, mfa["mfa_token"], "webauthn", credential=answer).status_code
                 for answer in malformed_answers(valid)]
-    options = call(client, "POST", "/v1/auth/mfa/webauthn/register/options", token)
+    options = call(client, "POST", "/v1/auth/mfa/webauthn/register/options", token, key_step_up(client, token, key))
     registering = post_json(client, "/v1/auth/mfa/webauthn/register", {"credential": {"id": "x", "rawId": 1}}, token)
 
     assert fresh == at_login == [401] * 6
@@ -144,10 +151,10 @@ def call_options(client, token: str) -> str:
 def test_the_try_that_locks_ends_the_sessions_even_if_its_check_fails_unexpectedly(client, acme, key, monkeypatch):
     token = key_session(client, acme["owner"], key)
     for n in range(9):
-        post_json(client, "/v1/org/exports", {"code": f"{n:06d}"}, token)
+        post_json(client, "/v1/org/exports", {"password": PASSWORD, "code": f"{n:06d}"}, token)
     monkeypatch.setattr(fresh_factor, "proven", lambda *_: (_ for _ in ()).throw(RuntimeError("a bug")))
 
-    crashed = post_json(client, "/v1/org/exports", {"code": "999999"}, token)
+    crashed = post_json(client, "/v1/org/exports", proof(code="999999"), token)
 
     assert crashed.status_code == 500
     assert call(client, "GET", "/v1/auth/mfa/factors", token).status_code == 401  # the stolen session ended

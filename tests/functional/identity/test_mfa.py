@@ -24,8 +24,8 @@ def acme(aws_stack):
     return make_org("acme", roles=("admin", "staff"))
 
 
-def enroll_totp(client, token) -> str:
-    started = body(call(client, "POST", "/v1/auth/mfa/totp/enroll", token))
+def enroll_totp(client, token, password: str = PASSWORD) -> str:
+    started = body(call(client, "POST", "/v1/auth/mfa/totp/enroll", token, {"password": password}))
     totp = pyotp.TOTP(started["secret"])
     # the server's clock (a test's fake clock when it has one): real time may cross a 30 s step meanwhile
     confirmed = post_json(client, "/v1/auth/mfa/totp/confirm", {"code": totp.at(clock.now())}, token)
@@ -64,7 +64,7 @@ def sms_sent():
 def test_enrollment_shows_secret_uri_and_qr_code_once(client, acme):
     token = token_for(client, acme["staff"])
 
-    started = body(call(client, "POST", "/v1/auth/mfa/totp/enroll", token))
+    started = body(call(client, "POST", "/v1/auth/mfa/totp/enroll", token, {"password": PASSWORD}))
 
     assert started["otpauth_uri"].startswith("otpauth://totp/SafeSlot:staff%40acme.example?secret=")
     assert "issuer=SafeSlot" in started["otpauth_uri"]
@@ -186,7 +186,7 @@ def test_sms_number_is_verified_before_it_becomes_a_factor(client, acme):
     token = token_for(client, acme["staff"])
     phone = "+14155550123"
 
-    started = post_json(client, "/v1/auth/mfa/sms/enroll", {"phone": phone}, token)
+    started = post_json(client, "/v1/auth/mfa/sms/enroll", {"phone": phone, "password": PASSWORD}, token)
     assert "weak second factor" in body(started)["notice"]
     assert login(client, acme["staff"]).status_code == 200 and "token" in body(login(client, acme["staff"]))
 
@@ -200,7 +200,7 @@ def test_sms_number_is_verified_before_it_becomes_a_factor(client, acme):
 def test_sms_login_code_is_bound_to_its_login_and_single_use(client, acme):
     token = token_for(client, acme["staff"])
     phone = "+14155550123"
-    post_json(client, "/v1/auth/mfa/sms/enroll", {"phone": phone}, token)
+    post_json(client, "/v1/auth/mfa/sms/enroll", {"phone": phone, "password": PASSWORD}, token)
     post_json(client, "/v1/auth/mfa/sms/confirm", {"code": last_sms_code(phone)}, token)
     first, second = second_step(client, acme["staff"]), second_step(client, acme["staff"])
 
@@ -214,13 +214,13 @@ def test_sms_login_code_is_bound_to_its_login_and_single_use(client, acme):
 def test_sms_codes_expire_after_ten_minutes(client, acme, fake_clock):
     token = token_for(client, acme["staff"])
     phone = "+14155550123"
-    post_json(client, "/v1/auth/mfa/sms/enroll", {"phone": phone}, token)
+    post_json(client, "/v1/auth/mfa/sms/enroll", {"phone": phone, "password": PASSWORD}, token)
     fake_clock.advance(minutes=10)  # the session (30 minutes idle) outlives the code: only its age can refuse it
     late = post_json(client, "/v1/auth/mfa/sms/confirm", {"code": last_sms_code(phone)}, token)
     assert late.status_code == 401, body(late)
     assert body(late)["error"]["message"] == "The code has expired; ask for a new one."
 
-    post_json(client, "/v1/auth/mfa/sms/enroll", {"phone": phone}, token)
+    post_json(client, "/v1/auth/mfa/sms/enroll", {"phone": phone, "password": PASSWORD}, token)
     fake_clock.advance(minutes=9, seconds=59)
     assert post_json(client, "/v1/auth/mfa/sms/confirm", {"code": last_sms_code(phone)}, token).status_code == 200
     mfa_token = second_step(client, acme["staff"])["mfa_token"]
@@ -232,8 +232,8 @@ def test_sms_codes_expire_after_ten_minutes(client, acme, fake_clock):
 
 def test_at_most_three_texts_in_fifteen_minutes(client, acme, fake_clock):  # fixed windows: hold time still
     token = token_for(client, acme["staff"])
-    answers = [post_json(client, "/v1/auth/mfa/sms/enroll", {"phone": "+14155550123"}, token).status_code
-               for _ in range(4)]
+    answers = [post_json(client, "/v1/auth/mfa/sms/enroll", {"phone": "+14155550123", "password": PASSWORD},
+                         token).status_code for _ in range(4)]
 
     assert answers == [200, 200, 200, 429]
 
@@ -241,7 +241,7 @@ def test_at_most_three_texts_in_fifteen_minutes(client, acme, fake_clock):  # fi
 def test_invalid_phone_numbers_are_refused(client, acme):
     token = token_for(client, acme["staff"])
 
-    response = post_json(client, "/v1/auth/mfa/sms/enroll", {"phone": "0123 456"}, token)
+    response = post_json(client, "/v1/auth/mfa/sms/enroll", {"phone": "0123 456", "password": PASSWORD}, token)
 
     assert (response.status_code, body(response)["error"]["field"]) == (422, "phone")
     assert sms_sent() == {}
@@ -264,13 +264,21 @@ def as_json(credential: dict) -> dict:
             "type": "public-key", "clientExtensionResults": {}}
 
 
-def register_key(client, token, device: SoftWebauthnDevice):
-    options = body(call(client, "POST", "/v1/auth/mfa/webauthn/register/options", token))["options"]
+def register_key(client, token, device: SoftWebauthnDevice, proof: dict | None = None):
+    proof = proof or {"password": PASSWORD}  # the step-up of a user with no factor yet
+    options = body(call(client, "POST", "/v1/auth/mfa/webauthn/register/options", token, proof))["options"]
     options["challenge"] = from_b64url(options["challenge"])
     options["user"]["id"] = from_b64url(options["user"]["id"])
     credential = device.create({"publicKey": options}, ORIGIN)
     return post_json(client, "/v1/auth/mfa/webauthn/register", {"credential": as_json(credential),
                                                                 "label": "Desk key"}, token)
+
+
+def key_step_up(client, token, device: SoftWebauthnDevice) -> dict:
+    """The password and `device`'s answer to this session's challenge: the step-up of a key holder."""
+    options = body(call(client, "POST", "/v1/auth/mfa/webauthn/reauth-options", token))["options"]
+    options["challenge"] = from_b64url(options["challenge"])
+    return {"password": PASSWORD, "credential": as_json(device.get({"publicKey": options}, ORIGIN))}
 
 
 def assertion(client, mfa_token, device: SoftWebauthnDevice):
@@ -295,7 +303,7 @@ def test_several_keys_per_user(client, acme):
     token = token_for(client, acme["staff"])
     laptop, spare = SoftWebauthnDevice(), SoftWebauthnDevice()
     assert register_key(client, token, laptop).status_code == 200
-    assert register_key(client, token, spare).status_code == 200
+    assert register_key(client, token, spare, key_step_up(client, token, laptop)).status_code == 200
 
     mfa = second_step(client, acme["staff"])
     credential, _ = assertion(client, mfa["mfa_token"], spare)
@@ -385,7 +393,10 @@ def test_admin_reset_of_factors_needs_the_admins_own_second_factor(client, acme,
     fake_clock.advance(seconds=30)
     mfa = second_step(client, acme["admin"])
     admin = body(verify(client, mfa["mfa_token"], "totp", code_at(secret, fake_clock)))["token"]
-    reset = call(client, "POST", f"/v1/users/{acme['staff'].user_id}/mfa/reset", admin)
+    without_step_up = call(client, "POST", f"/v1/users/{acme['staff'].user_id}/mfa/reset", admin)
+    assert body(without_step_up)["error"]["code"] == "step_up_required"
+    reset = call(client, "POST", f"/v1/users/{acme['staff'].user_id}/mfa/reset", admin,
+                 {"password": PASSWORD, "code": code_at(secret, fake_clock, steps=1)})
 
     assert body(reset)["removed"] == 2  # the app and the recovery codes
     assert "token" in body(login(client, acme["staff"]))

@@ -114,7 +114,8 @@ def test_a_password_change_ends_pending_sign_ins_and_setup_tokens(client, acme, 
     pending_setup = mailed_setup_token(acme["staff"].email)
     own = full_session(client, acme["staff"], secret, fake_clock)
 
-    changed = post_json(client, "/v1/auth/password", {"current_password": PASSWORD, "new_password": STRONG}, own)
+    changed = post_json(client, "/v1/auth/password", {"current_password": PASSWORD, "new_password": STRONG,
+                                                      "code": fresh_code(secret, fake_clock)}, own)
 
     assert changed.status_code == 204
     assert verify(client, elsewhere, "totp", fresh_code(secret, fake_clock)).status_code == 401
@@ -165,6 +166,36 @@ def test_removing_a_factor_with_guessed_codes_locks_the_account(client, acme, fa
     assert answers[:9] == [401] * 9 and answers[9:] == [429, 401]
 
 
+def test_a_locked_principal_cannot_unlock_itself_and_guess_on(client, acme):
+    """The attack: 9 wrong in-session guesses, unlock oneself, 9 more, ... then the right one."""
+    owner = acme["owner"]
+    stolen = token_for(client, owner)
+    guesses = [post_json(client, "/v1/auth/password", {"current_password": f"guess-{n}-harbor",
+                                                       "new_password": STRONG}, stolen).status_code
+               for n in range(9)]
+
+    unlocked = call(client, "POST", f"/v1/users/{owner.user_id}/unlock", stolen)
+    last = post_json(client, "/v1/auth/password", {"current_password": "guess-9-harbor", "new_password": STRONG},
+                     stolen)
+
+    assert guesses == [401] * 9
+    assert (unlocked.status_code, body(unlocked)["error"]["code"]) == (403, "forbidden")
+    assert last.status_code == 429  # the threshold is reached: the account locks ...
+    assert call(client, "GET", "/v1/auth/sessions", stolen).status_code == 401  # ... and the session ends
+    assert login(client, owner).status_code == 429
+
+
+def test_an_admin_cannot_unlock_an_owner_but_an_owner_can(client, acme):
+    for n in range(10):
+        login(client, acme["owner"], password=f"wrong-password-{n}")
+    admin = token_for(client, acme["admin"])
+
+    refused = call(client, "POST", f"/v1/users/{acme['owner'].user_id}/unlock", admin)
+
+    assert refused.status_code == 403
+    assert login(client, acme["owner"]).status_code == 429
+
+
 # --- 5. an expired password, on every path -----------------------------------------------------------
 
 def test_expired_password_is_changed_before_a_required_factor_is_enrolled(client, acme, fake_clock):
@@ -181,7 +212,7 @@ def test_expired_password_is_changed_before_a_required_factor_is_enrolled(client
     changed = body(post_json(client, "/v1/auth/password", {"current_password": PASSWORD, "new_password": STRONG},
                              change))
     assert changed["mfa_enrollment_required"] is True  # then the factor, then a full session
-    _, confirmed = enroll_totp(client, changed["token"])
+    _, confirmed = enroll_totp(client, changed["token"], password=STRONG)
     assert call(client, "GET", "/v1/auth/sessions", confirmed["token"]).status_code == 200
 
 

@@ -16,7 +16,7 @@ from chalicelib import aws, clock
 from chalicelib.config import settings
 from chalicelib.models.audit import AuditEvent
 from chalicelib.models.mfa import DuoIntegration, MfaChallenge
-from tests.functional.identity.helpers import body, call, login, make_org, post_json, token_for
+from tests.functional.identity.helpers import PASSWORD, body, call, login, make_org, post_json, token_for
 from tests.functional.identity.test_mfa import enroll_totp, last_sms_code, second_step, verify
 from tests.harness.fake_duo import CLIENT_ID, CLIENT_SECRET, FakeDuo
 from tests.harness.fake_voice import FakeVoiceService
@@ -47,7 +47,8 @@ def spoken_code(ssml: str) -> str:
 
 
 def enroll_landline(client, token, voice, language="en"):
-    started = post_json(client, "/v1/auth/mfa/voice/enroll", {"phone": LANDLINE, "language": language}, token)
+    started = post_json(client, "/v1/auth/mfa/voice/enroll",
+                        {"phone": LANDLINE, "language": language, "password": PASSWORD}, token)
     assert started.status_code == 200, started.body
     confirmed = post_json(client, "/v1/auth/mfa/voice/confirm", {"code": spoken_code(voice.spoken_to(LANDLINE)[-1])},
                           token)
@@ -60,7 +61,7 @@ def enroll_landline(client, token, voice, language="en"):
 def test_a_landline_is_proven_by_a_spoken_code_before_it_becomes_a_factor(client, acme, voice):
     token = token_for(client, acme["staff"])
 
-    started = post_json(client, "/v1/auth/mfa/voice/enroll", {"phone": LANDLINE}, token)
+    started = post_json(client, "/v1/auth/mfa/voice/enroll", {"phone": LANDLINE, "password": PASSWORD}, token)
     wrong = post_json(client, "/v1/auth/mfa/voice/confirm", {"code": "000000"}, token)
     assert "token" in body(login(client, acme["staff"]))  # not a factor yet
     right = post_json(client, "/v1/auth/mfa/voice/confirm", {"code": spoken_code(voice.spoken_to(LANDLINE)[0])},
@@ -109,12 +110,12 @@ def test_a_call_code_is_single_use_bound_to_its_login_and_to_the_call(client, ac
 def test_a_new_number_is_not_proven_by_guessing(client, acme, voice, fake_clock):
     # 5 tries per user in 15 minutes, shared by texts and calls and by every pending number
     token = token_for(client, acme["staff"])
-    post_json(client, "/v1/auth/mfa/voice/enroll", {"phone": LANDLINE}, token)
+    post_json(client, "/v1/auth/mfa/voice/enroll", {"phone": LANDLINE, "password": PASSWORD}, token)
     wrong = [post_json(client, "/v1/auth/mfa/voice/confirm", {"code": f"{n:06d}"}, token).status_code
              for n in range(5)]
     spoken = spoken_code(voice.spoken_to(LANDLINE)[0])
     refused = post_json(client, "/v1/auth/mfa/voice/confirm", {"code": spoken}, token)
-    post_json(client, "/v1/auth/mfa/sms/enroll", {"phone": "+14155550123"}, token)
+    post_json(client, "/v1/auth/mfa/sms/enroll", {"phone": "+14155550123", "password": PASSWORD}, token)
     by_text = post_json(client, "/v1/auth/mfa/sms/confirm", {"code": "123456"}, token)
 
     assert [code for code in wrong if code != 401] == [] and refused.status_code == by_text.status_code == 429
@@ -147,7 +148,7 @@ def test_calls_not_set_up_on_the_service_answer_503_and_enrol_nothing(client, ac
     settings.cache_clear()
     token = token_for(client, acme["staff"])
 
-    answer = post_json(client, "/v1/auth/mfa/voice/enroll", {"phone": LANDLINE}, token)
+    answer = post_json(client, "/v1/auth/mfa/voice/enroll", {"phone": LANDLINE, "password": PASSWORD}, token)
 
     assert (answer.status_code, body(answer)["error"]["code"]) == (503, "second_factor_unavailable")
     assert body(call(client, "GET", "/v1/auth/mfa/factors", token))["factors"] == []
@@ -162,7 +163,7 @@ def test_a_policy_can_leave_the_phone_network_out(client, acme, voice):
     assert changed.status_code == 200, changed.body
 
     answer = body(login(client, acme["staff"]))
-    refused = post_json(client, "/v1/auth/mfa/voice/enroll", {"phone": LANDLINE}, answer["token"])
+    refused = post_json(client, "/v1/auth/mfa/voice/enroll", {"phone": LANDLINE, "password": PASSWORD}, answer["token"])
 
     assert answer.get("mfa_enrollment_required") is True  # the landline no longer counts
     assert (refused.status_code, body(refused)["error"]["field"]) == (422, "kind")
@@ -328,11 +329,11 @@ def test_a_call_the_network_refuses_answers_503_not_500(client, acme, voice):
 def test_a_call_that_never_went_out_does_not_count_toward_the_three(client, acme, voice):
     token = token_for(client, acme["staff"])
     voice.failure = "ThrottlingException"
-    refused = post_json(client, "/v1/auth/mfa/voice/enroll", {"phone": LANDLINE}, token)
+    refused = post_json(client, "/v1/auth/mfa/voice/enroll", {"phone": LANDLINE, "password": PASSWORD}, token)
     voice.failure = None
 
-    answers = [post_json(client, "/v1/auth/mfa/voice/enroll", {"phone": LANDLINE}, token).status_code
-               for _ in range(4)]
+    answers = [post_json(client, "/v1/auth/mfa/voice/enroll", {"phone": LANDLINE, "password": PASSWORD},
+                         token).status_code for _ in range(4)]
 
     assert refused.status_code == 503 and answers == [200, 200, 200, 429]
     assert len(voice.calls) == 3

@@ -17,7 +17,7 @@ from chalicelib.services.audit import SYSTEM
 from chalicelib.services.identity import sessions
 from chalicelib.services.identity.policy import policy_of
 from chalicelib.services.support import confirmers
-from tests.functional.identity.helpers import Account, body, call, make_org, post_json, token_for
+from tests.functional.identity.helpers import PASSWORD, Account, body, call, make_org, post_json, token_for
 
 
 @dataclass
@@ -53,10 +53,27 @@ def list_as_confirmer(vendor: Vendor, person: Account, hours_ago: float = 0) -> 
 
 def enroll_totp(client: Client, token: str) -> str:
     """Give the caller an authenticator app; returns its secret."""
-    secret = body(call(client, "POST", "/v1/auth/mfa/totp/enroll", token))["secret"]
+    secret = body(call(client, "POST", "/v1/auth/mfa/totp/enroll", token, {"password": PASSWORD}))["secret"]
     confirmed = post_json(client, "/v1/auth/mfa/totp/confirm", {"code": pyotp.TOTP(secret).at(clock.now())}, token)
     assert confirmed.status_code == 200, confirmed.body
+    held_for_a_while(body(confirmed)["factor"]["id"], token)
     return str(secret)
+
+
+def held_for_a_while(factor_id: str, token: str) -> None:
+    """As if the app had been added two days ago: past the wait before a new factor is the fresh factor of
+    an export, a deletion or a support approval (that wait is tested in identity/test_step_up.py)."""
+    from chalicelib.models.mfa import MfaFactor
+    from chalicelib.models.session import Session
+
+    session = Session.get(sessions.token_hash(token))
+    row = MfaFactor.get(session.org_id, f"{session.user_id}#{factor_id}")
+    row.update(actions=[MfaFactor.activated_at.set(clock.now() - timedelta(days=2))])
+
+
+def with_password(code: str) -> dict[str, str]:
+    """The step-up in the request itself: the password and a current code."""
+    return {"password": PASSWORD, "code": code}
 
 
 def fresh_code(secret: str) -> str:

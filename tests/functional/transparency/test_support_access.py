@@ -18,7 +18,14 @@ from chalicelib.services.support.grants import support_actor
 from tests.functional.booking.helpers import ALICE, at, book, make_clinic, next_weekday
 from tests.functional.identity.helpers import body, call, login, post_json, token_for
 from tests.functional.jobs.helpers import alerts, mail_to
-from tests.functional.transparency.helpers import ask_access, enroll_totp, fresh_code, list_as_confirmer, make_vendor
+from tests.functional.transparency.helpers import (
+    ask_access,
+    enroll_totp,
+    fresh_code,
+    list_as_confirmer,
+    make_vendor,
+    with_password,
+)
 
 
 @pytest.fixture
@@ -53,7 +60,7 @@ def approved_session(client, clinic, vendor, owner, hours=4, person=None, **ask)
     """Ask, approve with the owner's fresh code, open a support session: (grant id, support token)."""
     agent = vendor.token(person or vendor.first)
     grant = body(ask_access(client, agent, clinic.slug, hours, **ask))["grant"]
-    approved = post_json(client, f"/v1/org/support-grants/{grant['id']}/approve", {"code": fresh_code(owner[1])},
+    approved = post_json(client, f"/v1/org/support-grants/{grant['id']}/approve", with_password(fresh_code(owner[1])),
                          owner[0])
     assert approved.status_code == 200, approved.body
     opened = call(client, "POST", f"/v1/support/grants/{grant['id']}/session", agent)
@@ -95,11 +102,11 @@ def test_the_clinic_is_told_of_a_request_and_only_owners_and_admins_approve_with
     staff = token_for(client, clinic.accounts["staff"])
     path = f"/v1/org/support-grants/{grant['id']}/approve"
 
-    assert post_json(client, path, {"code": "000000"}, staff).status_code == 403
-    assert post_json(client, path, {"code": "000000"}, owner[0]).status_code == 401  # wrong code: still requested
+    assert post_json(client, path, with_password("000000"), staff).status_code == 403
+    assert post_json(client, path, with_password("000000"), owner[0]).status_code == 401  # wrong code: still requested
     seen = body(call(client, "GET", f"/v1/org/support-grants/{grant['id']}", owner[0]))
     assert seen["grant"]["status"] == "requested"
-    assert post_json(client, path, {"code": fresh_code(owner[1])}, owner[0]).status_code == 200
+    assert post_json(client, path, with_password(fresh_code(owner[1])), owner[0]).status_code == 200
     assert mail_to(clinic.accounts["owner"].email) and mail_to(clinic.accounts["admin"].email)
     assert not [m for m in mail_to(clinic.accounts["staff"].email) if "support" in m.subject.lower()]
 
@@ -109,7 +116,7 @@ def test_a_stolen_session_cannot_guess_the_approval_code(client, clinic, vendor,
     grant = body(ask_access(client, vendor.token(vendor.first), clinic.slug))["grant"]
     path = f"/v1/org/support-grants/{grant['id']}/approve"
 
-    answers = [post_json(client, path, {"code": f"{n:06d}"}, owner[0]).status_code for n in range(10)]
+    answers = [post_json(client, path, with_password(f"{n:06d}"), owner[0]).status_code for n in range(10)]
 
     assert answers == [401] * 9 + [429]
     assert call(client, "GET", f"/v1/org/support-grants/{grant['id']}", owner[0]).status_code == 401
@@ -124,11 +131,11 @@ def test_approving_a_grant_already_decided_is_a_409_that_spends_no_code(client, 
     assert post_json(client, "/v1/org/support-grants/" + grant["id"] + "/refuse", {}, owner[0]).status_code == 200
     code = fresh_code(owner[1])
 
-    late = post_json(client, path, {"code": code}, owner[0])
+    late = post_json(client, path, with_password(code), owner[0])
 
     assert (late.status_code, body(late)["error"]["code"]) == (409, "conflict")
     second = body(ask_access(client, vendor.token(vendor.first), clinic.slug))["grant"]
-    approved = post_json(client, f"/v1/org/support-grants/{second['id']}/approve", {"code": code}, owner[0])
+    approved = post_json(client, f"/v1/org/support-grants/{second['id']}/approve", with_password(code), owner[0])
     assert approved.status_code == 200  # the code was not spent on the refused grant
 
 

@@ -1,4 +1,7 @@
-"""A user adding, listing and removing their own factors; an admin resetting someone else's."""
+"""A user adding, listing and removing their own factors; an admin resetting someone else's.
+
+Adding a factor (its first step), removing one and new recovery codes each need a step-up (`reauth.step_up`):
+the password and an existing factor proven in this session, the password alone while the user has none."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from chalicelib.models.mfa import MfaFactor
 from chalicelib.models.organization import Organization
 from chalicelib.models.user import User
 from chalicelib.services import audit
-from chalicelib.services.identity import passwords, reauth, sessions, users
+from chalicelib.services.identity import reauth, sessions, users
 from chalicelib.services.identity.login_outcome import finish_login
 from chalicelib.services.identity.mfa import factors, phone, recovery_codes, security_keys, totp
 from chalicelib.services.identity.policy import policy_of
@@ -17,8 +20,8 @@ from chalicelib.services.identity.roles import Permission, may_assign, require
 from chalicelib.services.identity.sessions import Principal
 
 
-def start_totp(principal: Principal) -> dict[str, Any]:
-    enrollment = totp.start_enrollment(_user(principal))
+def start_totp(principal: Principal, proof: dict[str, Any]) -> dict[str, Any]:
+    enrollment = totp.start_enrollment(_stepped_up(principal, proof))
     return {"factor_id": enrollment.factor_id, "secret": enrollment.secret,
             "otpauth_uri": enrollment.otpauth_uri, "qr_svg": enrollment.qr_svg}
 
@@ -29,12 +32,13 @@ def confirm_totp(principal: Principal, code: str) -> dict[str, Any]:
     return _activated(principal, user, row)
 
 
-def start_phone(principal: Principal, kind: str, number: str, language: str) -> dict[str, Any]:
+def start_phone(principal: Principal, kind: str, number: str, language: str,
+                proof: dict[str, Any]) -> dict[str, Any]:
     """Enrol a phone for texts (`sms`) or calls (`voice`): a code is sent to prove the number first."""
     channel = phone.CHANNELS[kind]
     if kind not in policy_of(Organization.get(principal.org_id)).mfa_methods:
         raise ValidationFailed("Your organization does not accept this sign-in method.", field="kind")
-    row = phone.start_enrollment(channel, _user(principal), number, language)
+    row = phone.start_enrollment(channel, _stepped_up(principal, proof), number, language)
     return {"factor_id": row.factor_id, "notice": channel.notice}
 
 
@@ -44,8 +48,8 @@ def confirm_phone(principal: Principal, kind: str, code: str) -> dict[str, Any]:
     return _activated(principal, user, row)
 
 
-def start_security_key(principal: Principal) -> dict[str, Any]:
-    factor_id, options = security_keys.registration_options(_user(principal))
+def start_security_key(principal: Principal, proof: dict[str, Any]) -> dict[str, Any]:
+    factor_id, options = security_keys.registration_options(_stepped_up(principal, proof))
     return {"factor_id": factor_id, "options": options}
 
 
@@ -60,35 +64,33 @@ def list_factors(principal: Principal) -> list[dict[str, Any]]:
     return [factors.describe(f) for f in factors.factors_of(principal.org_id, principal.user_id)]
 
 
-def remove_factor(principal: Principal, factor_id: str, password: str, code: str) -> None:
-    """Needs the password and a current code (authenticator app or recovery code)."""
-    user = _user(principal)
+def remove_factor(principal: Principal, factor_id: str, proof: dict[str, Any]) -> None:
+    """Needs a step-up: the password and a current factor (authenticator, recovery code or security key)."""
+    _user(principal)
     row = factors.factor(principal.org_id, principal.user_id, factor_id)
-    reauth.recheck(principal, user, "mfa.factor_remove",
-                   lambda: passwords.verify_password(user.password_hash, password) and _current_code_ok(user, code),
-                   refusal="The password or code is not correct.")
+    user = reauth.step_up(principal, "mfa.factor_remove", proof)
     row.delete()
     factors.removed(user, row, user.user_id, principal.origin)
 
 
-def regenerate_recovery_codes(principal: Principal, password: str) -> list[str]:
-    """New recovery codes (the old ones stop working); needs the password, under the lockout."""
-    user = _user(principal)
-    reauth.recheck(principal, user, "mfa.recovery_codes_regenerate",
-                   lambda: passwords.verify_password(user.password_hash, password))
+def regenerate_recovery_codes(principal: Principal, proof: dict[str, Any]) -> list[str]:
+    """New recovery codes (the old ones stop working); needs a step-up, under the lockout."""
+    _user(principal)
+    user = reauth.step_up(principal, "mfa.recovery_codes_regenerate", proof)
     codes = recovery_codes.regenerate(user)
     audit.record(user.org_id, user.user_id, "mfa.recovery_codes_regenerated", origin=principal.origin)
     return codes
 
 
-def reset_user_factors(principal: Principal, user_id: str) -> int:
-    """An admin, signed in with a second factor, removes every factor of another user."""
+def reset_user_factors(principal: Principal, user_id: str, proof: dict[str, Any]) -> int:
+    """An admin, signed in with a second factor and stepped up now, removes every factor of another user."""
     require(principal.role, Permission.USERS_MANAGE)
     if principal.assurance < 2:
         raise StepUpRequired()
     target = users.find_user(principal.org_id, user_id)
     if user_id == principal.user_id or not may_assign(principal.role, target.role):
         raise Forbidden()
+    reauth.step_up(principal, "mfa.factor_reset", proof)
     rows = factors.factors_of(principal.org_id, user_id, active_only=False)
     for row in rows:
         row.delete()
@@ -100,6 +102,12 @@ def reset_user_factors(principal: Principal, user_id: str) -> int:
 def _user(principal: Principal) -> User:
     require(principal.role, Permission.OWN_ACCOUNT)
     return users.find_user(principal.org_id, principal.user_id)
+
+
+def _stepped_up(principal: Principal, proof: dict[str, Any]) -> User:
+    """The caller, once the step-up of adding a factor holds (in an enroll-only session too)."""
+    _user(principal)
+    return reauth.step_up(principal, "mfa.factor_enroll", proof)
 
 
 def _pending(principal: Principal, kind: str) -> MfaFactor:
@@ -122,14 +130,3 @@ def _activated(principal: Principal, user: User, row: MfaFactor) -> dict[str, An
         policy = policy_of(Organization.get(user.org_id))
         answer.update(finish_login(user, policy, principal.origin, assurance=2, factor=row.kind).as_dict())
     return answer
-
-
-
-def _current_code_ok(user: User, code: str) -> bool:
-    for check in (totp.accept_any, recovery_codes.use):
-        try:
-            check(user, code)
-            return True
-        except InvalidCredentials:
-            continue
-    return False

@@ -51,12 +51,30 @@ def describe(row: MfaFactor) -> dict[str, Any]:
 
 
 def activated(user: User, row: MfaFactor, origin: audit.Origin) -> None:
-    """Record and announce a factor that was just added."""
+    """Record and announce a factor that was just added: to its user, and at once to every owner (a new
+    factor on any account is how a stolen session would make itself a second factor)."""
+    row.update(actions=[MfaFactor.activated_at.set(clock.now())])
     audit.record(user.org_id, user.user_id, "mfa.factor_added", subjects={"factor_id": row.factor_id,
                  "kind": row.kind}, origin=origin)
     tell_user(user, "A sign-in method was added to your SafeSlot account",
               f"A {row.kind} sign-in method was added to your account. If this was not you, contact your "
               "administrator at once.")
+    _tell_owners(user, row, origin)
+
+
+def _tell_owners(user: User, row: MfaFactor, origin: audit.Origin) -> None:
+    """Every active owner but the user themselves hears of it: whose account, what kind, when, from where."""
+    details = user.unseal()
+    text = "\n".join([
+        f"A {row.kind} sign-in method was added on {clock.isoformat(clock.now())} (UTC) to the SafeSlot account "
+        f"of {details['name']} ({user.role}), from the network address {origin.source_ip or 'unknown'}.", "",
+        "If this was not expected, end that user's sessions and reset their sign-in methods, and review the "
+        "audit trail (event mfa.factor_added).",
+    ])
+    for owner in User.query(user.org_id, filter_condition=User.role == "owner"):
+        if not owner.disabled and owner.user_id != user.user_id:
+            notify.send_email(owner.unseal()["email"], "A sign-in method was added to an account of your clinic",
+                              text)
 
 
 def removed(user: User, row: MfaFactor, actor: str, origin: audit.Origin) -> None:

@@ -1,5 +1,5 @@
-"""A fresh second factor inside a session, for the acts that need one now (export, deletion, letting support
-in): a current authenticator code, or a security key's answer to a challenge issued to this session.
+"""A second factor proven again inside a session, for a step-up (see `reauth.step_up`): a current
+authenticator code, a recovery code, or a security key's answer to a challenge issued to this session.
 
 The key's challenge is kept like a login's (the mfa_challenges table, 5 minutes) under a key of its own
 session, and is spent by the first answer, right or wrong. Lockout is the caller's: see `reauth`.
@@ -14,9 +14,9 @@ from pynamodb.exceptions import DeleteError
 
 from chalicelib import clock
 from chalicelib.errors import InvalidCredentials, NotFound
-from chalicelib.models.mfa import MfaChallenge
+from chalicelib.models.mfa import MfaChallenge, MfaFactor
 from chalicelib.models.user import User
-from chalicelib.services.identity.mfa import factors, security_keys, totp
+from chalicelib.services.identity.mfa import factors, recovery_codes, security_keys, totp
 
 LIFETIME = timedelta(minutes=5)
 
@@ -33,16 +33,27 @@ def security_key_options(user: User, session_id: str) -> dict[str, Any]:
     return options
 
 
-def proven(user: User, session_id: str, code: str | None, credential: dict[str, Any] | None) -> bool:
-    """Whether the code, or else the key's answer, is a fresh second factor of `user`."""
+def proven(user: User, session_id: str, code: str | None, credential: dict[str, Any] | None) -> MfaFactor | None:
+    """The factor that the code (an authenticator's, else a recovery code) or else the key's answer proves
+    now; None when it proves none."""
     try:
         if code:
-            totp.accept_any(user, code)
-        else:
-            security_keys.authenticate(user, credential or {}, _spend_challenge(user, session_id))
+            return _code_factor(user, code)
+        return security_keys.authenticate(user, credential or {}, _spend_challenge(user, session_id))
     except InvalidCredentials:
-        return False
-    return True
+        return None
+
+
+def has_factor(user: User) -> bool:
+    """Whether the user has any active sign-in method (then every step-up must prove one)."""
+    return any(f.kind in factors.LOGIN_METHODS for f in factors.factors_of(user.org_id, user.user_id))
+
+
+def _code_factor(user: User, code: str) -> MfaFactor:
+    try:
+        return totp.accept_any(user, code)
+    except InvalidCredentials:
+        return recovery_codes.use(user, code)
 
 
 def _spend_challenge(user: User, session_id: str) -> str:
