@@ -24,6 +24,7 @@ def test_defaults_follow_nist_and_asvs(client, acme):
         "mfa_methods": ["totp", "webauthn", "sms", "voice", "duo"],
         "booking_retention_days": 0, "customer_retention_days": 0, "audit_retention_days": 2190,
         "reminder_offsets_minutes": [1440], "require_email_verification": True,
+        "new_factor_wait_hours": 24, "export_cooling_off_minutes": 60,
     }
 
 
