@@ -47,6 +47,10 @@ class Forbidden(DomainError):
     message = "You are not allowed to do this."
 
 
+class CsrfRefused(Forbidden):
+    message = "A call made with the session cookie must come from the console itself."
+
+
 class NotFound(DomainError):
     message = "No such resource."
 
@@ -224,6 +228,7 @@ ERROR_TABLE: dict[type[DomainError], tuple[int, str]] = {
     SecondFactorUnavailable: (503, "second_factor_unavailable"),
     LinkAlreadyUsed: (410, "link_already_used"),
     EmailInUse: (409, "email_in_use"),
+    CsrfRefused: (403, "csrf_refused"),  # the staff console's cookie session (ADR 0017)
 }
 
 

@@ -16,6 +16,7 @@ from chalicelib.models.booking import AccessGrant
 from chalicelib.models.organization import Organization
 from chalicelib.models.user import User
 from chalicelib.services import audit, customers
+from chalicelib.services.booking.day_view import DAY_READ, shown_customer_ids
 from chalicelib.services.booking.grants import grant_for
 from chalicelib.services.identity.roles import Permission, require
 from chalicelib.services.identity.sessions import Principal
@@ -36,6 +37,7 @@ ACTIONS = {
     REPORT_ACTION: ("report", "This access report was produced"),
     "customer.exported": ("read", "You downloaded your data"),
     "customer.email_changed": ("change", "Your e-mail address was changed"),
+    DAY_READ: ("read", "Your name was shown on the clinic's calendar of the day"),
     "customer.erasure_requested": ("change", "You asked for your data to be erased"),
     "customer.erasure_refused": ("change", "The clinic refused to erase your data"),
 }
@@ -70,7 +72,7 @@ def audit_events_of_customer(org_id: str, customer_id: str, years: int = REPORT_
     The one query the report needs, kept here so that it can follow the audit trail's own indexes."""
     window = audit.EventFilter(since=clock.now() - timedelta(days=365 * years), limit=10**9)
     return [event for event in audit.matching_events(org_id, window)
-            if dict(event["subjects"]).get("customer_id") == customer_id]  # type: ignore[call-overload]
+            if customer_id in shown_customer_ids(dict(event["subjects"]))]  # type: ignore[call-overload]
 
 
 def report_for_link(token: str | None, origin: audit.Origin) -> dict[str, Any]:
