@@ -8,6 +8,7 @@ import { todayIn } from "./day.js";
 let session = null;
 let catalogue = null;
 let patient = null;
+let slotsAsked = 0; // only the latest question's answer is drawn (answers may arrive out of order)
 
 export function startBooking(current) {
   session = current;
@@ -89,6 +90,7 @@ async function choose(customer) {
 
 async function loadSlots() {
   if (!patient) return;
+  const asked = ++slotsAsked;
   const params = new URLSearchParams({ service_id: $("book-service").value, from: $("book-day").value,
                                        to: $("book-day").value, tz: session.org.timezone });
   if ($("book-staff").value) params.set("staff_id", $("book-staff").value);
@@ -98,6 +100,7 @@ async function loadSlots() {
   } catch (error) {
     warn(explain(error));
   }
+  if (asked !== slotsAsked) return;
   const time = new Intl.DateTimeFormat(language, { timeZone: session.org.timezone, hour: "numeric", minute: "2-digit" });
   const staff = Object.fromEntries(catalogue.staff.map((m) => [m.id, m.display_name]));
   $("slots").replaceChildren(...slots.map((slot) => choice("slot", `${slot.start}|${slot.staff_id}`,
