@@ -7,8 +7,10 @@ from chalicelib.api.admin import admin
 from chalicelib.api.auth import auth
 from chalicelib.api.bookings import bookings
 from chalicelib.api.catalog import catalog
+from chalicelib.api.console import console
 from chalicelib.api.erasure_requests import erasure_requests
 from chalicelib.api.exports import exports
+from chalicelib.api.front_desk import front_desk
 from chalicelib.api.mfa import mfa
 from chalicelib.api.org_account import org_account
 from chalicelib.api.org_transparency import org_transparency
@@ -18,6 +20,7 @@ from chalicelib.api.public import public
 from chalicelib.api.queues import queues
 from chalicelib.api.schedules import schedules
 from chalicelib.api.self_service import self_service
+from chalicelib.api.session_cookie import console_sessions
 from chalicelib.api.support import support
 from chalicelib.api.system import system
 
@@ -26,6 +29,7 @@ app.debug = False  # Chalice would return tracebacks; errors are logged with a c
 app.api.cors = False  # CORS comes from the allowlist in chalicelib/api/http.py, never `*`
 
 http.install(app)  # after `app.debug` is set: that setter changes the log level of `app.log`
+app.register_middleware(console_sessions, "http")  # inside http's: its refusals get the error shape
 app.register_blueprint(system)
 app.register_blueprint(auth)
 app.register_blueprint(admin)
@@ -43,6 +47,8 @@ app.register_blueprint(erasure_requests)
 app.register_blueprint(exports)
 app.register_blueprint(org_account)
 app.register_blueprint(queues)  # the mail queue's consumer (ADR 0016)
+app.register_blueprint(console)
+app.register_blueprint(front_desk)
 http.not_found_routes(app)
 http.add_preflight_routes(app)
 http.answer_outages_with_503(app)

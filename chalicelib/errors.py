@@ -47,6 +47,10 @@ class Forbidden(DomainError):
     message = "You are not allowed to do this."
 
 
+class CsrfRefused(Forbidden):
+    message = "A call made with the session cookie must come from the console itself."
+
+
 class NotFound(DomainError):
     message = "No such resource."
 
@@ -249,6 +253,7 @@ ERROR_TABLE: dict[type[DomainError], tuple[int, str]] = {
     FactorTooNew: (403, "factor_too_new"),
     ExportNotReleased: (409, "export_not_released"),
     ExportStopped: (410, "export_stopped"),
+    CsrfRefused: (403, "csrf_refused"),  # the staff console's cookie session (ADR 0017)
 }
 
 

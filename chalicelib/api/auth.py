@@ -7,7 +7,8 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib.api.principal import principal_of
-from chalicelib.api.requests import bearer_token, json_body, origin_of
+from chalicelib.api.requests import json_body, origin_of
+from chalicelib.api.session_cookie import session_token
 from chalicelib.services.identity import authentication, own_account, password_reset
 from chalicelib.services.identity.sessions import MFA_ENROLL, PASSWORD_CHANGE
 
@@ -45,7 +46,7 @@ def change_password() -> Response | dict[str, Any]:
 @auth.route("/v1/auth/logout", methods=["POST"])
 def logout() -> Response:
     principal = principal_of(auth.current_request, also_allow=[PASSWORD_CHANGE, MFA_ENROLL])
-    authentication.logout(principal, bearer_token(auth.current_request) or "")
+    authentication.logout(principal, session_token(auth.current_request) or "")
     return no_content()
 
 

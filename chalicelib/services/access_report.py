@@ -16,6 +16,7 @@ from chalicelib.models.booking import AccessGrant
 from chalicelib.models.organization import Organization
 from chalicelib.models.user import User
 from chalicelib.services import audit, customers
+from chalicelib.services.booking.day_view import DAY_READ
 from chalicelib.services.booking.grants import grant_for
 from chalicelib.services.identity.roles import Permission, require
 from chalicelib.services.identity.sessions import Principal
@@ -36,6 +37,7 @@ ACTIONS = {
     REPORT_ACTION: ("report", "This access report was produced"),
     "customer.exported": ("read", "You downloaded your data"),
     "customer.email_changed": ("change", "Your e-mail address was changed"),
+    DAY_READ: ("read", "Your name was shown on the clinic's calendar of the day"),
     "customer.erasure_requested": ("change", "You asked for your data to be erased"),
     "customer.erasure_refused": ("change", "The clinic refused to erase your data"),
     # reads that showed many patients at once name each of them (audit.record_shown)

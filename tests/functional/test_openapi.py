@@ -62,6 +62,7 @@ PUBLIC_OPERATIONS |= {("/v1/public/bookings/{booking_id}/calendar.ics", "get")}
 PUBLIC_OPERATIONS |= {(f"/v1/public/orgs/{{slug}}/self-service/{path}", method) for path, method in (  # issue 14
     ("link", "post"), ("session", "post"), ("session", "delete"), ("me", "get"), ("me", "patch"), ("email", "post"),
     ("email/confirm", "post"), ("export", "get"), ("erasure-request", "post"))} | {("/my/data/{slug}", "get")}
+PUBLIC_OPERATIONS |= {("/console", "get"), ("/console/static/{name}", "get")}  # the staff console's page (issue 25)
 
 
 def operations(document: dict):

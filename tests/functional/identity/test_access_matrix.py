@@ -108,6 +108,10 @@ STAFF_ROUTES += [  # the org export (issue 14): owners only, with a second facto
     ("GET", "/v1/org/exports/{export_id}", Permission.ORG_EXPORT, None),
     ("POST", "/v1/org/exports/{export_id}/stop", Permission.ORG_EXPORT, None),
 ]
+STAFF_ROUTES += [  # the staff console (issue 25): its session, and the day with names
+    ("GET", "/v1/console/session", Permission.OWN_ACCOUNT, None),
+    ("GET", "/v1/calendar/day?date=2030-01-01", Permission.BOOKINGS_READ, None),  # and customers.read: same roles
+]
 STAFF_ROUTES += [  # the clinic profile (issue 17)
     ("GET", "/v1/org/profile", Permission.CATALOG_READ, None),
     ("PUT", "/v1/org/profile", Permission.CATALOG_MANAGE, {"address": "1 Main St"}),
