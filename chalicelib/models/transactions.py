@@ -35,13 +35,14 @@ def commit(write: Callable[[TransactWrite], None], token: str, applied: Callable
     except TransactWriteError as error:
         if applied():
             return True
-        if _refused(error):
+        if refused_by_own_conditions(error):
             return False
         raise StorageUnavailable() from error
     return True
 
 
-def _refused(error: TransactWriteError) -> bool:
+def refused_by_own_conditions(error: TransactWriteError) -> bool:
+    """A refusal by the transaction's own conditions (nothing written), not a failure of DynamoDB."""
     if error.cause_response_code != "TransactionCanceledException":
         return False
     codes = [reason.code for reason in error.cancellation_reasons or [] if reason is not None]

@@ -76,6 +76,15 @@ def contact_of(org_id: str, customer_id: str) -> CustomerDetails:
     return CustomerDetails(**_load(org_id, customer_id).unseal())
 
 
+def record_exists(org_id: str, customer_id: str) -> bool:
+    """Whether the customer's record is still there (a consistent read: erased a moment ago is gone)."""
+    try:
+        Customer.get(org_id, customer_id, consistent_read=True)
+    except Customer.DoesNotExist:
+        return False
+    return True
+
+
 def find_customer_ids_by_email(org_id: str, email: str) -> list[str]:
     """Ids of this org's customers with that e-mail address (exact, normalized match)."""
     matches = Customer.by_email.query(org_id, CustomerByEmail.email_index == email_index(org_id, email))

@@ -29,11 +29,11 @@ from chalicelib import clock
 from chalicelib.errors import StorageUnavailable
 from chalicelib.models.audit import HEAD_SEQ, AuditEvent, AuditOutboxEntry
 from chalicelib.models.base import transaction
+from chalicelib.models.transactions import refused_by_own_conditions
 from chalicelib.network_traces import coarse_user_agent, truncated_ip
 from chalicelib.services.audit import chain
 
 USER_AGENT_MAX = 256
-CONDITION_FAILED = "ConditionalCheckFailed"
 # How far before an entry's own time the chain is searched for it (entries of other writers, whose clocks
 # may run behind, can be chained after it).
 CHAIN_LOOKBACK_SECONDS = 300
@@ -95,7 +95,7 @@ def audited_transaction(pending: AuditOutboxEntry) -> Iterator[TransactWrite]:
             pass  # commits on leaving
     except TransactWriteError as error:
         if not written(pending):
-            if _refused(error):
+            if refused_by_own_conditions(error):
                 raise
             raise StorageUnavailable() from error
     chain.build_after_commit(pending.org_id)
@@ -123,12 +123,3 @@ def written(pending: AuditOutboxEntry) -> bool:
         if (event.at or "") < since:
             return False
     return False
-
-
-def _refused(error: TransactWriteError) -> bool:
-    """A refusal by the transaction's own conditions (nothing written), not a failure of DynamoDB."""
-    if error.cause_response_code != "TransactionCanceledException":
-        return False
-    codes = [reason.code for reason in error.cancellation_reasons or [] if reason is not None]
-    causes = [code for code in codes if code != "None"]  # DynamoDB names the items not at fault "None"
-    return bool(causes) and all(code == CONDITION_FAILED for code in causes)

@@ -42,7 +42,7 @@ def ask(org: Organization, session: PatientSession, accept_language: str | None)
             tx.save(request, condition=ErasureRequest.customer_id.does_not_exist() | (ErasureRequest.status != PENDING))
             tx.condition_check(Customer, session.org_id, session.customer_id, condition=Customer.customer_id.exists())
     except TransactWriteError as error:
-        if not _record_exists(session.org_id, session.customer_id):
+        if not customers.record_exists(session.org_id, session.customer_id):
             raise NotFound("No such record.") from error  # erased: there is nothing left to erase
         pending = of_patient(session)
         if pending is None or pending["status"] != PENDING:
@@ -95,7 +95,7 @@ def refuse(principal: Principal, request_id: str, reason: str) -> dict[str, Any]
                       condition=(ErasureRequest.status == PENDING) & (ErasureRequest.request_id == request_id))
             tx.condition_check(Customer, principal.org_id, request.customer_id, condition=Customer.customer_id.exists())
     except TransactWriteError as error:
-        if not _record_exists(principal.org_id, request.customer_id):  # erased meanwhile
+        if not customers.record_exists(principal.org_id, request.customer_id):  # erased meanwhile
             _close_gone(principal.org_id, request, principal.user_id)
         raise Conflict("This request was decided already.") from error
     org = Organization.get(principal.org_id)
@@ -129,14 +129,6 @@ def _contact(org_id: str, customer_id: str) -> customers.CustomerDetails | None:
         return customers.contact_of(org_id, customer_id)
     except NotFound:
         return None
-
-
-def _record_exists(org_id: str, customer_id: str) -> bool:
-    try:
-        Customer.get(org_id, customer_id, consistent_read=True)
-    except Customer.DoesNotExist:
-        return False
-    return True
 
 
 def shown(request: ErasureRequest) -> dict[str, Any]:

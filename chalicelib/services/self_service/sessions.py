@@ -19,7 +19,7 @@ from chalicelib import clock
 from chalicelib.errors import InvalidToken, LinkAlreadyUsed, SessionExpired, Unauthenticated, Unavailable
 from chalicelib.models.customer import Customer
 from chalicelib.models.self_service import SelfServiceToken
-from chalicelib.services import audit
+from chalicelib.services import audit, customers
 from chalicelib.services.identity.sessions import token_hash
 
 LINK_LIFETIME = timedelta(minutes=30)
@@ -64,7 +64,7 @@ def exchange(org_id: str, link_token: str, origin: audit.Origin) -> tuple[str, P
             tx.condition_check(Customer, org_id, link.customer_id, condition=Customer.customer_id.exists())
     except TransactWriteError as error:
         _live(link.token_hash, LINK, org_id)  # used meanwhile: 410, as for a replay
-        if not _record_exists(org_id, link.customer_id):
+        if not customers.record_exists(org_id, link.customer_id):
             link.delete()  # issued while its customer was being erased: it goes as theirs did
             raise InvalidToken() from error
         raise Unavailable("The link could not be opened just now; open it again.") from error  # still unused
@@ -98,14 +98,6 @@ def end_all_of(org_id: str, customer_id: str) -> int:
         for item in found:
             batch.delete(item)
     return len(found)
-
-
-def _record_exists(org_id: str, customer_id: str) -> bool:
-    try:
-        Customer.get(org_id, customer_id, consistent_read=True)
-    except Customer.DoesNotExist:
-        return False
-    return True
 
 
 def _live(hashed: str, kind: str, org_id: str) -> SelfServiceToken:

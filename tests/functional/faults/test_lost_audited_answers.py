@@ -31,7 +31,7 @@ from tests.functional.self_service.helpers import (
     mails_to,
     sign_in,
 )
-from tests.functional.transparency.helpers import enroll_totp, fresh_code
+from tests.functional.transparency.helpers import enroll_totp, fresh_code, with_password
 from tests.harness.fault_proxy import Fault
 
 TRANSACTION = ("dynamodb", "TransactWriteItems")
@@ -185,7 +185,7 @@ def test_an_org_deletion_asked_and_cancelled_with_lost_answers_is_reported_truth
     secret = enroll_totp(client, owner)
     _lose_the_answer_of_a_transaction_writing(proxy, Organization.Meta.table_name)
 
-    asked = post_json(client, "/v1/org/deletion", {"code": fresh_code(secret)}, owner)
+    asked = post_json(client, "/v1/org/deletion", with_password(fresh_code(secret)), owner)
 
     assert asked.status_code in (200, 202), asked.body
     assert Organization.get(clinic.org_id).deletion_due_at is not None
