@@ -10,8 +10,8 @@ from chalicelib.api.principal import principal_of
 from chalicelib.api.requests import json_body, parse_instant, query_param
 from chalicelib.errors import ValidationFailed
 from chalicelib.services import audit
-from chalicelib.services.identity import login_attempts, users
-from chalicelib.services.identity.policy import change_policy, read_policy
+from chalicelib.services.identity import login_attempts, privileged, users
+from chalicelib.services.identity.policy import read_policy
 from chalicelib.services.identity.roles import Permission, require
 
 admin = Blueprint(__name__)
@@ -26,7 +26,7 @@ def list_users() -> dict[str, Any]:
 def create_user() -> Response:
     principal = principal_of(admin.current_request)
     body = json_body(admin.current_request)
-    created = users.create_user(principal, body["email"], body["name"], body["role"])
+    created = privileged.create_user(principal, body["email"], body["name"], body["role"])
     return Response(body={"user": created}, status_code=201)  # the setup token goes to the user by e-mail
 
 
@@ -38,7 +38,7 @@ def get_user(user_id: str) -> dict[str, Any]:
 @admin.route("/v1/users/{user_id}", methods=["PATCH"])
 def update_user(user_id: str) -> dict[str, Any]:
     principal = principal_of(admin.current_request)
-    return {"user": users.update_user(principal, user_id, json_body(admin.current_request))}
+    return {"user": privileged.update_user(principal, user_id, json_body(admin.current_request))}
 
 
 @admin.route("/v1/users/{user_id}/reset", methods=["POST"])
@@ -66,7 +66,7 @@ def get_security_policy() -> dict[str, Any]:
 @admin.route("/v1/org/security-policy", methods=["PUT"])
 def put_security_policy() -> dict[str, Any]:
     principal = principal_of(admin.current_request)
-    return change_policy(principal, json_body(admin.current_request)).as_dict()
+    return privileged.change_security_policy(principal, json_body(admin.current_request)).as_dict()
 
 
 @admin.route("/v1/login-attempts", methods=["GET"])

@@ -8,7 +8,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.principal import principal_of
 from chalicelib.api.requests import json_body, origin_of
-from chalicelib.services.identity import authentication, reauth
+from chalicelib.services.identity import authentication, privileged, reauth
 from chalicelib.services.identity.mfa import duo, enrollment, factors
 from chalicelib.services.identity.sessions import MFA_ENROLL, Principal
 
@@ -164,10 +164,10 @@ def read_duo() -> dict[str, Any]:
 
 @mfa.route("/v1/org/duo", methods=["PUT"])
 def configure_duo() -> dict[str, Any]:
-    return duo.configure(principal_of(mfa.current_request), json_body(mfa.current_request))
+    return privileged.configure_duo(principal_of(mfa.current_request), json_body(mfa.current_request))
 
 
 @mfa.route("/v1/org/duo", methods=["DELETE"])
 def remove_duo() -> Response:
-    duo.remove(principal_of(mfa.current_request))
+    privileged.remove_duo(principal_of(mfa.current_request))
     return Response(body="", status_code=204)

@@ -25,7 +25,11 @@ COOKIE = "__Host-safeslot-session"
 CLIENT_HEADER = "X-SafeSlot-Client"
 CONSOLE = "console"
 # Routes whose 200 answer may carry a new session token (or a password-change one): moved into the cookie.
-SIGN_IN_ROUTES = frozenset({"/v1/auth/login", "/v1/auth/mfa/verify", "/v1/auth/password"})
+# Every answer that can carry a new session token: sign-in, and a first factor's confirmation, which turns an
+# enrol-only session into a full one (the token must reach the cookie, never page script).
+SIGN_IN_ROUTES = frozenset({"/v1/auth/login", "/v1/auth/mfa/verify", "/v1/auth/password",
+                            "/v1/auth/mfa/totp/confirm", "/v1/auth/mfa/sms/confirm", "/v1/auth/mfa/voice/confirm",
+                            "/v1/auth/mfa/webauthn/register"})
 SIGN_OUT_ROUTE = "/v1/auth/logout"
 TOKEN_FIELDS = ("token", "change_token")
 

@@ -13,7 +13,7 @@ from chalicelib.models.counter import Counter
 from chalicelib.models.login_attempt import LoginAttempt
 from chalicelib.services.audit import build
 from tests.functional.booking.helpers import ALICE, at, book, make_clinic, next_weekday
-from tests.functional.identity.helpers import body, call, login, token_for
+from tests.functional.identity.helpers import body, login, put_policy, token_for
 
 PATIENT_IP = "198.51.100.23"
 NEIGHBOUR_IP = "198.51.100.24"  # the same /24
@@ -79,7 +79,7 @@ def test_per_address_limits_still_count_each_full_address(client, clinic, from_i
 def test_the_allowlist_still_judges_the_full_address(client, clinic, from_ip):
     from_ip(PATIENT_IP)
     owner = token_for(client, clinic.accounts["owner"])
-    allowed = call(client, "PUT", "/v1/org/security-policy", owner, {"ip_allowlist": [f"{PATIENT_IP}/32"]})
+    allowed = put_policy(client, owner, {"ip_allowlist": [f"{PATIENT_IP}/32"]})
     assert allowed.status_code == 200, allowed.body
 
     from_ip(NEIGHBOUR_IP)  # same stored network, another address

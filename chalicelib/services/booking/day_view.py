@@ -7,6 +7,7 @@ not one per row, and the trail is not flooded with a read per name (HIPAA 164.31
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -53,11 +54,20 @@ def day_view(principal: Principal, day: date, staff_id: str | None = None) -> di
     }
 
 
+DAY_FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+EARLIEST_DAY, LATEST_DAY = date(1970, 1, 2), date(2199, 12, 30)  # the other routes' instants, a day inside
+
+
 def parse_day(value: str | None) -> date:
+    """A calendar day written as YYYY-MM-DD (no week or compact forms), within the range every route takes."""
+    text = value or ""
     try:
-        return date.fromisoformat(value or "")
-    except ValueError as error:
-        raise ValidationFailed("Parameter 'date' must be a day like 2026-12-07.", field="date") from error
+        day = date.fromisoformat(text)
+    except ValueError:
+        day = None
+    if day is None or not DAY_FORM.fullmatch(text) or not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValidationFailed("Parameter 'date' must be a day like 2026-12-07.", field="date")
+    return day
 
 
 def _day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:

@@ -48,3 +48,10 @@ def _how_to_use(token: str, expires: datetime | None) -> str:
 
 def _send(user: User, subject: str, text: str) -> None:
     notify.send_email(user.unseal()["email"], subject, text)
+
+
+def tell_owners(org_id: str, subject: str, text: str, but: str | None = None) -> None:
+    """Every active owner of the org (but the user `but`) hears of a change that matters to them."""
+    for owner in User.query(org_id, filter_condition=User.role == "owner"):
+        if not owner.disabled and owner.user_id != but:
+            notify.send_email(owner.unseal()["email"], subject, text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pyotp
 import pytest
 
 from chalicelib.models.session import Session
@@ -114,3 +115,25 @@ def test_api_clients_keep_their_bearer_token_in_the_body(client, accounts):
 
     assert answer.status_code == 200 and body(answer)["token"]
     assert "Set-Cookie" not in answer.headers
+
+
+def test_a_first_factor_confirmed_in_the_console_turns_the_session_into_a_cookie_not_a_token_in_the_body(
+        client, accounts):
+    # the red team's finding: the confirmation of an enrolment forced at sign-in answered a full session token
+    # in the JSON body, readable by page script, and left the cookie on the ended enrol-only session
+    from tests.functional.identity.helpers import put_policy, token_for
+
+    put_policy(client, token_for(client, accounts["owner"]), {"require_mfa": ["frontdesk"]})
+    signed_in = console_login(client, accounts["frontdesk"])
+    assert body(signed_in)["mfa_enrollment_required"] is True
+    enrol_only = cookie_pair(signed_in)
+    secret = body(with_cookie(client, "POST", "/v1/auth/mfa/totp/enroll", enrol_only, {"password": PASSWORD},
+                              **CONSOLE))["secret"]
+
+    confirmed = with_cookie(client, "POST", "/v1/auth/mfa/totp/confirm", enrol_only,
+                            {"code": pyotp.TOTP(secret).now()}, **CONSOLE)
+
+    assert confirmed.status_code == 200 and "token" not in body(confirmed)
+    full = cookie_pair(confirmed)
+    assert full != enrol_only
+    assert with_cookie(client, "GET", "/v1/console/session", full, **CONSOLE).status_code == 200

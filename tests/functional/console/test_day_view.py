@@ -107,7 +107,8 @@ def test_an_empty_day_names_no_one_and_writes_no_read(client, clinic, day, peopl
     assert body(answer)["bookings"] == [] and day_reads(clinic.org_id) == []
 
 
-@pytest.mark.parametrize("query", ["", "?date=tomorrow", "?date=2026-02-30"])
+@pytest.mark.parametrize("query", ["", "?date=tomorrow", "?date=2026-02-30", "?date=9999-12-31", "?date=0001-01-01",
+                                   "?date=20261223", "?date=2026-W52-3"])  # no 500 from overflowing a day
 def test_a_bad_day_is_a_422_naming_the_parameter(client, clinic, query):
     desk = token_for(client, clinic.accounts["frontdesk"])
 

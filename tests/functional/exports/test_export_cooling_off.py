@@ -25,6 +25,7 @@ from tests.functional.identity.helpers import (
     call,
     mailed_setup_token,
     mails_to,
+    put_policy,
     token_for,
 )
 
@@ -114,8 +115,8 @@ def test_an_export_stopped_after_it_was_made_is_never_downloaded(client, owner, 
 
 
 def test_the_cooling_off_is_longer_per_org_but_never_shorter(client, owner, fake_clock):
-    shorter = call(client, "PUT", "/v1/org/security-policy", owner.token, {"export_cooling_off_minutes": 5})
-    longer = call(client, "PUT", "/v1/org/security-policy", owner.token, {"export_cooling_off_minutes": 180})
+    shorter = put_policy(client, owner.token, {"export_cooling_off_minutes": 5}, code=owner.code(fake_clock))
+    longer = put_policy(client, owner.token, {"export_cooling_off_minutes": 180}, code=owner.code(fake_clock))
 
     export = asked(client, owner, fake_clock)
 

@@ -103,3 +103,9 @@ def step_up(client: Client, token: str, password: str = PASSWORD, **factor: Any)
     answer = post_json(client, "/v1/auth/step-up", {"password": password, **factor}, token)
     assert answer.status_code == 200, answer.body
     return body(answer)
+
+
+def put_policy(client: Client, token: str, changes: dict[str, Any], **factor: Any) -> Any:
+    """Change the security policy as an owner does: after a step-up in that session (ADR 0015)."""
+    step_up(client, token, **factor)
+    return call(client, "PUT", "/v1/org/security-policy", token, changes)

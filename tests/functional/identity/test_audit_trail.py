@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.functional.identity.helpers import PASSWORD, body, call, login, make_org, post_json, token_for
+from tests.functional.identity.helpers import PASSWORD, body, call, login, make_org, post_json, put_policy, token_for
 
 NEW_PASSWORD = "quartz-meadow-lantern-97"
 
@@ -28,7 +28,7 @@ def test_security_events_are_on_the_chain_and_it_verifies(client, acme, log_outp
     call(client, "POST", f"/v1/users/{staff_id}/unlock", owner)
     staff = token_for(client, acme["staff"])
     post_json(client, "/v1/auth/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD}, staff)
-    call(client, "PUT", "/v1/org/security-policy", owner, {"lockout_minutes": 30})
+    put_policy(client, owner, {"lockout_minutes": 30})
     call(client, "PATCH", f"/v1/users/{staff_id}", owner, {"role": "frontdesk"})
     call(client, "PATCH", f"/v1/users/{staff_id}", owner, {"disabled": True})
     call(client, "DELETE", f"/v1/users/{staff_id}/sessions", owner)
@@ -51,7 +51,7 @@ def test_security_events_are_on_the_chain_and_it_verifies(client, acme, log_outp
 
 def test_events_filter_by_actor_and_action(client, acme):
     owner = token_for(client, acme["owner"])
-    call(client, "PUT", "/v1/org/security-policy", owner, {"lockout_minutes": 30})
+    put_policy(client, owner, {"lockout_minutes": 30})
 
     by_action = actions(client, owner, action="policy.updated")
     events = body(call(client, "GET", f"/v1/audit-events?actor={acme['owner'].user_id}", owner))["events"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.services.identity import passwords
-from tests.functional.identity.helpers import Account, body, call, login, make_org, post_json, token_for
+from tests.functional.identity.helpers import Account, body, call, login, make_org, post_json, put_policy, token_for
 
 
 @pytest.fixture
@@ -109,7 +109,7 @@ def test_admin_unlocks_a_locked_account(client, acme):
 
 def test_lockout_threshold_follows_the_policy(client, acme):
     owner_token = token_for(client, acme["owner"])
-    call(client, "PUT", "/v1/org/security-policy", owner_token, {"lockout_threshold": 3})
+    put_policy(client, owner_token, {"lockout_threshold": 3})
 
     answers = [login(client, acme["staff"], password="wrong-password-123").status_code for _ in range(4)]
 

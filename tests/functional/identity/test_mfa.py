@@ -14,7 +14,7 @@ from moto.sns.models import sns_backends
 from soft_webauthn import SoftWebauthnDevice
 
 from chalicelib import clock
-from tests.functional.identity.helpers import PASSWORD, body, call, login, make_org, post_json, token_for
+from tests.functional.identity.helpers import PASSWORD, body, call, login, make_org, post_json, put_policy, token_for
 
 ORIGIN = "http://localhost:8000"  # the configured WebAuthn origin and RP id (localhost)
 
@@ -352,7 +352,7 @@ def test_assertion_for_another_origin_is_refused(client, acme):
 
 def test_required_mfa_gives_an_enroll_only_session_until_a_factor_is_added(client, acme):
     owner = token_for(client, acme["owner"])
-    call(client, "PUT", "/v1/org/security-policy", owner, {"require_mfa": ["admin"]})
+    put_policy(client, owner, {"require_mfa": ["admin"]})
 
     answer = body(login(client, acme["admin"]))
     assert answer["mfa_enrollment_required"] is True

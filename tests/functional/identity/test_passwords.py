@@ -14,6 +14,7 @@ from tests.functional.identity.helpers import (
     mailed_setup_token,
     make_org,
     post_json,
+    put_policy,
     token_for,
 )
 
@@ -126,7 +127,7 @@ def test_change_needs_the_current_password_and_ends_other_sessions(client, acme)
 
 def test_policy_minimum_length_and_character_classes_apply(client, acme):
     owner = token_for(client, acme["owner"])
-    call(client, "PUT", "/v1/org/security-policy", owner,
+    put_policy(client, owner,
          {"password_min_length": 20, "password_require_classes": True})
     created = new_user(client, owner)
 
@@ -140,7 +141,7 @@ def test_policy_minimum_length_and_character_classes_apply(client, acme):
 
 def test_policy_history_refuses_recent_passwords(client, acme):
     owner = token_for(client, acme["owner"])
-    call(client, "PUT", "/v1/org/security-policy", owner, {"password_history": 2})
+    put_policy(client, owner, {"password_history": 2})
     staff = token_for(client, acme["staff"])
     change = {"current_password": PASSWORD, "new_password": STRONG}
     assert post_json(client, "/v1/auth/password", change, staff).status_code == 204
@@ -153,7 +154,7 @@ def test_policy_history_refuses_recent_passwords(client, acme):
 
 def test_expired_password_forces_a_change_before_anything_else(client, acme, fake_clock):
     owner = token_for(client, acme["owner"])
-    call(client, "PUT", "/v1/org/security-policy", owner, {"password_max_age_days": 90})
+    put_policy(client, owner, {"password_max_age_days": 90})
     fake_clock.advance(days=91)
 
     response = login(client, acme["staff"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.functional.identity.helpers import body, call, login, make_org, post_json, token_for
+from tests.functional.identity.helpers import body, call, login, make_org, post_json, put_policy, token_for
 
 INSIDE, OUTSIDE = "10.1.2.3", "203.0.113.9"
 
@@ -35,7 +35,7 @@ def test_defaults_follow_nist_and_asvs(client, acme):
 def test_out_of_range_values_are_refused_and_change_nothing(client, acme, field, value):
     owner = token_for(client, acme["owner"])
 
-    response = call(client, "PUT", "/v1/org/security-policy", owner, {field: value})
+    response = put_policy(client, owner, {field: value})
 
     assert response.status_code == 422
     assert body(response)["error"]["field"] == field
@@ -45,7 +45,7 @@ def test_out_of_range_values_are_refused_and_change_nothing(client, acme, field,
 def test_unknown_policy_fields_are_refused(client, acme):
     owner = token_for(client, acme["owner"])
 
-    response = call(client, "PUT", "/v1/org/security-policy", owner, {"require_nothing": True})
+    response = put_policy(client, owner, {"require_nothing": True})
 
     assert (response.status_code, body(response)["error"]["field"]) == (422, "require_nothing")
 
@@ -54,7 +54,7 @@ def test_allowlist_that_would_lock_out_the_caller_is_refused(client, acme, from_
     from_ip(OUTSIDE)
     owner = token_for(client, acme["owner"])
 
-    response = call(client, "PUT", "/v1/org/security-policy", owner, {"ip_allowlist": ["10.0.0.0/8"]})
+    response = put_policy(client, owner, {"ip_allowlist": ["10.0.0.0/8"]})
 
     assert (response.status_code, body(response)["error"]["field"]) == (422, "ip_allowlist")
 
@@ -62,7 +62,7 @@ def test_allowlist_that_would_lock_out_the_caller_is_refused(client, acme, from_
 def test_malformed_networks_are_refused(client, acme):
     owner = token_for(client, acme["owner"])
 
-    response = call(client, "PUT", "/v1/org/security-policy", owner, {"ip_allowlist": ["10.0.0.0/33"]})
+    response = put_policy(client, owner, {"ip_allowlist": ["10.0.0.0/33"]})
 
     assert response.status_code == 422
 
@@ -71,7 +71,7 @@ def test_allowlist_guards_login_and_every_staff_request(client, acme, from_ip):
     from_ip(INSIDE)
     owner = token_for(client, acme["owner"])
     staff = token_for(client, acme["staff"])
-    assert call(client, "PUT", "/v1/org/security-policy", owner, {"ip_allowlist": ["10.0.0.0/8"]}).status_code == 200
+    assert put_policy(client, owner, {"ip_allowlist": ["10.0.0.0/8"]}).status_code == 200
 
     from_ip(OUTSIDE)
     denied_login = login(client, acme["staff"])
@@ -87,7 +87,7 @@ def test_allowlist_guards_login_and_every_staff_request(client, acme, from_ip):
 def test_forged_forwarded_for_header_changes_nothing(client, acme, from_ip):
     from_ip(INSIDE)
     owner = token_for(client, acme["owner"])
-    call(client, "PUT", "/v1/org/security-policy", owner, {"ip_allowlist": ["10.0.0.0/8"]})
+    put_policy(client, owner, {"ip_allowlist": ["10.0.0.0/8"]})
     from_ip(OUTSIDE)
 
     forged = post_json(client, "/v1/auth/login", {"org": "acme", "email": acme["staff"].email,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from tests.functional.identity.helpers import body, call, make_org, token_for
+from tests.functional.identity.helpers import body, call, make_org, put_policy, token_for
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def test_active_session_still_ends_at_the_absolute_limit(client, acme, fake_cloc
 
 def test_timeouts_follow_the_org_policy(client, acme, fake_clock):
     owner = token_for(client, acme["owner"])
-    call(client, "PUT", "/v1/org/security-policy", owner, {"session_idle_minutes": 5})
+    put_policy(client, owner, {"session_idle_minutes": 5})
     token = token_for(client, acme["staff"])
 
     fake_clock.advance(minutes=6)

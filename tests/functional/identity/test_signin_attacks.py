@@ -21,6 +21,7 @@ from tests.functional.identity.helpers import (
     mails_to,
     make_org,
     post_json,
+    put_policy,
     token_for,
 )
 from tests.functional.identity.test_mfa import enroll_totp, verify
@@ -200,7 +201,7 @@ def test_an_admin_cannot_unlock_an_owner_but_an_owner_can(client, acme):
 
 def test_expired_password_is_changed_before_a_required_factor_is_enrolled(client, acme, fake_clock):
     owner = token_for(client, acme["owner"])
-    call(client, "PUT", "/v1/org/security-policy", owner, {"password_max_age_days": 30, "require_mfa": ["staff"]})
+    put_policy(client, owner, {"password_max_age_days": 30, "require_mfa": ["staff"]})
     fake_clock.advance(days=31)
 
     answer = body(login(client, acme["staff"]))
@@ -219,7 +220,7 @@ def test_expired_password_is_changed_before_a_required_factor_is_enrolled(client
 def test_a_live_session_stops_when_its_password_expires(client, acme):
     owner = token_for(client, acme["owner"])
     staff = token_for(client, acme["staff"])
-    call(client, "PUT", "/v1/org/security-policy", owner, {"password_max_age_days": 30})
+    put_policy(client, owner, {"password_max_age_days": 30})
     user = User.get(acme["staff"].org_id, acme["staff"].user_id)
     user.update(actions=[User.password_changed_at.set(user.password_changed_at - timedelta(days=31))])
 

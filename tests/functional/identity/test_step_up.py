@@ -17,6 +17,7 @@ from tests.functional.identity.helpers import (
     mails_to,
     make_org,
     post_json,
+    put_policy,
     step_up,
     token_for,
 )
@@ -140,7 +141,7 @@ def test_a_user_without_a_factor_proves_the_password_to_enrol_their_first(client
 
 def test_an_enrolment_forced_at_sign_in_still_proves_the_password(client, acme):
     owner = token_for(client, acme["owner"])
-    call(client, "PUT", "/v1/org/security-policy", owner, {"require_mfa": ["staff"]})
+    put_policy(client, owner, {"require_mfa": ["staff"]})
     enroll_only = body(login(client, acme["staff"]))
     assert enroll_only["mfa_enrollment_required"] is True
 
@@ -200,3 +201,47 @@ def test_every_owner_is_told_at_once_of_a_factor_added_to_any_account(client, ac
     told = [m for m in mails_to(acme["owner"].email) if "sign-in method was added" in m.subject]
     assert len(told) == 1 and "Staff Person" in told[0].body and "totp" in told[0].body
     assert not [m for m in mails_to(acme["admin"].email) if "sign-in method was added" in m.subject]
+
+
+def test_a_stolen_session_cannot_make_itself_a_lasting_foothold_or_shut_the_other_owners_out(
+        client, acme, fake_clock):
+    # the red team's way in: a new owner with the thief's mailbox, the policy loosened, the org's Duo
+    # pointed elsewhere, the other owner disabled during an export's cooling-off; all without a step-up
+    _, stolen = owner_session(client, acme, fake_clock)
+    duo = {"client_id": "DIXXXXXXXXXXXXXXXXXX", "client_secret": "x" * 40, "api_host": "api-1.duosecurity.com",
+           "redirect_uri": "https://evil.example/duo", "failmode": "open"}
+
+    refused = [
+        post_json(client, "/v1/users", {"email": "mallory@evil.example", "name": "IT Helpdesk", "role": "owner"},
+                  stolen),
+        post_json(client, "/v1/users", {"email": "shadow@evil.example", "name": "Shadow", "role": "admin"}, stolen),
+        call(client, "PATCH", f"/v1/users/{acme['admin'].user_id}", stolen, {"role": "owner"}),
+        call(client, "PATCH", f"/v1/users/{acme['admin'].user_id}", stolen, {"disabled": True}),
+        call(client, "PUT", "/v1/org/security-policy", stolen, {"require_mfa": [], "customer_retention_days": 1}),
+        call(client, "PUT", "/v1/org/duo", stolen, duo),
+        call(client, "DELETE", "/v1/org/duo", stolen),
+    ]
+
+    assert [(r.status_code, body(r)["error"]["code"]) for r in refused] == [(403, "step_up_required")] * 7
+    assert not [u for u in call_users(client, stolen) if u["email"].endswith("evil.example")]
+    assert body(call(client, "GET", "/v1/org/security-policy", stolen))["customer_retention_days"] == 0
+
+
+def test_after_a_step_up_the_owner_makes_an_admin_and_every_owner_hears_of_it(client, acme, fake_clock):
+    secret, session = owner_session(client, acme, fake_clock)
+    step_up(client, session, code=later_code(secret, fake_clock))
+
+    made = post_json(client, "/v1/users", {"email": "new.admin@acme.example", "name": "New Admin", "role": "admin"},
+                     session)
+    loosened = call(client, "PUT", "/v1/org/security-policy", session, {"lockout_threshold": 20})
+    staff = post_json(client, "/v1/users", {"email": "new.staff@acme.example", "name": "New Staff", "role": "staff"},
+                      token_for(client, acme["admin"]))  # no power handed out: no step-up needed
+
+    assert (made.status_code, loosened.status_code, staff.status_code) == (201, 200, 201)
+    told = [m.body for m in mails_to(acme["owner"].email) if "who may do what" in m.subject]
+    assert any("A new admin account was created for New Admin" in text for text in told)
+    assert any("security policy was changed (lockout_threshold)" in text for text in told)
+
+
+def call_users(client, token) -> list[dict]:
+    return body(call(client, "GET", "/v1/users", token))["users"]

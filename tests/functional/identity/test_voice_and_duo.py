@@ -16,7 +16,17 @@ from chalicelib import aws, clock
 from chalicelib.config import settings
 from chalicelib.models.audit import AuditEvent
 from chalicelib.models.mfa import DuoIntegration, MfaChallenge
-from tests.functional.identity.helpers import PASSWORD, body, call, login, make_org, post_json, token_for
+from tests.functional.identity.helpers import (
+    PASSWORD,
+    body,
+    call,
+    login,
+    make_org,
+    post_json,
+    put_policy,
+    step_up,
+    token_for,
+)
 from tests.functional.identity.test_mfa import enroll_totp, last_sms_code, second_step, verify
 from tests.harness.fake_duo import CLIENT_ID, CLIENT_SECRET, FakeDuo
 from tests.harness.fake_voice import FakeVoiceService
@@ -159,7 +169,7 @@ def test_a_policy_can_leave_the_phone_network_out(client, acme, voice):
     owner = token_for(client, acme["owner"])
     staff = token_for(client, acme["staff"])
     enroll_landline(client, staff, voice)
-    changed = call(client, "PUT", "/v1/org/security-policy", owner, {"mfa_methods": ["totp", "webauthn"],
+    changed = put_policy(client, owner, {"mfa_methods": ["totp", "webauthn"],
                                                                         "require_mfa": ["staff"]})
     assert changed.status_code == 200, changed.body
 
@@ -190,7 +200,10 @@ def owner_with_step_up(client, acme, fake_clock) -> str:
     secret, _ = enroll_totp(client, token_for(client, acme["owner"]))
     fake_clock.advance(seconds=30)  # a code is accepted once per 30 s step
     mfa_token = second_step(client, acme["owner"])["mfa_token"]
-    return str(body(verify(client, mfa_token, "totp", totp_now(secret)))["token"])
+    token = str(body(verify(client, mfa_token, "totp", totp_now(secret)))["token"])
+    fake_clock.advance(seconds=30)
+    step_up(client, token, code=totp_now(secret))  # the org's Duo decides every sign-in: a step-up first
+    return token
 
 
 def set_up_duo(client, acme, duo, fake_clock, failmode="closed"):

@@ -15,7 +15,7 @@ from chalicelib.models.login_attempt import LoginAttempt
 from chalicelib.services import audit
 from chalicelib.services.identity.policy import change_policy
 from tests.functional.booking.helpers import at, book, make_clinic, next_weekday
-from tests.functional.identity.helpers import body, call, token_for
+from tests.functional.identity.helpers import body, put_policy, token_for
 from tests.functional.jobs.helpers import invoke
 
 
@@ -87,7 +87,7 @@ def test_login_attempts_older_than_ninety_days_are_deleted(client, clinic, fake_
 def test_audit_retention_below_six_years_is_refused(client, clinic):
     owner = token_for(client, clinic.accounts["owner"])
 
-    response = call(client, "PUT", "/v1/org/security-policy", owner, {"audit_retention_days": 365})
+    response = put_policy(client, owner, {"audit_retention_days": 365})
 
     assert (response.status_code, body(response)["error"]["field"]) == (422, "audit_retention_days")
 

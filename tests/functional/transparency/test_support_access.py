@@ -16,7 +16,7 @@ from chalicelib.services.identity import sessions
 from chalicelib.services.identity.policy import policy_of
 from chalicelib.services.support.grants import support_actor
 from tests.functional.booking.helpers import ALICE, at, book, make_clinic, next_weekday
-from tests.functional.identity.helpers import body, call, login, post_json, token_for
+from tests.functional.identity.helpers import body, call, login, post_json, step_up, token_for
 from tests.functional.jobs.helpers import alerts, mail_to
 from tests.functional.transparency.helpers import (
     ask_access,
@@ -257,7 +257,10 @@ def test_support_sees_no_notes_unless_the_grant_includes_them(client, clinic, ve
 
 
 def vendor_owner(client, vendor):
-    return token_for(client, vendor.first)
+    """The vendor's owner, stepped up: handing out or taking away power needs it (ADR 0015)."""
+    token = token_for(client, vendor.first)
+    step_up(client, token)
+    return token
 
 
 @pytest.mark.parametrize("cut_off", [

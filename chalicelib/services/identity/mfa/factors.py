@@ -10,6 +10,7 @@ from chalicelib.errors import NotFound
 from chalicelib.models.mfa import MfaFactor
 from chalicelib.models.user import User
 from chalicelib.services import audit, notify
+from chalicelib.services.identity import account_mail
 
 TOTP, SMS, VOICE, WEBAUTHN, RECOVERY, DUO = "totp", "sms", "voice", "webauthn", "recovery", "duo"
 PENDING, ACTIVE = "pending", "active"
@@ -71,10 +72,8 @@ def _tell_owners(user: User, row: MfaFactor, origin: audit.Origin) -> None:
         "If this was not expected, end that user's sessions and reset their sign-in methods, and review the "
         "audit trail (event mfa.factor_added).",
     ])
-    for owner in User.query(user.org_id, filter_condition=User.role == "owner"):
-        if not owner.disabled and owner.user_id != user.user_id:
-            notify.send_email(owner.unseal()["email"], "A sign-in method was added to an account of your clinic",
-                              text)
+    account_mail.tell_owners(user.org_id, "A sign-in method was added to an account of your clinic", text,
+                             but=user.user_id)
 
 
 def removed(user: User, row: MfaFactor, actor: str, origin: audit.Origin) -> None:
