@@ -11,7 +11,7 @@ The controls' tests are first run once, unpatched, in that copy: a test that alr
     python -m scripts.controls --sample 3 --seed 0  # a rotating sample: day of year picks the window
 
 A sample of N takes N consecutive controls (in the list's order, wrapping) starting at
-((day_of_year + seed) * N) mod count, so daily runs cover every control within ceil(count / N) days (a week
+((day number + seed) * N) mod count, so daily runs cover every control within ceil(count / N) days (a week
 when N >= ceil(count / 7)). Prints a JSON summary on stdout (progress on stderr) and exits 1 when a control
 survived, a removal no longer applies (the code moved: update the list), or the unpatched tests fail.
 """
@@ -70,35 +70,44 @@ def load(path: Path = CONTROLS_FILE) -> list[Control]:
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(document, dict) or not isinstance(document.get("controls"), list):
         raise ListError("the file holds a mapping with a `controls` list")
-    controls, seen = [], set()
+    controls: list[Control] = []
     for entry in document["controls"]:
-        if not isinstance(entry, dict) or set(entry) != FIELDS:
-            raise ListError(f"each control has exactly the fields {sorted(FIELDS)}: {entry!r}")
-        ident = entry["id"]
-        if not isinstance(ident, str) or not ID_PATTERN.match(ident) or ident in seen:
-            raise ListError(f"control ids are unique and kebab-case: {ident!r}")
-        seen.add(ident)
-        for field in ("requirement", "code"):
-            if not isinstance(entry[field], str) or not entry[field].strip():
-                raise ListError(f"{ident}: `{field}` is a non-empty string")
-        patches = entry["disable"]
-        if not isinstance(patches, list) or not patches:
-            raise ListError(f"{ident}: `disable` is a non-empty list of patches")
-        for patch in patches:
-            if not isinstance(patch, dict) or set(patch) != PATCH_FIELDS:
-                raise ListError(f"{ident}: each patch has exactly the fields {sorted(PATCH_FIELDS)}")
-            if not all(isinstance(patch[field], str) for field in PATCH_FIELDS) or not patch["find"]:
-                raise ListError(f"{ident}: a patch's file, find and replace are strings, find not empty")
-            if patch["find"] == patch["replace"]:
-                raise ListError(f"{ident}: a patch must change its text")
-        tests = entry["tests"]
-        if not isinstance(tests, list) or not tests or not all(isinstance(t, str) and "::" in t for t in tests):
-            raise ListError(f"{ident}: `tests` is a non-empty list of pytest node ids (file::test)")
-        controls.append(Control(ident, entry["requirement"], entry["code"],
-                                tuple(Patch(p["file"], p["find"], p["replace"]) for p in patches), tuple(tests)))
+        control = _control(entry)
+        if control.id in {c.id for c in controls}:
+            raise ListError(f"control ids are unique: {control.id!r}")
+        controls.append(control)
     if not controls:
         raise ListError("the list names no control")
     return controls
+
+
+def _control(entry: Any) -> Control:
+    if not isinstance(entry, dict) or set(entry) != FIELDS:
+        raise ListError(f"each control has exactly the fields {sorted(FIELDS)}: {entry!r}")
+    ident = entry["id"]
+    if not isinstance(ident, str) or not ID_PATTERN.match(ident):
+        raise ListError(f"control ids are kebab-case: {ident!r}")
+    for field in ("requirement", "code"):
+        if not isinstance(entry[field], str) or not entry[field].strip():
+            raise ListError(f"{ident}: `{field}` is a non-empty string")
+    patches = entry["disable"]
+    if not isinstance(patches, list) or not patches:
+        raise ListError(f"{ident}: `disable` is a non-empty list of patches")
+    tests = entry["tests"]
+    if not isinstance(tests, list) or not tests or not all(isinstance(t, str) and "::" in t for t in tests):
+        raise ListError(f"{ident}: `tests` is a non-empty list of pytest node ids (file::test)")
+    return Control(ident, entry["requirement"], entry["code"], tuple(_patch(ident, p) for p in patches),
+                   tuple(tests))
+
+
+def _patch(ident: str, patch: Any) -> Patch:
+    if not isinstance(patch, dict) or set(patch) != PATCH_FIELDS:
+        raise ListError(f"{ident}: each patch has exactly the fields {sorted(PATCH_FIELDS)}")
+    if not all(isinstance(patch[field], str) for field in PATCH_FIELDS) or not patch["find"]:
+        raise ListError(f"{ident}: a patch's file, find and replace are strings, find not empty")
+    if patch["find"] == patch["replace"]:
+        raise ListError(f"{ident}: a patch must change its text")
+    return Patch(patch["file"], patch["find"], patch["replace"])
 
 
 def stale_patches(control: Control, root: Path = ROOT) -> list[str]:
@@ -116,17 +125,18 @@ def stale_patches(control: Control, root: Path = ROOT) -> list[str]:
 
 
 def sample(controls: list[Control], size: int, seed: int, day: date) -> list[Control]:
-    """`size` consecutive controls (wrapping) from a start that moves by `size` each day of the year."""
+    """`size` consecutive controls (wrapping) from a start that moves by `size` each day (days counted without
+    a break at the new year, so the rotation never skips a window)."""
     size = max(1, min(size, len(controls)))
-    start = ((day.timetuple().tm_yday + seed) * size) % len(controls)
+    start = ((day.toordinal() + seed) * size) % len(controls)
     return [controls[(start + i) % len(controls)] for i in range(size)]
 
 
 def copy_tree(destination: Path) -> None:
     """The working tree as git sees it (tracked and untracked, ignored files left out), into `destination`."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            check=True, capture_output=True).stdout.decode().split("\0")
-    for name in filter(None, listed):
+    command = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+    listed = subprocess.run(command, cwd=ROOT, check=True, capture_output=True).stdout.decode()  # noqa: S603
+    for name in filter(None, listed.split("\0")):
         source = ROOT / name
         if not source.is_file():  # deleted in the working tree but still in the index
             continue
@@ -138,8 +148,8 @@ def copy_tree(destination: Path) -> None:
 def run_tests(tree: Path, tests: list[str]) -> tuple[int, str]:
     """pytest's exit code and the tail of its output, run in `tree` with this interpreter."""
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    completed = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:xdist", "-q", "-x", *tests],
-                               cwd=tree, env=env, capture_output=True, text=True)
+    command = [sys.executable, "-m", "pytest", "-p", "no:xdist", "-q", "-x", *tests]
+    completed = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True)  # noqa: S603
     return completed.returncode, "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-5:])
 
 
