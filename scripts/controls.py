@@ -179,7 +179,10 @@ def prove(tree: Path, control: Control) -> dict[str, Any]:
     result = {0: "survived", 1: "killed"}.get(code, "error")  # pytest: 1 = tests failed; else it did not run
     entry: dict[str, Any] = {"id": control.id, "result": result,
                              "seconds": round(time.monotonic() - started, 1)}
-    if result != "killed":
+    if result == "killed":  # the evidence: which test caught the removal
+        entry["failed"] = [line.split(" ", 1)[1].split(" - ", 1)[0] for line in tail.splitlines()
+                           if line.startswith(("FAILED ", "ERROR "))]
+    else:
         entry["pytest_exit_code"], entry["output"] = code, tail
     return entry
 

@@ -92,3 +92,15 @@ def test_a_removal_is_made_in_the_copy_and_put_back(tmp_path, monkeypatch):
 
     assert seen == ["if True:\n    go()\n"] and entry["result"] == "survived"
     assert (tmp_path / "guard.py").read_text() == "if allowed:\n    go()\n"
+
+
+def test_a_removal_its_tests_catch_is_killed_naming_the_test(tmp_path, monkeypatch):
+    (tmp_path / "guard.py").write_text("if allowed:\n    go()\n")
+    control = Control("guard", "ASVS 1", "guard.py", (Patch("guard.py", "if allowed:", "if True:"),), ("x.py::t",))
+    monkeypatch.setattr(controls_tool, "run_tests",
+                        lambda tree, tests: (1, "FAILED tests/x.py::t - AssertionError: 200\n1 failed in 0.1s"))
+
+    entry = controls_tool.prove(tmp_path, control)
+
+    assert (entry["result"], entry["failed"]) == ("killed", ["tests/x.py::t"])
+    assert (tmp_path / "guard.py").read_text() == "if allowed:\n    go()\n"
