@@ -11,7 +11,7 @@ CDK := npx --yes aws-cdk@2.1148.1  # the CDK CLI, pinned (Dependabot does not se
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: run test fuzz lint audit browser age bench synth deploy smoke clean
+.PHONY: run test fuzz lint audit browser age bench synth deploy smoke clean controls
 
 # Quiet on stdout (`make bench` prints its JSON report there); progress goes to stderr.
 $(INSTALLED): requirements.txt requirements-dev.txt infra/requirements.txt
@@ -59,6 +59,11 @@ audit: $(INSTALLED)
 
 bench: $(INSTALLED)
 	@$(BIN)/python -m bench
+
+# Controls that prove themselves (security/controls.yaml): each removed in a temporary copy, its tests must
+# fail. Not part of `make test` yet. ONLY=<id> runs one; SAMPLE=N [SEED=S] a rotating daily sample.
+controls: $(INSTALLED)
+	@$(BIN)/python -m scripts.controls $(if $(ONLY),--only $(ONLY)) $(if $(SAMPLE),--sample $(SAMPLE) --seed $(or $(SEED),0))
 
 synth: $(INSTALLED)
 	cd infra && $(CDK) synth --all -c stage=$(STAGE) $(CONTEXT) --app "../$(BIN)/python app.py" --quiet

@@ -112,6 +112,23 @@ def test_a_legacy_value_moved_onto_a_customer_row_of_the_same_key_fails_to_open(
         customers.read_customer("org1", "b-1", actor="u1")
 
 
+def test_a_legacy_value_copied_onto_another_customer_of_the_org_fails_to_open(aws_stack):
+    """A value sealed before crypto-shredding has no inner row binding, and its context (org, table, purpose)
+    is the same on every customer row of the org: copied onto another customer, only the row sealed inside
+    the message refuses it (`make controls`: envelope-row-binding)."""
+    template = Customer.get("org1", customers.create_customer("org1", ALICE, actor="u1"))
+    legacy = Sealer(aws_stack["SAFESLOT_KEY_ARN"]).seal(
+        {"name": "Vera Victim", "email": "vera@example.org", "phone": None, "notes": "private"},
+        SealContext("org1", "customers", "fields"), "org1/c-victim")
+    for customer_id in ("c-victim", "c-other"):
+        Customer("org1", customer_id, email_index=template.email_index, created_at=template.created_at,
+                 sealed=legacy).save()
+
+    assert customers.read_customer("org1", "c-victim", actor="u1").name == "Vera Victim"  # it opens where it was
+    with pytest.raises(SealedDataInvalid):
+        customers.read_customer("org1", "c-other", actor="u1")
+
+
 def test_message_made_with_a_non_committing_suite_is_refused(aws_stack):
     context = SealContext("org1", "customers", "fields")
     legacy = aws_encryption_sdk.EncryptionSDKClient(commitment_policy=CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT)
