@@ -40,6 +40,8 @@ DEFERRED = (
     "chalicelib.jobs.restore",
     "chalicelib.jobs.retention",
     "chalicelib.jobs.org_exports",
+    "chalicelib.services.erasure.customers",  # api/bookings.py's DELETE of a customer
+    "chalicelib.services.org_lifecycle.deletion",  # api/org_account.py's deletion routes
 )
 
 
