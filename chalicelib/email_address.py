@@ -12,7 +12,6 @@ from __future__ import annotations
 import unicodedata
 
 import idna
-from email_validator import EmailNotValidError, validate_email
 
 from chalicelib.errors import ValidationFailed
 
@@ -21,6 +20,8 @@ MAX_LENGTH = 254
 
 def canonical_email(value: str, field: str = "email") -> str:
     """`local@a-label-domain`, or a 422 naming `field` for what has no safe canonical form."""
+    from email_validator import EmailNotValidError, validate_email  # on first use, not on every cold start
+
     if not isinstance(value, str) or len(value.strip()) > MAX_LENGTH:
         raise ValidationFailed("Enter a valid e-mail address.", field=field)
     value = value.strip()  # surrounding blanks are never part of an address

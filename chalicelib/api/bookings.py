@@ -13,7 +13,6 @@ from chalicelib.services import customers
 from chalicelib.services.booking import bookings as calendar
 from chalicelib.services.booking import queries
 from chalicelib.services.booking.idempotency import idempotency_key
-from chalicelib.services.erasure import customers as erasure
 from chalicelib.services.identity.roles import Permission, require
 from chalicelib.services.identity.sessions import Principal
 
@@ -107,6 +106,8 @@ def erase_customer(customer_id: str) -> dict[str, Any]:
     """Erase a customer everywhere (a request the clinic took); `reason` in the query or the body."""
     request = bookings.current_request
     reason = query_param(request, "reason") or (json_body(request).get("reason") if request.raw_body else None)
+    from chalicelib.services.erasure import customers as erasure  # loaded by the erasures it runs
+
     return {"erasure": erasure.staff_erase(principal_of(request), customer_id, reason)}
 
 

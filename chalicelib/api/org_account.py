@@ -10,7 +10,6 @@ from chalice import Blueprint, Response
 from chalicelib.api.principal import principal_of
 from chalicelib.api.requests import json_body
 from chalicelib.services.identity.roles import Permission, require
-from chalicelib.services.org_lifecycle import deletion
 from chalicelib.services.org_lifecycle.status import describe
 from chalicelib.services.organizations import org_by_id
 
@@ -26,10 +25,14 @@ def get_org() -> dict[str, Any]:
 
 @org_account.route("/v1/org/deletion", methods=["POST"])
 def request_deletion() -> Response:
+    from chalicelib.services.org_lifecycle import deletion  # loaded by the deletion requests it serves
+
     principal, body = principal_of(org_account.current_request), json_body(org_account.current_request)
     return Response(body=deletion.request_deletion(principal, body), status_code=202)
 
 
 @org_account.route("/v1/org/deletion", methods=["DELETE"])
 def cancel_deletion() -> dict[str, Any]:
+    from chalicelib.services.org_lifecycle import deletion
+
     return deletion.cancel_deletion(principal_of(org_account.current_request))

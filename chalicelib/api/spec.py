@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import fastjsonschema
-import yaml
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 
@@ -20,6 +19,8 @@ SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 @functools.cache
 def document() -> dict[str, Any]:
     """The parsed OpenAPI document."""
+    import yaml  # read once, by the first request that validates a body
+
     loaded: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text())
     return loaded
 

@@ -33,10 +33,11 @@ from pynamodb.exceptions import PutError
 
 from chalicelib import clock
 from chalicelib.config import APP_NAME, settings
-from chalicelib.crypto.envelope import SealContext, Sealer, sealer
+from chalicelib.crypto.envelope import SealContext, sealer
 from chalicelib.errors import SealedDataErased, SealedDataInvalid
 
 if TYPE_CHECKING:
+    from chalicelib.crypto.kms_sealer import Sealer
     from chalicelib.models.shred_key import ShredKey
 
 ORG = "org"  # the subject of everything not tied to one person

@@ -11,11 +11,12 @@ import functools
 import io
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from babel import Locale, UnknownLocaleError
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
+
+if TYPE_CHECKING:  # Babel's catalogue machinery loads with the first catalogue, not on every cold start
+    from babel.support import Translations
 
 LOCALES = Path(__file__).resolve().parent / "locales"
 DEFAULT_LANGUAGE = "en"
@@ -37,6 +38,10 @@ def language_names() -> dict[str, str]:
 @functools.cache
 def translations(language: str) -> Translations:
     """The compiled catalogue of `language` (an unknown one gets English, i.e. the message ids)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    from babel.support import Translations
+
     path = LOCALES / language / "LC_MESSAGES" / "messages.po"
     if language not in languages():
         return Translations()

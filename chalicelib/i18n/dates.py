@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time, get_datetime_format, get_timezone_location
-
 from chalicelib.i18n import gettext_for
 
 
@@ -33,6 +31,8 @@ class TimeWording:
         return self._with_clinic(instant, self._brief(instant, self.patient_zone), short=True)
 
     def city(self, zone: str) -> str:
+        from babel.dates import get_timezone_location  # babel.dates loads with the first time said
+
         return str(get_timezone_location(ZoneInfo(zone), locale=self.locale, return_city=True))
 
     def _with_clinic(self, instant: datetime, patient_time: str, short: bool) -> str:
@@ -50,14 +50,20 @@ class TimeWording:
         return here.replace(tzinfo=None) != there.replace(tzinfo=None)
 
     def _full(self, instant: datetime, zone: str) -> str:
+        from babel.dates import format_date, get_datetime_format
+
         local = instant.astimezone(ZoneInfo(zone))
         pattern = str(get_datetime_format("long", locale=self.locale))
         return pattern.replace("{1}", format_date(local, "full", locale=self.locale)).replace(
             "{0}", self._clock(instant, zone))
 
     def _brief(self, instant: datetime, zone: str) -> str:
+        from babel.dates import format_date
+
         local = instant.astimezone(ZoneInfo(zone))
         return f"{format_date(local, 'medium', locale=self.locale)}, {self._clock(instant, zone)}"
 
     def _clock(self, instant: datetime, zone: str) -> str:
+        from babel.dates import format_time
+
         return format_time(instant.astimezone(ZoneInfo(zone)), "short", locale=self.locale)

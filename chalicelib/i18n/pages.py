@@ -15,8 +15,6 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from babel.messages.extract import extract_javascript
-
 from chalicelib.i18n import gettext_for, language_names
 
 TEXT = re.compile(r'\{\{\s*_\("((?:[^"\\]|\\.)*)"\)\s*\}\}')
@@ -46,6 +44,8 @@ def language_options(current: str) -> str:
 
 @functools.cache
 def script_texts(script: Path) -> tuple[str, ...]:
+    from babel.messages.extract import extract_javascript  # once per script, not on every cold start
+
     with script.open("rb") as source:
         return tuple(dict.fromkeys(str(message) for _, _, message, _ in
                                    extract_javascript(source, {"_": None}, [], {}) if isinstance(message, str)))

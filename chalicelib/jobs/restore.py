@@ -24,7 +24,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib import aws, clock
 from chalicelib.config import settings
-from chalicelib.crypto.envelope import Sealer
 from chalicelib.errors import DomainError, SealedDataErased
 from chalicelib.jobs import consistency, org_accounts, restore_hooks, tables
 from chalicelib.jobs.backup import EXPORTS, MANIFEST, run_ids
@@ -87,6 +86,8 @@ class Source:
         if not self.key_arn:
             report.fail(f"no data key in {self.region} (the data key is not multi-region)")
             return None
+        from chalicelib.crypto.kms_sealer import Sealer  # the SDK loads when a restore runs, not on every cold start
+
         try:
             return KeyFile.parse(self.read(KEY_FILE), Sealer(self.key_arn, cache=False))
         except (ClientError, BotoCoreError, ValueError) as error:

@@ -17,7 +17,7 @@ import gzip
 import json
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import PutError
@@ -25,12 +25,14 @@ from pynamodb.exceptions import PutError
 from chalicelib import aws, clock
 from chalicelib.config import settings
 from chalicelib.crypto import shred_keys
-from chalicelib.crypto.envelope import Sealer
 from chalicelib.errors import SealedDataErased
 from chalicelib.jobs import tables
 from chalicelib.jobs.runner import JobReport
 from chalicelib.models.shred_key import ShredKey
 from chalicelib.services.erasure import ledger, mirror
+
+if TYPE_CHECKING:
+    from chalicelib.crypto.kms_sealer import Sealer
 
 KEYS = "keys/"
 KEY_FILE = f"{KEYS}current.json.gz"

@@ -6,7 +6,7 @@ import base64
 import functools
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pynamodb.connection.base
 from pynamodb.attributes import BinaryAttribute
@@ -18,7 +18,10 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import aws
 from chalicelib.config import settings
 from chalicelib.crypto import shred_keys
-from chalicelib.crypto.envelope import SealContext, Sealer, sealer
+from chalicelib.crypto.envelope import SealContext, sealer
+
+if TYPE_CHECKING:
+    from chalicelib.crypto.kms_sealer import Sealer
 
 # PynamoDB builds a botocore session per connection; ours share parsed service models and bounded timeouts.
 pynamodb.connection.base.get_session = aws.botocore_session

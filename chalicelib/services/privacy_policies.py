@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from markdown_it import MarkdownIt
 from pynamodb.exceptions import PutError
 
 from chalicelib import clock
@@ -48,6 +47,8 @@ def render(text: str, source_format: str) -> str:
     """Safe HTML: raw HTML in the source is escaped, link schemes like javascript: are refused."""
     if source_format == "text":
         return "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n") if p.strip())
+    from markdown_it import MarkdownIt  # only publishing renders: not every cold start
+
     return MarkdownIt("commonmark", {"html": False, "linkify": False}).render(text)
 
 

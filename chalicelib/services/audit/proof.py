@@ -11,7 +11,6 @@ SafeSlot's own verification calls the same `verify` on what it reads from Dynamo
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import json
@@ -178,6 +177,8 @@ def verify_export(directory: Path, public_key_file: Path) -> Verification:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import argparse  # the offline verifier's command line: not loaded by the app
+
     parser = argparse.ArgumentParser(description="Verify an exported SafeSlot audit chain offline.")
     parser.add_argument("export_dir", type=Path)
     parser.add_argument("--public-key", type=Path, required=True,

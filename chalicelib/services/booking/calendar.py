@@ -9,12 +9,14 @@ carries an alarm an hour before, and never the manage link's secret: calendars g
 from __future__ import annotations
 
 from datetime import UTC, timedelta
-
-import icalendar
+from typing import TYPE_CHECKING
 
 from chalicelib import clock, phone_numbers
 from chalicelib.config import settings
 from chalicelib.services.booking.wording import Appointment
+
+if TYPE_CHECKING:  # `icalendar` is imported when a file is made, not by every cold start
+    import icalendar
 
 ALARM_BEFORE = timedelta(hours=1)
 CANCELLED = "cancelled"
@@ -29,6 +31,8 @@ def calendar_file(entry: Appointment, method: str, attendee: str | None = None) 
 
 def new_calendar(method: str) -> icalendar.Calendar:
     """An empty VCALENDAR with SafeSlot's PRODID and `method`."""
+    import icalendar
+
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//SafeSlot//Booking//EN")
     calendar.add("version", "2.0")
@@ -38,6 +42,8 @@ def new_calendar(method: str) -> icalendar.Calendar:
 
 def booking_event(entry: Appointment, attendee: str | None = None, alarm: bool = True) -> icalendar.Event:
     """The VEVENT of one booking (the same UID and SEQUENCE wherever it is sent)."""
+    import icalendar
+
     booking, cancelled = entry.booking, entry.booking.status == CANCELLED
     event = icalendar.Event()
     event.add("uid", f"{booking.booking_id}@safeslot")
@@ -75,6 +81,8 @@ def _description(entry: Appointment) -> str:
 
 
 def _alarm(entry: Appointment) -> icalendar.Alarm:
+    import icalendar
+
     alarm = icalendar.Alarm()
     alarm.add("action", "DISPLAY")
     alarm.add("trigger", -ALARM_BEFORE)

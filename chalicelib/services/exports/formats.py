@@ -10,11 +10,12 @@ import csv
 import json
 import tempfile
 from collections.abc import Mapping, Sequence
-from typing import IO, Any
-
-import icalendar
+from typing import IO, TYPE_CHECKING, Any
 
 from chalicelib.services.booking.calendar import new_calendar
+
+if TYPE_CHECKING:
+    import icalendar
 
 SPOOL_BYTES = 8 * 1024 * 1024
 # A spreadsheet reads a cell starting with one of these as a formula (or as the start of one):

@@ -15,9 +15,8 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from duo_universal.client import DEFAULT_CA_CERT_PATH, Client, DuoException
 from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock
@@ -29,6 +28,9 @@ from chalicelib.services import audit
 from chalicelib.services.identity.roles import Permission, require
 from chalicelib.services.identity.sessions import Principal
 
+if TYPE_CHECKING:  # the Duo library is imported by the calls that talk to Duo, not by every cold start
+    from duo_universal.client import Client
+
 FAILMODES = ("closed", "open")
 CALL_SECONDS = 8.0  # duo-universal sets no timeout: a hung Duo must not hold a request past API Gateway's 29 s
 API_HOST = re.compile(r"^[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$")
@@ -37,6 +39,8 @@ T = TypeVar("T")
 
 def configure(principal: Principal, values: dict[str, Any]) -> dict[str, Any]:
     """Store the org's Duo application after Duo has accepted its credentials (a health check)."""
+    from duo_universal.client import DuoException
+
     _require_admin(principal)
     failmode = values.get("failmode", "closed")
     if failmode not in FAILMODES:
@@ -92,6 +96,8 @@ def open_prompt(challenge: MfaChallenge, user: User, row: DuoIntegration,
                 own_methods: Callable[[], list[str]]) -> dict[str, Any]:
     """The Duo prompt's URL for this sign-in, or, when Duo is down and the org falls back, the user's own
     methods (now the only ones this challenge accepts)."""
+    from duo_universal.client import DuoException
+
     client = _client(row)
     try:
         _bounded(client.health_check)
@@ -104,6 +110,8 @@ def open_prompt(challenge: MfaChallenge, user: User, row: DuoIntegration,
 
 def check(challenge: MfaChallenge, user: User, duo_code: str, state: str) -> None:
     """Accept the prompt's answer once; raises InvalidCredentials for anything Duo did not vouch for."""
+    from duo_universal.client import DuoException
+
     expected = challenge.duo_state_hash
     if not expected or not hmac.compare_digest(expected, _digest(state)):
         raise InvalidCredentials("This Duo answer does not belong to this sign-in.")
@@ -137,12 +145,16 @@ def _duo_down(challenge: MfaChallenge, user: User, row: DuoIntegration, fallback
 
 
 def _client(row: DuoIntegration, secret: str | None = None) -> Client:
+    from duo_universal.client import DEFAULT_CA_CERT_PATH, Client
+
     return Client(row.client_id, secret or row.unseal()["client_secret"], row.api_host, row.redirect_uri,
                   duo_certs=settings().duo_ca_bundle or DEFAULT_CA_CERT_PATH)
 
 
 def _bounded(call: Callable[[], T]) -> T:
     """Run one Duo call with a deadline (the library itself never times out)."""
+    from duo_universal.client import DuoException
+
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     try:
         return pool.submit(call).result(timeout=CALL_SECONDS)

@@ -9,11 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import webauthn
-from webauthn.helpers import base64url_to_bytes, bytes_to_base64url, options_to_json
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import PublicKeyCredentialDescriptor, UserVerificationRequirement
-
 from chalicelib.config import settings
 from chalicelib.errors import InvalidCredentials
 from chalicelib.models.mfa import MfaFactor
@@ -22,9 +17,16 @@ from chalicelib.services.identity.mfa import factors
 
 RP_NAME = "SafeSlot"
 
+# The `webauthn` library (and the cryptography it brings) is imported by the ceremonies that use it, not by
+# every cold start: most requests never touch a security key.
+
 
 def registration_options(user: User) -> tuple[str, dict[str, Any]]:
     """A pending factor holding the challenge, and the options for navigator.credentials.create()."""
+    import webauthn
+    from webauthn.helpers import base64url_to_bytes, bytes_to_base64url, options_to_json
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor
+
     config = settings()
     existing = [PublicKeyCredentialDescriptor(id=base64url_to_bytes(f.credential_id))
                 for f in factors.factors_of(user.org_id, user.user_id, factors.WEBAUTHN) if f.credential_id]
@@ -41,6 +43,10 @@ def registration_options(user: User) -> tuple[str, dict[str, Any]]:
 
 def register(row: MfaFactor, credential: dict[str, Any], label: str | None) -> None:
     """Check the authenticator's answer to the pending challenge and activate the key."""
+    import webauthn
+    from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
+    from webauthn.helpers.exceptions import WebAuthnException
+
     if row.status != factors.PENDING or not row.challenge:
         raise InvalidCredentials("This registration was already completed.")
     config = settings()
@@ -61,6 +67,10 @@ def register(row: MfaFactor, credential: dict[str, Any], label: str | None) -> N
 
 def authentication_options(user: User) -> tuple[str, dict[str, Any]]:
     """A challenge (base64url) and the options for navigator.credentials.get()."""
+    import webauthn
+    from webauthn.helpers import base64url_to_bytes, bytes_to_base64url, options_to_json
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor, UserVerificationRequirement
+
     keys = [PublicKeyCredentialDescriptor(id=base64url_to_bytes(f.credential_id))
             for f in factors.factors_of(user.org_id, user.user_id, factors.WEBAUTHN) if f.credential_id]
     options = webauthn.generate_authentication_options(
@@ -72,6 +82,10 @@ def authentication_options(user: User) -> tuple[str, dict[str, Any]]:
 
 def authenticate(user: User, credential: dict[str, Any], challenge: str) -> MfaFactor:
     """Verify an assertion against the stored key; the counter must advance (clone detection)."""
+    import webauthn
+    from webauthn.helpers import base64url_to_bytes
+    from webauthn.helpers.exceptions import WebAuthnException
+
     config = settings()
     row = _key_for(user, credential)
     try:

@@ -7,7 +7,6 @@ import io
 from dataclasses import dataclass
 
 import pyotp
-import segno
 from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock
@@ -70,6 +69,8 @@ def accept_any(user: User, code: str) -> MfaFactor:
 
 
 def _qr_svg(uri: str) -> str:
+    import segno  # only enrolment draws a QR code: not every cold start
+
     buffer = io.BytesIO()
     segno.make(uri, error="m").save(buffer, kind="svg", scale=4, xmldecl=False)
     return buffer.getvalue().decode()
