@@ -51,3 +51,10 @@ def _canonical_domain(domain: str, field: str) -> str:
         return idna.encode(lowered, uts46=False).decode("ascii")
     except (idna.IDNAError, UnicodeError) as error:
         raise ValidationFailed("The e-mail domain is not in its standard form.", field=field) from error
+
+
+def inbox_of(value: str, field: str = "email") -> str:
+    """The inbox an address delivers to, for counting: its canonical form without a `+tag` sub-address
+    (a limit per address would otherwise give every tag of one inbox a limit of its own)."""
+    local, _, domain = canonical_email(value, field).rpartition("@")
+    return f"{local.split('+', 1)[0] or local}@{domain}"

@@ -6,6 +6,7 @@ import json
 import shutil
 import signal
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -29,6 +30,17 @@ def sent_mail_bodies(credentials: dict) -> list[str]:
     with urllib.request.urlopen(f"{credentials['aws_endpoint']}/moto-api/data.json", timeout=30) as answer:
         models = json.loads(answer.read())
     return [message.get("body", "") for message in models.get("ses", {}).get("Message", [])]
+
+
+def mailed_words(credentials: dict, marker: str, after: int = 0, timeout: float = 20.0) -> list[str]:
+    """The words holding `marker` in mail sent from the `after`-th message on, waiting for the first: mail that
+    "we sent you an e-mail if..." routes queue is sent by the queue's consumer a moment later (ADR 0016)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        words = [w for body in sent_mail_bodies(credentials)[after:] for w in body.split() if marker in w]
+        if words or time.monotonic() > deadline:
+            return words
+        time.sleep(0.2)
 
 
 def emailed_code(credentials: dict, booking_id: str) -> str:

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.e2e.conftest import emailed_code, sent_mail_bodies
+from tests.e2e.conftest import emailed_code, mailed_words, sent_mail_bodies
 
 pytestmark = pytest.mark.e2e  # `browser` (Debian's chromium through Playwright) comes from conftest.py
 
@@ -126,7 +126,7 @@ def test_a_customer_asks_for_their_bookings_and_opens_one_from_the_emailed_link(
     page.get_by_label("Your e-mail").fill("marta@example.org")
     page.get_by_role("button", name="E-mail me a link to my bookings").click()
     page.get_by_text("If we know this address, a link to its bookings is on its way.").wait_for()
-    link = next(word for body in sent_mail_bodies(credentials) for word in body.split() if "/my/bookings#" in word)
+    link = mailed_words(credentials, "/my/bookings#")[0]
     page.goto(link)
     page.get_by_role("link", name="Consultation with Dr Ana Ruiz").click()
 

@@ -16,7 +16,7 @@ import icalendar
 import pytest
 import vobject
 
-from tests.e2e.conftest import SCREENSHOTS, book_and_confirm, emailed_code, request, sent_mail_bodies
+from tests.e2e.conftest import SCREENSHOTS, book_and_confirm, emailed_code, mailed_words, request, sent_mail_bodies
 
 pytestmark = pytest.mark.e2e
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
@@ -230,7 +230,7 @@ def test_cancelling_asks_first_and_shows_the_clinics_policy(stack, browser, axe_
 
 
 def my_bookings_link(credentials) -> str:
-    return next(word for body in sent_mail_bodies(credentials) for word in body.split() if "/my/bookings#" in word)
+    return mailed_words(credentials, "/my/bookings#")[0]
 
 
 def test_the_list_of_ones_bookings_at_both_sizes(stack, browser, axe_source):

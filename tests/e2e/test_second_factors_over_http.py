@@ -71,11 +71,12 @@ def test_a_landline_then_duo_sign_the_owner_in_over_http(stack_with_fakes, fakes
                                                                     "method": "voice", "code": spoken(voice)})
     assert status == 200 and by_phone["token"]
 
-    # Duo for the whole clinic, set up with that second-factor session
+    # Duo for the whole clinic, set up in the session that stepped up for the landline minutes ago (Duo
+    # decides every sign-in: it needs a step-up recorded on the session, ADR 0015)
     status, _ = request("PUT", f"{api}/v1/org/duo", {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
                                                        "api_host": duo.api_host, "failmode": "closed",
                                                        "redirect_uri": "https://clinic.example/duo"},
-                        by_phone["token"])
+                        session["token"])
     assert status == 200
     third = password_step(api, creds)
     assert third["methods"] == ["duo"]

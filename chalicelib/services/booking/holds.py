@@ -19,6 +19,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock
 from chalicelib.config import settings
+from chalicelib.email_address import inbox_of
 from chalicelib.errors import (
     AlreadyConfirmed,
     HoldExpired,
@@ -116,6 +117,6 @@ def _count_attempt(actor: Actor, booking: Booking) -> None:
 
 
 def _hold_limits(org_id: str, email: str, actor: Actor) -> list[tuple[rate_limits.Limit, str]]:
-    return [(rate_limits.HOLDS_PER_EMAIL, customers.email_index(org_id, email)),
+    return [(rate_limits.HOLDS_PER_EMAIL, customers.email_index(org_id, inbox_of(email))),  # +tags: one inbox
             (rate_limits.holds_per_ip(), actor.origin.source_ip or "unknown"),
             (rate_limits.HOLDS_PER_ORG, org_id)]

@@ -54,6 +54,13 @@ def test_twenty_concurrent_holds_for_one_address_give_at_most_three_and_three_ma
     assert len([m for m in sent() if "mallory@example.org" in recipients(m)]) == limit
 
 
+def test_the_tags_of_one_inbox_share_its_limit(clinic, atomic_dynamodb):
+    # an outside attack: after 3 holds for victim@, victim+1@ got 3 more (and 3 more mails), and so on per tag
+    outcomes = burst(clinic, lambda n: f"victim+{n}@example.org" if n else "victim@example.org")
+
+    assert outcomes.count("202") == rate_limits.HOLDS_PER_EMAIL.max_hits
+
+
 def test_twenty_concurrent_holds_cannot_pass_the_orgs_cap(clinic, atomic_dynamodb, monkeypatch):
     monkeypatch.setattr(rate_limits, "HOLDS_PER_ORG", rate_limits.Limit("hold-org", 4, 3600))
 

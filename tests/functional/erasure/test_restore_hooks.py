@@ -22,7 +22,7 @@ from tests.functional.erasure.helpers import (
     readable_everywhere,
     second_factor_token,
 )
-from tests.functional.identity.helpers import PASSWORD, body, call, login, post_json, token_for
+from tests.functional.identity.helpers import PASSWORD, body, call, login, post_json, step_up, token_for
 from tests.functional.jobs.helpers import invoke
 
 PREFIX = "safeslot-test-restored-"
@@ -106,6 +106,7 @@ def test_a_totp_step_spent_after_the_backup_stays_spent(client, clinic, staff_ap
 
 def test_users_disabled_or_demoted_after_the_backup_stay_so(client, clinic, backed_up):
     owner = token_for(client, clinic.accounts["owner"])
+    step_up(client, owner)  # disabling an admin needs it (ADR 0015)
     admin, frontdesk = clinic.accounts["admin"], clinic.accounts["frontdesk"]
     assert call(client, "PATCH", f"/v1/users/{admin.user_id}", owner, {"disabled": True}).status_code == 200
     assert call(client, "PATCH", f"/v1/users/{frontdesk.user_id}", owner, {"role": "staff"}).status_code == 200

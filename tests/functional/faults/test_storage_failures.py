@@ -62,9 +62,14 @@ def test_a_hanging_storage_answers_503_well_inside_api_gateways_29_seconds(clien
 
 def test_no_aws_call_starts_once_the_request_budget_is_spent(client, clinic, day, proxy, monkeypatch):
     monkeypatch.setattr(aws, "REQUEST_BUDGET_SECONDS", aws.ATTEMPT_SECONDS - 0.5)
-    before = len(proxy.calls)
+    before = len(request_calls(proxy))
 
     response = book(client, clinic, at(day, "10:00"))
 
     assert response.status_code == 503
-    assert len(proxy.calls) == before
+    assert len(request_calls(proxy)) == before
+
+
+def request_calls(proxy) -> list:
+    """The calls a request made: the test client's drain of the mail queue afterwards is not the request's."""
+    return [call for call in proxy.calls if "sqs" not in call.service]

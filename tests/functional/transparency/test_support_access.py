@@ -355,6 +355,11 @@ def test_someone_off_the_list_cannot_even_start_an_emergency_access(client, clin
     "Call SafeSlot security on +1 (415) 555-0123 right away",
     "Reply to security@safeslot-help.example with your code",
     "Go to \uff53\uff41\uff46\uff45\uff0e\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45 now to keep access",  # full-width
+    # an outside attack slipped these past the first version: dots NFKC keeps, spelled or spaced dots, an IP
+    "Verify at safeslot-verify\u3002com right now",
+    "Verify at safeslot-verify dot com right now",
+    "Verify at safeslot-verify \uff0e com right now",
+    "Go to 1.2.3.4 to keep your access",
 ])
 def test_a_reason_that_could_phish_the_clinic_is_refused_and_nobody_is_mailed(client, clinic, vendor, reason):
     told = len(mail_to(clinic.accounts["owner"].email))
