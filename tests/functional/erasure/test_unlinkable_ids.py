@@ -51,7 +51,7 @@ def test_with_the_keys_an_address_no_longer_computes_the_id_of_its_erased_patien
     assert again != customer_id  # the address comes back as a stranger
 
 
-def test_concurrent_first_bookings_with_one_address_make_one_customer(clinic):
+def test_concurrent_first_bookings_with_one_address_make_one_customer(clinic, atomic_dynamodb):
     details = customers.CustomerDetails(ALICE["name"], ALICE["email"])
 
     with ThreadPoolExecutor(8) as pool:
