@@ -9,11 +9,14 @@ The controls' tests are first run once, unpatched, in that copy: a test that alr
     python -m scripts.controls                      # every control
     python -m scripts.controls --only duo-nonce     # one (repeatable)
     python -m scripts.controls --sample 3 --seed 0  # a rotating sample: day of year picks the window
+    python -m scripts.controls --write-doc          # docs/security.md's table, made from the list
 
 A sample of N takes N consecutive controls (in the list's order, wrapping) starting at
 ((day number + seed) * N) mod count, so daily runs cover every control within ceil(count / N) days (a week
 when N >= ceil(count / 7)). Prints a JSON summary on stdout (progress on stderr) and exits 1 when a control
-survived, a removal no longer applies (the code moved: update the list), or the unpatched tests fail.
+survived, a removal no longer applies (the code moved: update the list), or the unpatched tests fail. Each
+control's latest result (with the baseline's and the time) is kept in `.local/controls-results.json`, which
+`manage.py evidence` reports.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +40,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTROLS_FILE = ROOT / "security" / "controls.yaml"
+RESULTS_FILE = ROOT / ".local" / "controls-results.json"
+SECURITY_DOC = ROOT / "docs" / "security.md"
+TABLE_BEGIN, TABLE_END = "<!-- controls table: made by `python -m scripts.controls --write-doc` -->", "<!-- end -->"
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-FIELDS = {"id", "requirement", "code", "disable", "tests"}
+FIELDS = {"id", "requirement", "code", "removes", "disable", "tests"}
 PATCH_FIELDS = {"file", "find", "replace"}
 
 
@@ -54,6 +60,7 @@ class Control:
     id: str
     requirement: str
     code: str
+    removes: str  # what the removal takes away, in words (docs/security.md's table)
     disable: tuple[Patch, ...]
     tests: tuple[str, ...]  # pytest node ids relative to tests/
 
@@ -87,7 +94,7 @@ def _control(entry: Any) -> Control:
     ident = entry["id"]
     if not isinstance(ident, str) or not ID_PATTERN.match(ident):
         raise ListError(f"control ids are kebab-case: {ident!r}")
-    for field in ("requirement", "code"):
+    for field in ("requirement", "code", "removes"):
         if not isinstance(entry[field], str) or not entry[field].strip():
             raise ListError(f"{ident}: `{field}` is a non-empty string")
     patches = entry["disable"]
@@ -96,8 +103,8 @@ def _control(entry: Any) -> Control:
     tests = entry["tests"]
     if not isinstance(tests, list) or not tests or not all(isinstance(t, str) and "::" in t for t in tests):
         raise ListError(f"{ident}: `tests` is a non-empty list of pytest node ids (file::test)")
-    return Control(ident, entry["requirement"], entry["code"], tuple(_patch(ident, p) for p in patches),
-                   tuple(tests))
+    return Control(ident, entry["requirement"], entry["code"], entry["removes"],
+                   tuple(_patch(ident, p) for p in patches), tuple(tests))
 
 
 def _patch(ident: str, patch: Any) -> Patch:
@@ -187,6 +194,48 @@ def prove(tree: Path, control: Control) -> dict[str, Any]:
     return entry
 
 
+def doc_table(controls: list[Control]) -> str:
+    """The Markdown table of docs/security.md's "Controls proven by removal", one row a control."""
+    rows = [f"| `{c.id}` | {c.removes} | {c.requirement} | {', '.join(f'`{t}`' for t in c.tests)} |"
+            for c in controls]
+    return "\n".join(["| control id | what is removed | requirement | tests that must then fail |",
+                      "|---|---|---|---|", *rows])
+
+
+def with_table(doc: str, controls: list[Control]) -> str:
+    """`doc` with the text between the table's markers replaced by the table made from `controls`."""
+    head, found, rest = doc.partition(TABLE_BEGIN)
+    _, found_end, tail = rest.partition(TABLE_END)
+    if not (found and found_end):
+        raise ListError(f"docs/security.md marks the controls table with {TABLE_BEGIN} ... {TABLE_END}")
+    return f"{head}{TABLE_BEGIN}\n{doc_table(controls)}\n{TABLE_END}{tail}"
+
+
+def remember(summary: dict[str, Any], path: Path = RESULTS_FILE) -> None:
+    """Merge this run's results into the file of each control's latest result."""
+    known = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    when = datetime.now(UTC).isoformat(timespec="seconds")
+    baseline = summary.get("baseline", {}).get("pytest_exit_code")
+    for entry in summary["results"]:
+        known[entry["id"]] = {**entry, "at": when, "tests_passed_with_the_control": baseline == 0}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(known, indent=2, sort_keys=True), encoding="utf-8")
+
+
+def _selected(parser: argparse.ArgumentParser, args: argparse.Namespace, controls: list[Control]) -> list[Control]:
+    if args.only:
+        unknown = sorted(set(args.only) - {c.id for c in controls})
+        if unknown:
+            parser.error(f"no such control: {', '.join(unknown)}")
+        return [c for c in controls if c.id in args.only]
+    if args.sample:
+        if args.sample < math.ceil(len(controls) / 7):
+            print(f"note: a sample of {args.sample} covers all {len(controls)} controls only every "
+                  f"{math.ceil(len(controls) / args.sample)} days", file=sys.stderr)
+        return sample(controls, args.sample, args.seed, args.day or date.today())
+    return controls
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", default=[], metavar="ID", help="run this control (repeatable)")
@@ -194,21 +243,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="shifts the rotating sample")
     parser.add_argument("--day", type=date.fromisoformat, default=None, help="the sample's day (default: today)")
     parser.add_argument("--skip-baseline", action="store_true", help="do not first run the tests unpatched")
+    parser.add_argument("--write-doc", action="store_true", help="write docs/security.md's table and stop")
     args = parser.parse_args(argv)
     started = time.monotonic()
     controls = load()
-    if args.only:
-        unknown = sorted(set(args.only) - {c.id for c in controls})
-        if unknown:
-            parser.error(f"no such control: {', '.join(unknown)}")
-        selected = [c for c in controls if c.id in args.only]
-    elif args.sample:
-        selected = sample(controls, args.sample, args.seed, args.day or date.today())
-        if args.sample < math.ceil(len(controls) / 7):
-            print(f"note: a sample of {args.sample} covers all {len(controls)} controls only every "
-                  f"{math.ceil(len(controls) / args.sample)} days", file=sys.stderr)
-    else:
-        selected = controls
+    if args.write_doc:
+        SECURITY_DOC.write_text(with_table(SECURITY_DOC.read_text(encoding="utf-8"), controls), encoding="utf-8")
+        return 0
+    selected = _selected(parser, args, controls)
     summary: dict[str, Any] = {"controls": len(selected), "of": len(controls), "results": []}
     with tempfile.TemporaryDirectory(prefix="safeslot-controls-") as temporary:
         tree = Path(temporary)
@@ -229,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     for result in ("survived", "stale", "error"):
         summary[result] = [e["id"] for e in summary["results"] if e["result"] == result]
     summary["seconds"] = round(time.monotonic() - started, 1)
+    remember(summary)
     print(json.dumps(summary, indent=2))
     failed = summary["survived"] or summary["stale"] or summary["error"] or \
         summary.get("baseline", {}).get("pytest_exit_code", 0) != 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
+from chalicelib.models.user import User
 from tests.functional.identity.helpers import body, call, make_org, put_policy, token_for
 
 
@@ -113,3 +114,17 @@ def test_garbage_and_missing_tokens_are_unauthenticated(client, acme):
     assert call(client, "GET", "/v1/auth/sessions", "not-a-real-token").status_code == 401
     basic = client.http.get("/v1/auth/sessions", headers={"Authorization": "Basic b3duZXI6cHc="})
     assert body(basic)["error"]["code"] == "unauthenticated"
+
+
+@pytest.mark.parametrize("change", ["disabled", "demoted"])
+def test_a_session_whose_revocation_was_missed_still_ends_with_its_user(client, acme, change):
+    """A user disabled or demoted while their sessions were not ended (a race with the change, a revocation
+    lost to an outage) is refused at the next request, and that session is ended."""
+    staff = token_for(client, acme["staff"])
+    user = User.get(acme["staff"].org_id, acme["staff"].user_id)
+    user.update(actions=[User.disabled.set(True)] if change == "disabled" else [User.role.set("frontdesk")])
+
+    assert status(client, staff) == 401
+    if change == "demoted":
+        user.update(actions=[User.role.set("staff")])
+        assert status(client, staff) == 401  # ended, not just refused once
