@@ -13,6 +13,7 @@
     python manage.py org-delete --org SLUG --confirm SLUG | org-deletions
     python manage.py reseal [--all]
     python manage.py break-glass-confirmer --org SAFESLOT-SLUG [--add USER_ID | --remove USER_ID]
+    python manage.py evidence [--out DIR] [--html-only]
 
 Jobs print their report as JSON and exit 1 when it says something failed (which also alerts).
 """
@@ -58,6 +59,16 @@ def break_glass_confirmer(args: argparse.Namespace) -> int:
     if args.add or args.remove:
         print(json.dumps(confirmers.set_confirmer(org_id, args.add or args.remove, on_list=bool(args.add))))
     print(json.dumps({"confirmers": confirmers.listed(org_id)}))
+    return 0
+
+
+def evidence(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from scripts import evidence as report
+
+    for written in report.write(Path(args.out), pdf=not args.html_only):
+        print(written)
     return 0
 
 
@@ -178,6 +189,10 @@ def parser() -> argparse.ArgumentParser:
     verify.add_argument("--export", metavar="DIR",
                         help="write the chain, its digests and the public key here (docs/audit-verification.md)")
     verify.set_defaults(run=verify_audit)
+    proof = commands.add_parser("evidence", help="write the security evidence report (HTML and PDF) for an auditor")
+    proof.add_argument("--out", default="evidence", metavar="DIR", help="where to write it (default: ./evidence)")
+    proof.add_argument("--html-only", action="store_true", help="no PDF (which needs Debian's chromium)")
+    proof.set_defaults(run=evidence)
     run_backup = commands.add_parser("backup", help="back up every table to both regions now, and prune")
     run_backup.add_argument("--force", action="store_true", help="a second backup even if today's exists")
     run_backup.set_defaults(run=functools.partial(job, "backup"))

@@ -192,6 +192,11 @@ def prune(report: JobReport) -> list[str]:
     return doomed
 
 
+def complete_runs(s3: Any, bucket: str) -> list[str]:
+    """The runs of `bucket` whose manifest was written (every file before it), oldest first."""
+    return sorted(run for run in run_ids(s3, bucket) if _has(s3, bucket, f"{EXPORTS}{run}/{MANIFEST}"))
+
+
 def run_ids(s3: Any, bucket: str) -> set[str]:
     """The runs (dates) that have files under `exports/` in `bucket`."""
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=EXPORTS, Delimiter="/")
