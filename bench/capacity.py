@@ -46,6 +46,7 @@ class Usage:
     write_units: float = 0.0
     reported_units: float = 0.0  # the backend's own ConsumedCapacity (moto: placeholders)
     seconds: float = 0.0
+    access: collections.Counter[str] = field(default_factory=collections.Counter)  # "Query bookings/by-start"
 
     def per(self, operations: int) -> dict[str, Any]:
         dynamodb = sum(n for name, n in self.calls.items() if name.startswith("dynamodb:"))
@@ -53,7 +54,8 @@ class Usage:
                 "read_units": round(self.read_units / operations, 2),
                 "write_units": round(self.write_units / operations, 2),
                 "backend_reported_units": round(self.reported_units / operations, 2),
-                "calls": {name: round(n / operations, 2) for name, n in sorted(self.calls.items())}}
+                "calls": {name: round(n / operations, 2) for name, n in sorted(self.calls.items())},
+                "access": {name: round(n / operations, 2) for name, n in sorted(self.access.items())}}
 
 
 @contextlib.contextmanager
@@ -84,6 +86,7 @@ def _metered(usage: Usage, original: Any, tables: dict[str, dict[str, Any]], cli
     if service != "dynamodb" or operation not in REPORTS_CAPACITY:
         return original(client, operation, params)
     meter = _Meter(client, original, tables)
+    usage.access.update(_accessed(operation, params))
     params = {**params, "ReturnConsumedCapacity": "TOTAL"}
     before = meter.images(operation, params)
     try:
@@ -95,6 +98,23 @@ def _metered(usage: Usage, original: Any, tables: dict[str, dict[str, Any]], cli
     usage.read_units += meter.read_units(operation, params, answer)
     usage.write_units += meter.write_units(operation, params, before, refused=False)
     return answer
+
+
+def _accessed(operation: str, params: dict[str, Any]) -> list[str]:
+    """What a call reads or writes, as "Operation table[/index]" (the prefix of the stage left out)."""
+    if "TableName" in params:
+        index = f"/{params['IndexName']}" if "IndexName" in params else ""
+        return [f"{operation} {_logical(params['TableName'])}{index}"]
+    if "RequestItems" in params:
+        return [f"{operation} {_logical(table)}" for table in params["RequestItems"]]
+    return [f"{operation} {_logical(next(iter(entry.values()))['TableName'])}"
+            for entry in params.get("TransactItems", [])]
+
+
+def _logical(table: str) -> str:
+    from chalicelib.config import settings
+
+    return table.removeprefix(settings().table_prefix)
 
 
 def _listed(value: Any) -> list[dict[str, Any]]:
