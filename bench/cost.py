@@ -126,7 +126,8 @@ def _dollars(measured: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 def _operation_dollars(figures: dict[str, Any]) -> dict[str, float]:
     calls = figures["calls"]
-    mails = calls.get("sqs:SendMessage", 0) + sum(n for c, n in calls.items() if c.startswith("ses:Send"))
+    queued = calls.get("sqs:SendMessage", 0)  # each becomes one SES send in the queue's consumer
+    mails = queued + sum(n for c, n in calls.items() if c.startswith("ses:Send"))
     seconds = (figures["own_code_p50_ms"] + figures["dynamodb_calls"] * DYNAMODB_CALL_MS) / 1000
     each = {
         "dynamodb": figures["read_units"] * PRICES["dynamodb_read_request_unit"].each
@@ -135,7 +136,7 @@ def _operation_dollars(figures: dict[str, Any]) -> dict[str, float]:
         "lambda": PRICES["lambda_request"].each
         + seconds * LAMBDA_MEMORY_MB / 1024 * PRICES["lambda_gb_second"].each,
         "ses": mails * PRICES["ses_email"].each,
-        "sqs": mails * SQS_REQUESTS_PER_MAIL * PRICES["sqs_request"].each,
+        "sqs": queued * SQS_REQUESTS_PER_MAIL * PRICES["sqs_request"].each,
         "api_gateway": PRICES["api_gateway_request"].each,
     }
     return {**{k: round(v * 1_000_000, 2) for k, v in each.items()}, "total": round(sum(each.values()) * 1_000_000, 2)}
