@@ -60,7 +60,7 @@ audit: $(INSTALLED)
 	$(BIN)/python scripts/audit_dependencies.py
 
 bench: $(INSTALLED)
-	@$(BIN)/python -m bench
+	@$(if $(SCALE),SAFESLOT_BENCH_SCALE=1 )$(BIN)/python -m bench
 
 # Controls that prove themselves (security/controls.yaml): each removed in a temporary copy, its tests must
 # fail. Not part of `make test` yet. ONLY=<id> runs one; SAMPLE=N [SEED=S] a rotating daily sample.

@@ -210,7 +210,8 @@ class SafeSlotStack(Stack):
             table.add_global_secondary_index(
                 index_name=index.name, partition_key=_attribute(index.partition),
                 sort_key=_attribute(index.sort) if index.sort else None,
-                projection_type=dynamodb.ProjectionType.ALL,
+                projection_type=dynamodb.ProjectionType[index.projection],
+                non_key_attributes=list(index.non_key_attributes) or None,
             )
         return table
 

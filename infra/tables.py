@@ -20,6 +20,8 @@ class IndexSpec:
     name: str
     partition: Key
     sort: Key | None
+    projection: str = "ALL"  # ALL | KEYS_ONLY | INCLUDE, as the model's index declares
+    non_key_attributes: tuple[str, ...] = ()  # projected besides the keys (INCLUDE)
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,9 @@ def _index_spec(index: object) -> IndexSpec:
     attributes = index.Meta.attributes.values()  # type: ignore[attr-defined]
     partition = next(a for a in attributes if a.is_hash_key)
     sort = next((a for a in attributes if a.is_range_key), None)
-    return IndexSpec(index.Meta.index_name, _key(partition), _key(sort))  # type: ignore[arg-type,attr-defined]
+    projection = index.Meta.projection  # type: ignore[attr-defined]
+    return IndexSpec(index.Meta.index_name, _key(partition), _key(sort),  # type: ignore[arg-type,attr-defined]
+                     projection.projection_type, tuple(projection.non_key_attributes or ()))
 
 
 def table_spec(model: type[Model], prefix: str, ttl_attribute: str | None) -> TableSpec:

@@ -73,9 +73,44 @@ def create_like(model: type[Model], table: str) -> None:
 
 
 def protect(table: str, model: type[Model]) -> None:
-    """What a restored table needs besides its key: deletion protection, PITR, TTL."""
+    """What a restored table needs besides its key: deletion protection, PITR, TTL, and the indexes its
+    model declares (a backup taken before an index existed restores without it)."""
     aws.client("dynamodb").update_table(TableName=table, DeletionProtectionEnabled=True)
+    add_missing_indexes(table, model)
     _recoverable_and_expiring(table, model)
+
+
+INDEX_WAIT_SECONDS, INDEX_POLL_SECONDS = 1800.0, 10.0
+
+
+def add_missing_indexes(table: str, model: type[Model]) -> list[str]:
+    """Create each index `model` declares that `table` lacks, one at a time as DynamoDB requires, and wait
+    until DynamoDB has filled it from the table's rows; returns the names created."""
+    dynamodb = aws.client("dynamodb")
+    present = {i["IndexName"] for i in dynamodb.describe_table(TableName=table)["Table"].get(
+        "GlobalSecondaryIndexes", [])}
+    created = []
+    for index in model._get_schema()["global_secondary_indexes"]:
+        if index["index_name"] in present:
+            continue
+        dynamodb.update_table(TableName=table, AttributeDefinitions=index["attribute_definitions"],
+                              GlobalSecondaryIndexUpdates=[{"Create": {
+                                  "IndexName": index["index_name"], "KeySchema": index["key_schema"],
+                                  "Projection": index["projection"]}}])
+        _wait_until_active(table, index["index_name"])
+        created.append(index["index_name"])
+    return created
+
+
+def _wait_until_active(table: str, index_name: str) -> None:
+    deadline = time.monotonic() + INDEX_WAIT_SECONDS
+    while True:
+        found = aws.client("dynamodb").describe_table(TableName=table)["Table"].get("GlobalSecondaryIndexes", [])
+        if any(i["IndexName"] == index_name and i.get("IndexStatus", "ACTIVE") == "ACTIVE" for i in found):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"index {index_name} of {table} is still being filled")
+        time.sleep(INDEX_POLL_SECONDS)
 
 
 def _recoverable_and_expiring(table: str, model: type[Model]) -> None:

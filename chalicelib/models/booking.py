@@ -9,7 +9,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from chalicelib.crypto import shred_keys
@@ -22,6 +22,19 @@ class BookingsByStart(GlobalSecondaryIndex["Booking"]):
     class Meta:
         index_name = "by-start"
         projection = AllProjection()
+
+    org_id = UnicodeAttribute(hash_key=True)
+    starts_at = UTCDateTimeAttribute(range_key=True)
+
+
+class BookingsBusyByStart(GlobalSecondaryIndex["Booking"]):
+    """An org's bookings in time order holding only what blocks time: the slots of any range and any
+    number of staff in one Query of small items (ADR 0019). Its keys are on every booking: DynamoDB
+    fills it from the existing rows when it is created."""
+
+    class Meta:
+        index_name = "busy-by-start"
+        projection = IncludeProjection(["staff_id", "granules", "status", "hold_expires_at"])
 
     org_id = UnicodeAttribute(hash_key=True)
     starts_at = UTCDateTimeAttribute(range_key=True)
@@ -70,6 +83,7 @@ class Booking(SealedModel):
     updated_at = UTCDateTimeAttribute()
     by_start = BookingsByStart()
     by_customer = BookingsByCustomer()
+    busy_by_start = BookingsBusyByStart()
 
     @property
     def tenant(self) -> str:

@@ -108,6 +108,17 @@ def test_every_table_is_on_demand_encrypted_with_the_key_recoverable_and_retaine
         assert {i["IndexName"] for i in props.get("GlobalSecondaryIndexes", [])} == {i.name for i in spec.indexes}
 
 
+def test_every_index_projects_what_its_model_declares_and_availability_reads_a_lean_one(main):
+    """The slots query reads one index of small items (ADR 0019): keys plus what blocks time."""
+    tables = {t["Properties"]["TableName"]: t for t in resources(main, "AWS::DynamoDB::Table").values()}
+    indexes = {i["IndexName"]: i["Projection"]
+               for i in tables["safeslot-test-bookings"]["Properties"]["GlobalSecondaryIndexes"]}
+    assert indexes["by-start"] == {"ProjectionType": "ALL"}
+    assert indexes["busy-by-start"]["ProjectionType"] == "INCLUDE"
+    assert sorted(indexes["busy-by-start"]["NonKeyAttributes"]) == ["granules", "hold_expires_at", "staff_id",
+                                                                    "status"]
+
+
 def assert_backup_bucket(template: Template) -> None:
     buckets = {name: b for name, b in resources(template, "AWS::S3::Bucket").items()
                if not name.startswith(("AccessLogBucket", "AuditDigestBucket", "OrgExportBucket", "Guardrails"))}

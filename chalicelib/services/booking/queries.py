@@ -8,12 +8,12 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.errors import Forbidden, ValidationFailed
-from chalicelib.models.booking import AccessGrant, Booking, SlotLock
+from chalicelib.models.booking import AccessGrant, Booking
 from chalicelib.models.catalog import Service, StaffMember
 from chalicelib.services import audit
 from chalicelib.services.booking import catalog
 from chalicelib.services.booking.availability import Rules, Slot, open_slots
-from chalicelib.services.booking.bookings import get_booking, public_view, staff_key
+from chalicelib.services.booking.bookings import CANCELLED, PENDING, get_booking, public_view
 from chalicelib.services.booking.catalog import MAX_SPAN_MINUTES
 from chalicelib.services.booking.timeline import GRANULE_SECONDS, Interval, viewer_window
 from chalicelib.services.identity.roles import Permission, Role, may, require
@@ -33,30 +33,51 @@ class SlotQuery:
 
 
 def find_slots(org_id: str, query: SlotQuery) -> list[dict[str, str]]:
-    """Free starts for a service, every staff member (or one), shown in the viewer's zone."""
+    """Free starts for a service, every staff member (or one), shown in the viewer's zone.
+
+    Three reads whatever the team's size (ADR 0019): the service, the staff (one Query, or one GetItem),
+    and what blocks their time (one Query on the bookings' busy-by-start index)."""
     zone = clock.zone(query.timezone, "tz")
     if not 0 <= (query.last - query.first).days < MAX_DAYS:
         raise ValidationFailed(f"'to' must be on or after 'from', at most {MAX_DAYS} days in all.", field="to")
     window = viewer_window(query.first, query.last, zone)
     service = catalog.get_service(org_id, query.service_id)
+    staff = _staff_giving(org_id, service, query.staff_id)
+    taken = taken_by_staff(org_id, window) if staff else {}
     found: list[Slot] = []
     rules = Rules(now=clock.now())
-    for member in _staff_giving(org_id, service, query.staff_id):
-        found += open_slots(service, member, window, rules, taken_granules(org_id, member.staff_id, window))
+    for member in staff:
+        found += open_slots(service, member, window, rules, taken.get(member.staff_id, frozenset()))
     found.sort(key=lambda slot: (slot.start, slot.staff_id))
     return [{"start": s.start.astimezone(zone).isoformat(), "end": s.end.astimezone(zone).isoformat(),
              "staff_id": s.staff_id} for s in found]
 
 
-def taken_granules(org_id: str, staff_id: str, window: Interval) -> frozenset[int]:
-    """Locked granules of one staff member around `window` (one Query; buffers reach outside it)."""
+def taken_by_staff(org_id: str, window: Interval) -> dict[str, frozenset[int]]:
+    """Each staff member's locked granules around `window` (buffers reach outside it), in one Query.
+
+    A booking holds exactly the locks its `granules` list (they are written and freed in one
+    transaction): a cancelled one holds none, a pending hold only until its time runs out (the lock's
+    `hold_until`, whole seconds). A booking holding a granule of the reach starts at most one span before
+    it, so the Query reaches one span further."""
     reach = timedelta(minutes=MAX_SPAN_MINUTES)
     low = int((window.start - reach).timestamp()) // GRANULE_SECONDS
     high = int((window.end + reach).timestamp()) // GRANULE_SECONDS
-    locks = SlotLock.query(staff_key(org_id, staff_id), SlotLock.granule.between(low, high),
-                           attributes_to_get=["granule", "hold_until"])
     now = clock.now().timestamp()
-    return frozenset(int(lock.granule) for lock in locks if lock.hold_until is None or lock.hold_until >= now)
+    taken: dict[str, set[int]] = {}
+    for booking in Booking.busy_by_start.query(
+            org_id, Booking.starts_at.between(window.start - 2 * reach, window.end + 2 * reach)):
+        if _blocks(booking, now):
+            taken.setdefault(booking.staff_id, set()).update(
+                int(g) for g in booking.granules or [] if low <= int(g) <= high)
+    return {staff_id: frozenset(held) for staff_id, held in taken.items()}
+
+
+def _blocks(booking: Booking, now: float) -> bool:
+    """Whether the booking's locks are held now (as `bookings._take_locks` reads them)."""
+    if booking.status == PENDING:
+        return booking.hold_expires_at is not None and int(booking.hold_expires_at.timestamp()) >= now
+    return booking.status != CANCELLED
 
 
 def staff_calendar(principal: Principal, since: datetime, until: datetime, staff_id: str | None,

@@ -85,3 +85,33 @@ def test_the_drill_still_removes_its_protected_scratch_tables(client, backed_up)
     assert invoke(client, "weekly_restore_drill")["ok"]
 
     assert dynamodb().list_tables()["TableNames"] == before
+
+
+def test_a_table_restored_from_before_an_index_existed_gets_it_filled_from_its_rows(aws_stack):
+    """A backup taken before the bookings' busy-by-start index (ADR 0019) restores without it: the slots
+    query would fail on the restored table. Protecting the table adds the index, filled from the rows."""
+    from chalicelib.jobs.tables import protect
+    from chalicelib.models.booking import Booking
+
+    schema = Booking._get_schema()
+    old = [i for i in schema["global_secondary_indexes"] if i["index_name"] != "busy-by-start"]
+    dynamodb().create_table(
+        TableName="old-bookings", BillingMode="PAY_PER_REQUEST", KeySchema=schema["key_schema"],
+        AttributeDefinitions=list({d["AttributeName"]: d for d in schema["attribute_definitions"] + [
+            d for i in old for d in i["attribute_definitions"]]}.values()),
+        GlobalSecondaryIndexes=[{"IndexName": i["index_name"], "KeySchema": i["key_schema"],
+                                 "Projection": i["projection"]} for i in old])
+    dynamodb().put_item(TableName="old-bookings", Item={
+        "org_id": {"S": "org"}, "booking_id": {"S": "b1"}, "starts_at": {"S": "2026-12-08T10:00:00.000000+0000"},
+        "staff_id": {"S": "s1"}, "status": {"S": "confirmed"}, "granules": {"L": [{"N": "1"}]},
+        "customer_id": {"S": "c1"}})
+
+    protect("old-bookings", Booking)
+
+    indexes = {i["IndexName"]: i for i in dynamodb().describe_table(TableName="old-bookings")["Table"][
+        "GlobalSecondaryIndexes"]}
+    assert indexes["busy-by-start"]["Projection"]["ProjectionType"] == "INCLUDE"
+    [row] = dynamodb().query(TableName="old-bookings", IndexName="busy-by-start",
+                             KeyConditionExpression="org_id = :o", ExpressionAttributeValues={":o": {"S": "org"}})[
+        "Items"]
+    assert row["staff_id"] == {"S": "s1"} and "customer_id" not in row
