@@ -33,6 +33,7 @@ def main() -> None:
         envelope,
         erasure,
         exports,
+        hot_paths,
         local_aws,
         login,
         mail_queue,
@@ -64,6 +65,7 @@ def main() -> None:
         "reseal": reseal.measure,
         "contended_burst": burst.measure,  # issue 23: p50/p95 of the burst, outbox delay to the chain
         "email_routes_and_mail_queue": mail_queue.measure,
+        "hot_paths": hot_paths.measure,  # issue 24: calls per booking, reschedule, cancel, login, staff request
     }
     report = {}
     for name, measure in measures.items():

@@ -71,6 +71,11 @@ def _connection() -> Connection:
                       read_timeout_seconds=aws.READ_TIMEOUT_SECONDS, max_retry_attempts=aws.TOTAL_ATTEMPTS - 1)
 
 
+def shared_connection() -> Connection:
+    """The process's one low-level connection (multi-table reads use it: models/batch_read.py)."""
+    return _connection()
+
+
 def transaction(request_token: str | None = None) -> TransactWrite:
     """A write transaction on the configured region and endpoint.
 
