@@ -34,6 +34,7 @@ def main() -> None:
         envelope,
         erasure,
         exports,
+        hot_paths,
         local_aws,
         login,
         mail_queue,
@@ -66,6 +67,7 @@ def main() -> None:
         "contended_burst": burst.measure,  # issue 23: p50/p95 of the burst, outbox delay to the chain
         "email_routes_and_mail_queue": mail_queue.measure,
         "cost_model": cost.measure,  # issue 24: units per hot path, USD per million; SCALE=1: the scale run
+        "hot_paths": hot_paths.measure,  # issue 24: calls per booking, reschedule, cancel, login, staff request
     }
     report = {}
     for name, measure in measures.items():

@@ -200,8 +200,10 @@ def forget_cached_state() -> None:
     from chalicelib.crypto.envelope import reset_sealers
     from chalicelib.crypto.shred_keys import reset_cache as reset_shred_keys
     from chalicelib.models.base import reset_connections
+    from chalicelib.services import hot_cache
 
     settings.cache_clear()
+    hot_cache.clear()
     aws.reset()
     reset_sealers()
     reset_index_keys()

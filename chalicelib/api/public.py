@@ -107,17 +107,17 @@ def get_my_booking(booking_id: str) -> dict[str, Any]:
 def reschedule_my_booking(booking_id: str) -> dict[str, Any]:
     _throttle(rate_limits.public_writes_per_ip())
     body = json_body(public.current_request)
-    booking = grants.booking_for(_manage_token(), booking_id)
+    booking, org = grants.booking_and_org_for(_manage_token(), booking_id)
     moved = reschedule(_customer(booking.org_id), booking, _start(body), body.get("staff_id"))
-    return _manage_view(moved)
+    return _manage_view(moved, org)
 
 
 @public.route("/v1/public/bookings/{booking_id}/cancel", methods=["POST"])
 def cancel_my_booking(booking_id: str) -> dict[str, Any]:
     _throttle(rate_limits.public_writes_per_ip())
     body = json_body(public.current_request)
-    booking = grants.booking_for(_manage_token(), booking_id)
-    return _manage_view(cancel(_customer(booking.org_id), booking, body.get("reason")))
+    booking, org = grants.booking_and_org_for(_manage_token(), booking_id)
+    return _manage_view(cancel(_customer(booking.org_id), booking, body.get("reason")), org)
 
 
 @public.route("/v1/public/bookings/{booking_id}/calendar.ics", methods=["GET"])
@@ -129,8 +129,8 @@ def download_my_booking(booking_id: str) -> Response:
         "Content-Disposition": 'attachment; filename="appointment.ics"'})
 
 
-def _manage_view(booking: Booking) -> dict[str, Any]:
-    org = org_by_id(booking.org_id)
+def _manage_view(booking: Booking, org: Organization | None = None) -> dict[str, Any]:
+    org = org or org_by_id(booking.org_id)
     return {"booking": queries.booking_page_view(booking.org_id, booking),
             "org": {"slug": org.slug, "name": org.name, "timezone": org.timezone},
             "profile": profile_of(org).public()}

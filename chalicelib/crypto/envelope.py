@@ -65,3 +65,6 @@ def reset_sealers() -> None:
     """Make every thread build a new Sealer on next use (tests, key rotation in configuration)."""
     global _generation
     _generation += 1
+    from chalicelib.crypto import opened_envelopes
+
+    opened_envelopes.clear()

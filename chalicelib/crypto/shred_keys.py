@@ -88,6 +88,7 @@ def destroy_subject(org_id: str, subject: str) -> None:
     if subject == ORG:
         raise ValueError("destroy_org destroys an org's own key")
     _check_subject(subject)
+    _pending_keys().pop((org_id, subject), None)
     _cache.forget(org_id, subject)
     _tombstone(org_id, subject)
     _cache.forget(org_id, subject)
@@ -101,6 +102,48 @@ def destroy_org(org_id: str) -> None:
         if row.wrapped is not None:
             _tombstone(org_id, row.subject)
     _cache.forget_org(org_id)
+
+
+@dataclass(frozen=True)
+class NewSubjectKey:
+    """The key of a subject that cannot have one yet (a random id made in this request), with its row
+    not yet written: the caller writes `row` in the same transaction as the first row sealed under it
+    (one DynamoDB call instead of a read and a conditional put), on condition that no key exists."""
+
+    org_id: str
+    subject: str
+    row: ShredKey
+
+
+def new_subject_key(org_id: str, subject: str) -> NewSubjectKey:
+    """Make a key for a fresh subject. Until `key_stored` (after the caller's commit) it is used by seals
+    of this thread only, and never cached: a seal elsewhere reads (or makes) the stored key as before."""
+    _check_subject(subject)
+    if subject == ORG:
+        raise ValueError("an org key is made on first use")
+    secret = os.urandom(KEY_BYTES)
+    wrapped = _wrap_subject_key(org_id, subject, secret, _org_keys(org_id, create=True))
+    row = _key_model()(org_id, subject, wrapped=wrapped, created_at=clock.now())
+    _pending_keys()[(org_id, subject)] = secret
+    return NewSubjectKey(org_id, subject, row)
+
+
+def key_stored(key: NewSubjectKey) -> None:
+    """The caller's transaction wrote `key.row`: the key is now cached as any stored key."""
+    secret = _pending_keys().pop((key.org_id, key.subject), None)
+    if secret is not None:
+        _cache.put(key.org_id, key.subject, secret)
+
+
+def discard(key: NewSubjectKey) -> None:
+    """Drop `key` if no transaction wrote it (no-op once `key_stored`)."""
+    _pending_keys().pop((key.org_id, key.subject), None)
+
+
+def forget_unstored_keys() -> None:
+    """Drop this thread's keys that no transaction wrote (a refused or failed booking): a later seal for
+    those subjects reads the key table again."""
+    _pending_keys().clear()
 
 
 def reset_cache() -> None:
@@ -150,6 +193,9 @@ def _data_key(org_id: str, subject: str, create: bool) -> bytes:
     if subject == ORG:
         return _org_keys(org_id, create).data
     _check_subject(subject)
+    pending = _pending_keys().get((org_id, subject))
+    if pending is not None:
+        return pending
     cached = _cache.get(org_id, subject)
     if cached is not None:
         return bytes(cached)
@@ -316,3 +362,12 @@ class _KeyCache:
 
 
 _cache = _KeyCache(CACHE_CAPACITY)
+_unstored = threading.local()
+
+
+def _pending_keys() -> dict[tuple[str, str], bytes]:
+    """This thread's keys made by `new_subject_key` and not yet written."""
+    if not hasattr(_unstored, "keys"):
+        _unstored.keys = {}
+    keys: dict[tuple[str, str], bytes] = _unstored.keys
+    return keys

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from chalicelib.services.audit import chain, handoff
+from chalicelib.services.booking import mail_handoff
 from chalicelib.services.booking.links import deliver_my_bookings_link
 from chalicelib.services.identity.password_reset import deliver_reset
 from chalicelib.services.mail_queue import MY_BOOKINGS_LINK, PASSWORD_RESET, SELF_SERVICE_LINK, QueuedMail
@@ -23,5 +25,13 @@ HANDLERS: dict[str, Callable[[QueuedMail], None]] = {
 
 def handle(body: str) -> None:
     """Do what one queued message asks (ValueError for a body this code did not write)."""
+    org_id = handoff.org_to_chain(body)
+    if org_id is not None:
+        chain.build(org_id)  # a hot path's audit entry, handed off (services/audit/handoff.py)
+        return
+    booking_mail = mail_handoff.parse(body)
+    if booking_mail is not None:
+        mail_handoff.deliver(*booking_mail)  # a booking's mail and chaining (services/booking/mail_handoff.py)
+        return
     message = QueuedMail.parse(body)
     HANDLERS[message.kind](message)

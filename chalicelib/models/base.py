@@ -71,6 +71,11 @@ def _connection() -> Connection:
                       read_timeout_seconds=aws.READ_TIMEOUT_SECONDS, max_retry_attempts=aws.TOTAL_ATTEMPTS - 1)
 
 
+def shared_connection() -> Connection:
+    """The process's one low-level connection (multi-table reads use it: models/batch_read.py)."""
+    return _connection()
+
+
 def transaction(request_token: str | None = None) -> TransactWrite:
     """A write transaction on the configured region and endpoint.
 
@@ -131,11 +136,27 @@ class SealedModel(Model):
         box = shred_keys.seal_box(self.tenant, subject, plaintext, self._shred_binding())
         shredded = {"subject": subject, "box": base64.b64encode(box).decode()}
         self.sealed = sealer().seal({SHRED_BOX: shredded}, self._seal_context(), self.row_key())
+        from chalicelib.crypto import opened_envelopes  # what we sealed opens to what we put in
+
+        opened_envelopes.put(opened_envelopes.key_of(self._seal_context().encryption_context(), self.row_key(),
+                                                     self.sealed), shredded)
 
     def unseal(self) -> dict[str, Any]:
         """The sealed fields, after checking they belong to this org, table and row.
-        Raises SealedDataErased when the key they depend on was destroyed."""
-        return self.unseal_with(sealer(), shred_keys.open_box)
+        Raises SealedDataErased when the key they depend on was destroyed. An envelope this process
+        opened before is not decrypted again (`crypto/opened_envelopes.py`: only its shred box, still
+        ciphertext under the subject's key, is kept)."""
+        from chalicelib.crypto import opened_envelopes
+
+        key = opened_envelopes.key_of(self._seal_context().encryption_context(), self.row_key(), self.sealed)
+        shredded = opened_envelopes.get(key)
+        if shredded is None:
+            envelope = sealer().open(self.sealed, self._seal_context(), self.row_key())
+            if SHRED_BOX not in envelope:
+                return envelope  # sealed before crypto-shredding: opens, never cached (it is the fields)
+            shredded = envelope[SHRED_BOX]
+            opened_envelopes.put(key, shredded)
+        return self._open_shredded(shredded, shred_keys.open_box)
 
     def unseal_with(self, opener: Sealer, open_box: BoxOpener) -> dict[str, Any]:
         """`unseal` with a given envelope opener and shred key source (the restore drill brings its own)."""
@@ -143,6 +164,9 @@ class SealedModel(Model):
         shredded = envelope.get(SHRED_BOX)
         if shredded is None:
             return envelope  # sealed before crypto-shredding: opens, but no key's destruction reaches it
+        return self._open_shredded(shredded, open_box)
+
+    def _open_shredded(self, shredded: dict[str, Any], open_box: BoxOpener) -> dict[str, Any]:
         box = base64.b64decode(shredded["box"])
         fields: dict[str, Any] = json.loads(open_box(self.tenant, shredded["subject"], box, self._shred_binding()))
         return fields

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from chalicelib.crypto.shred_keys import customer_subject
+from chalicelib.crypto.shred_keys import NewSubjectKey, customer_subject
 from chalicelib.models.base import SealedModel, table_meta
 
 
@@ -32,6 +32,7 @@ class Customer(SealedModel):
     # The end of the latest appointment retention has deleted: the customer's clock keeps running from it.
     last_visit_at = UTCDateTimeAttribute(null=True)
     by_email = CustomerByEmail()
+    new_key: NewSubjectKey | None = None  # not stored here: a new record's shred key, written beside it
 
     @property
     def tenant(self) -> str:

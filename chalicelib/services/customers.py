@@ -15,12 +15,15 @@ from pynamodb.exceptions import PutError
 from pynamodb.expressions.update import Action
 
 from chalicelib import clock
+from chalicelib.crypto import shred_keys
 from chalicelib.crypto.blind_index import blind_index
+from chalicelib.crypto.shred_keys import customer_subject
 from chalicelib.email_address import canonical_email
 from chalicelib.errors import NotFound, Unavailable
 from chalicelib.models.booking import Booking
 from chalicelib.models.counter import Counter, update_if
 from chalicelib.models.customer import Customer, CustomerByEmail
+from chalicelib.models.shred_key import ShredKey
 from chalicelib.services import audit
 from chalicelib.services.booking.catalog import staff_ids_of_user
 from chalicelib.services.erasure import ledger
@@ -44,22 +47,33 @@ def create_customer(
     org_id: str, details: CustomerDetails, actor: str, origin: audit.Origin = audit.SYSTEM,
     customer_id: str | None = None, audited: bool = True,
 ) -> str:
-    """Store a new customer (sealed before anything is written) and return its id."""
+    """Store a new customer (sealed before anything is written) and return its id. With an id made here
+    (fresh: no key can exist for it), the audited record's shred key is written in its transaction."""
     customer = Customer(
         org_id,
         customer_id or uuid.uuid4().hex,
         email_index=email_index(org_id, details.email),
         created_at=clock.now(),
     )
-    customer.seal(_fields(details))  # raises EncryptionUnavailable before any write
-    if not audited:
-        customer.save(condition=Customer.customer_id.does_not_exist())
+    if audited and customer_id is None:
+        customer.new_key = shred_keys.new_subject_key(org_id, customer_subject(customer.customer_id))
+    try:
+        customer.seal(_fields(details))  # raises EncryptionUnavailable before any write
+        if not audited:
+            customer.save(condition=Customer.customer_id.does_not_exist())
+            return customer.customer_id
+        created = audit.entry(org_id, actor, "customer.created", subjects={"customer_id": customer.customer_id},
+                              origin=origin)
+        with audit.audited_transaction(created) as tx:  # the record (its key) and its event, or neither
+            tx.save(customer, condition=Customer.customer_id.does_not_exist())
+            if customer.new_key is not None:
+                tx.save(customer.new_key.row, condition=ShredKey.subject.does_not_exist())
+        if customer.new_key is not None:
+            shred_keys.key_stored(customer.new_key)
         return customer.customer_id
-    created = audit.entry(org_id, actor, "customer.created", subjects={"customer_id": customer.customer_id},
-                          origin=origin)
-    with audit.audited_transaction(created) as tx:  # the record and its event, or neither
-        tx.save(customer, condition=Customer.customer_id.does_not_exist())
-    return customer.customer_id
+    finally:
+        if customer.new_key is not None:
+            shred_keys.discard(customer.new_key)
 
 
 def read_customer(
@@ -108,7 +122,7 @@ def find_or_create(org_id: str, details: CustomerDetails, origin: audit.Origin) 
     if existing:
         return existing[0]
     index = email_index(org_id, details.email)
-    customer_id = _claim_first(org_id, index)
+    customer_id, _ = _claim_first(org_id, index)
     try:
         return create_customer(org_id, details, "customer", origin, customer_id=customer_id, audited=False)
     except PutError:  # the claim's first booking made it meanwhile
@@ -122,24 +136,25 @@ def forget_first_claim(org_id: str, index: str) -> None:
     Counter(_claim_key(org_id, index)).delete()
 
 
-def _claim_first(org_id: str, index: str) -> str:
+def _claim_first(org_id: str, index: str) -> tuple[str, bool]:
     """The id the first booking with this address gives its customer: a fresh random id claimed with one
     conditional write, or the id a concurrent first booking claimed (unless that customer has since
-    moved address or been erased: then the claim is taken over)."""
+    moved address or been erased: then the claim is taken over). True with a fresh id: no record and no
+    shred key can exist for it yet."""
     key, now = _claim_key(org_id, index), int(clock.now().timestamp())
     for _ in range(3):
         fresh = uuid.uuid4().hex
         claim: list[Action] = [Counter.holder.set(fresh), Counter.ttl.set(now + FIRST_CLAIM_SECONDS)]
         if update_if(Counter(key), claim, Counter.holder.does_not_exist() | (Counter.ttl < now)):
-            return fresh
+            return fresh, True
         try:
             holder = str(Counter.get(key, consistent_read=True).holder)
         except Counter.DoesNotExist:
             continue  # erased meanwhile: claim again
         if _still_first(org_id, holder, index):
-            return holder
+            return holder, False
         if update_if(Counter(key), claim, Counter.holder == holder):
-            return fresh
+            return fresh, True
     raise Unavailable("The booking could not be completed just now; try again.")
 
 
@@ -164,7 +179,9 @@ def prepare(org_id: str, details: CustomerDetails) -> tuple[str, Customer | None
     if existing:
         return existing[0], None
     index = email_index(org_id, details.email)
-    customer_id = _claim_first(org_id, index)
+    customer_id, fresh = _claim_first(org_id, index)
+    if fresh:  # nothing to look for: its record and its shred key are written with the booking
+        return _unsaved(org_id, details, customer_id, new_key=True)
     try:
         made = _load(org_id, customer_id)
     except NotFound:
@@ -174,8 +191,13 @@ def prepare(org_id: str, details: CustomerDetails) -> tuple[str, Customer | None
     return _unsaved(org_id, details, uuid.uuid4().hex)  # it moved address at once
 
 
-def _unsaved(org_id: str, details: CustomerDetails, customer_id: str) -> tuple[str, Customer]:
+def _unsaved(org_id: str, details: CustomerDetails, customer_id: str,
+             new_key: bool = False) -> tuple[str, Customer]:
+    """A new record, sealed, not yet written. With `new_key` (a fresh id) its shred key is made here and
+    rides on the record (`Customer.new_key`): the transaction that writes the record writes the key."""
     customer = Customer(org_id, customer_id, email_index=email_index(org_id, details.email), created_at=clock.now())
+    if new_key:
+        customer.new_key = shred_keys.new_subject_key(org_id, customer_subject(customer_id))
     customer.seal(_fields(details))  # raises EncryptionUnavailable before any write
     return customer_id, customer
 

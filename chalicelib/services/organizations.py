@@ -13,6 +13,7 @@ from chalicelib.models.organization import Organization, OrgSlug
 from chalicelib.services import audit
 from chalicelib.services.org_lifecycle.status import refuse_if_suspended
 
+SLUG_SCOPE = "-slugs"  # the hot cache's scope of slug -> org id (no org id starts with a dash)
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 
 
@@ -37,11 +38,24 @@ def org_by_slug(slug: str, even_suspended: bool = False) -> Organization:
     """The org whose public slug is `slug`; NotFound otherwise, and 423 org_suspended for an org an
     operator suspended (sign-in, public routes and pages all find orgs here) unless `even_suspended`."""
     try:
-        claim = OrgSlug.get(slug)
-        org = Organization.get(claim.org_id)
-    except (OrgSlug.DoesNotExist, Organization.DoesNotExist) as error:
+        org = Organization.get(org_id_of_slug(slug))
+    except Organization.DoesNotExist as error:
         raise NotFound("No such organization.") from error
     return org if even_suspended else refuse_if_suspended(org)
+
+
+def org_id_of_slug(slug: str) -> str:
+    """The org id a slug names, from the hot-path cache (a slug never moves to another org while its org
+    lives; an org deleted meanwhile is not found by its id). NotFound when no org has it."""
+    from chalicelib.services import hot_cache
+
+    def claim() -> str:
+        try:
+            return str(OrgSlug.get(slug).org_id)
+        except OrgSlug.DoesNotExist as error:
+            raise NotFound("No such organization.") from error
+
+    return str(hot_cache.cached(SLUG_SCOPE, slug, claim))
 
 
 def org_by_id(org_id: str) -> Organization:

@@ -67,6 +67,9 @@ def publish(principal: Principal, new: NewPolicy) -> dict[str, Any]:
         version.save(condition=PolicyVersion.version.does_not_exist())
     except PutError as error:
         raise Conflict("Another version was published at the same time; reload and retry.") from error
+    from chalicelib.services import hot_cache
+
+    hot_cache.forget_org(principal.org_id)
     audit.record(principal.org_id, principal.user_id, "privacy_policy.published", origin=principal.origin,
                  subjects={"version": str(version.version), "effective_at": clock.isoformat(effective_at)})
     return describe(version)
@@ -90,8 +93,16 @@ def state(org_id: str, at: datetime | None = None) -> PolicyState:
 
 
 def version_in_force(org_id: str) -> int | None:
-    current = state(org_id).current
-    return int(current.version) if current else None
+    """The version a booking made now agrees to. From the hot-path cache (ADR 0020): the versions' dates,
+    at most TTL_SECONDS old, compared with the time now (a version announced for later takes effect on
+    time); a first version published in another Lambda is seen within TTL_SECONDS."""
+    from chalicelib.services import hot_cache
+
+    dated = hot_cache.cached(org_id, "privacy_policy_dates", lambda: [
+        (int(v.version), clock.isoformat(v.effective_at))
+        for v in PolicyVersion.query(org_id, scan_index_forward=False)])
+    now = clock.isoformat(clock.now())
+    return next((version for version, effective_at in dated if effective_at <= now), None)
 
 
 def scheduled_versions(org_id: str, now: datetime) -> list[PolicyVersion]:

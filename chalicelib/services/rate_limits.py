@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from chalicelib import clock
 from chalicelib.config import settings
 from chalicelib.crypto.blind_index import blind_index
 from chalicelib.errors import RateLimited, TooManyAttempts
 from chalicelib.models.counter import Counter, update_if
+
+if TYPE_CHECKING:
+    from pynamodb.transactions import TransactWrite
 
 COUNTER_SCOPE = "_counters"  # the blind-index key scope of counters' subjects (no org: some span orgs)
 
@@ -97,15 +101,29 @@ def give_back_all(counted: list[tuple[Limit, str]]) -> None:
         give_back(limit, subject)
 
 
-def take(limit: Limit, subject: str) -> None:
+def take(limit: Limit, subject: str) -> str:
     """Take one hit before the expensive work, with a conditional write: past the limit nothing is
     counted and TooManyAttempts says how long to wait. However many requests race, at most
-    `max_hits` of them get through in a window."""
+    `max_hits` of them get through in a window. Returns the counter's key (`give_back_in` returns the hit
+    to that window's counter, even when the request ends in the next window)."""
     window_start, key = _window(limit, subject)
     under = Counter.hits.does_not_exist() | (Counter.hits < limit.max_hits)
     if not update_if(Counter(key), [Counter.hits.add(1),
                                        Counter.ttl.set(window_start + 2 * limit.window_seconds)], under):
         raise TooManyAttempts(retry_after=_seconds_left(limit, window_start))
+    return key
+
+
+def give_back_key(key: str) -> None:
+    """`give_back` of the hit `take` counted under `key` (its own window's counter)."""
+    update_if(Counter(key), [Counter.hits.add(-1)], Counter.hits > 0)
+
+
+def give_back_in(tx: TransactWrite, key: str) -> None:
+    """`give_back` of the hit `take` counted under `key`, as part of the transaction `tx` (no condition:
+    the row holds that hit; should its TTL have removed it, the -1 lands on a row that expires too)."""
+    expires = int(clock.now().timestamp()) + 86400
+    tx.update(Counter(key), actions=[Counter.hits.add(-1), Counter.ttl.set(Counter.ttl | expires)])
 
 
 def give_back(limit: Limit, subject: str) -> None:

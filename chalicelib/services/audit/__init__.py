@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from chalicelib.services.audit.chain import build, build_after_commit, event_hash, prune_older_than
 from chalicelib.services.audit.events import EventFilter, describe, list_events, matching_events
+from chalicelib.services.audit.handoff import build_soon
 from chalicelib.services.audit.outbox import SYSTEM, Origin, add_to, audited_transaction, entry, record
 from chalicelib.services.audit.proof import Verification
 from chalicelib.services.audit.shown import names_customer, record_shown
@@ -19,7 +20,7 @@ from chalicelib.services.audit.verification import export, verify
 
 __all__ = [
     "SYSTEM", "EventFilter", "Origin", "Verification", "add_to", "audited_transaction", "build",
-    "build_after_commit", "describe",
+    "build_after_commit", "build_soon", "describe",
     "entry", "event_hash", "export", "list_events", "matching_events", "names_customer", "prune_older_than",
     "record", "record_shown", "verify",
 ]

@@ -77,7 +77,7 @@ def record(org_id: str, actor: str, action: str, *, outcome: str = "success",
 
 
 @contextlib.contextmanager
-def audited_transaction(pending: AuditOutboxEntry) -> Iterator[TransactWrite]:
+def audited_transaction(pending: AuditOutboxEntry, chain_later: bool = False) -> Iterator[TransactWrite]:
     """A write transaction that also writes `pending`; after it commits, the chain is built (best effort).
 
         with audit.audited_transaction(audit.entry(org_id, actor, "booking.created", ...)) as tx:
@@ -86,6 +86,7 @@ def audited_transaction(pending: AuditOutboxEntry) -> Iterator[TransactWrite]:
     Leaves the block normally when the change committed (even if its answer was lost); raises the
     `TransactWriteError` only when a condition refused it and nothing was written; raises
     StorageUnavailable when DynamoDB failed and nothing was written (the caller may retry).
+    `chain_later`: a hot path hands the chaining to the queue's consumer (`handoff.build_soon`).
     """
     tx = transaction(request_token(pending))
     yield tx  # an exception in the caller's block propagates from here: nothing is sent
@@ -98,7 +99,12 @@ def audited_transaction(pending: AuditOutboxEntry) -> Iterator[TransactWrite]:
             if refused_by_own_conditions(error):
                 raise
             raise StorageUnavailable() from error
-    chain.build_after_commit(pending.org_id)
+    if chain_later:
+        from chalicelib.services.audit.handoff import build_soon
+
+        build_soon(pending.org_id)
+    else:
+        chain.build_after_commit(pending.org_id)
 
 
 def request_token(pending: AuditOutboxEntry) -> str:

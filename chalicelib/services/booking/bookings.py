@@ -17,15 +17,17 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, outages
 from chalicelib.config import settings
+from chalicelib.crypto import shred_keys
 from chalicelib.errors import BookingCancelled, Conflict, HoldExpired, NotFound, SlotUnavailable, TooLateToChange
 from chalicelib.logs import logger
 from chalicelib.models.audit import AuditOutboxEntry
 from chalicelib.models.booking import AccessGrant, Booking, IdempotencyRecord, SlotLock
 from chalicelib.models.catalog import Service, StaffMember
 from chalicelib.models.customer import Customer
+from chalicelib.models.shred_key import ShredKey
 from chalicelib.models.transactions import commit, new_request_token
-from chalicelib.services import audit, customers
-from chalicelib.services.booking import catalog, grants
+from chalicelib.services import audit, customers, hot_cache
+from chalicelib.services.booking import catalog, grants, mail_handoff
 from chalicelib.services.booking.availability import Rules, busy_span, is_offered
 from chalicelib.services.booking.idempotency import IdempotencyKey
 from chalicelib.services.booking.mail import BookingMail, send_booking_mail
@@ -87,11 +89,22 @@ def book(actor: Actor, customer_id: str, request: NewBooking, idempotency: Idemp
 
     With a `hold` the booking is pending (202, no manage link) until `confirm_hold`. A `new_customer`
     (customer_id's record, not yet written) is written in the booking's transaction: no booking, no record."""
-    replay = idempotency.previous() if idempotency else None
-    if replay:
-        return replay.status_code, replay.body
-    service = _active_service(actor.org_id, request.service_id)
-    offering = list(_offering_staff(actor, service, request))
+    try:
+        return _book(actor, customer_id, request, idempotency, hold, new_customer)
+    finally:
+        shred_keys.forget_unstored_keys()  # a new customer's key that no transaction wrote
+
+
+def _book(actor: Actor, customer_id: str, request: NewBooking, idempotency: IdempotencyKey | None,
+          hold: Hold | None, new_customer: Customer | None) -> tuple[int, dict[str, Any]]:
+    """`book`. The idempotency record is looked for only when something refuses (its condition in the
+    transaction makes a second booking with one key impossible): a first request reads nothing for it."""
+    try:
+        service = _active_service(actor.org_id, request.service_id)
+        offering = list(_offering_staff(actor, service, request))
+    except (NotFound, SlotUnavailable):
+        return _replay_or_raise(idempotency)
+    rechecked = False
     while offering:
         staff = offering[0]
         if _taken_now(actor.org_id, staff, service, request):  # a lost race, known before any seal or write
@@ -104,29 +117,58 @@ def book(actor: Actor, customer_id: str, request: NewBooking, idempotency: Idemp
         status, body, grant = _first_answer(booking, hold)
         record = idempotency.record(status, body, customer_id) if idempotency else None
         entry = _entry(actor, "booking.held" if hold else "booking.created", booking)
-        if not _commit_new(booking, staff, grant, record, hold, entry, new_customer):
-            replay = idempotency.previous() if idempotency else None
-            if replay:
-                return replay.status_code, replay.body
-            if new_customer is not None and _customer_exists(actor.org_id, customer_id):
-                new_customer = None  # a booking with the same address made the record meanwhile: book with it
-                continue
-            if new_customer is None:
-                _require_customer(actor.org_id, customer_id)  # erased meanwhile: 404, not "slot taken"
-            offering.pop(0)
-            continue  # these granules are taken: try the next staff member who offers the start
-        if hold:
-            hold.on_commit(booking)
-        else:
-            _mail("confirmed", booking, str(body["manage_url"]), Offer(service, staff))
-        return status, body
+        if _commit_new(booking, staff, grant, record, hold, entry, new_customer):
+            _after_commit(booking, hold, new_customer, str(body.get("manage_url", "")))
+            return status, body
+        replay = idempotency.previous() if idempotency else None
+        if replay:
+            return replay.status_code, replay.body
+        if new_customer is not None and _customer_exists(actor.org_id, customer_id):
+            new_customer = None  # a booking with the same address made the record meanwhile: book with it
+            shred_keys.forget_unstored_keys()  # and with its stored key, not the one made here
+            continue
+        if new_customer is None:
+            _require_customer(actor.org_id, customer_id)  # erased meanwhile: 404, not "slot taken"
+        rechecked = _next_offering(actor, service, request, offering, rechecked)
     raise SlotUnavailable()
+
+
+def _replay_or_raise(idempotency: IdempotencyKey | None) -> tuple[int, dict[str, Any]]:
+    """Inside an `except`: the first answer to this key, or the exception being handled."""
+    replay = idempotency.previous() if idempotency else None
+    if replay is None:
+        raise  # called from an except block: re-raises what it handles
+    return replay.status_code, replay.body
+
+
+def _next_offering(actor: Actor, service: Service, request: NewBooking, offering: list[StaffMember],
+                   rechecked: bool) -> bool:
+    """After a refusal: drop the member whose granules are taken, unless their hours were stale in the
+    cache (ADR 0020): then check the start against the stored hours, once. Returns whether it rechecked."""
+    fresh = None if rechecked else _changed_since(offering[0])
+    if fresh is None:
+        offering.pop(0)  # these granules are taken: try the next staff member who offers the start
+        return rechecked
+    hot_cache.forget_org(actor.org_id)
+    offering[0:1] = [fresh] if is_offered(service, fresh, request.start, _rules(actor)) else []
+    return True
+
+
+def _after_commit(booking: Booking, hold: Hold | None, new_customer: Customer | None, link: str) -> None:
+    if new_customer is not None and new_customer.new_key is not None:
+        shred_keys.key_stored(new_customer.new_key)
+    if hold:
+        hold.on_commit(booking)
+        audit.build_soon(booking.org_id)
+    else:
+        mail_handoff.hand_off("confirmed", booking, link)  # and the audit entry's chaining
 
 
 def _commit_new(booking: Booking, staff: StaffMember, grant: AccessGrant | None, record: IdempotencyRecord | None,
                 hold: Hold | None, entry: AuditOutboxEntry, new_customer: Customer | None = None) -> bool:
-    """Write a new booking (or hold), its locks, its manage grant, its idempotency record and its audit entry;
-    False if refused. Once committed, the entry is chained (best effort: the sweep finishes it)."""
+    """Write a new booking (or hold), its locks, its manage grant, its idempotency record and its audit entry
+    (and a new customer's record and shred key); False if refused. The caller hands the entry's chaining
+    off once committed (best effort: the sweep finishes it)."""
     def write(tx: TransactWrite) -> None:
         tx.save(booking, condition=Booking.booking_id.does_not_exist())
         _customer_in(tx, booking.org_id, booking.customer_id, new_customer)
@@ -138,10 +180,7 @@ def _commit_new(booking: Booking, staff: StaffMember, grant: AccessGrant | None,
         if record:
             tx.save(record, condition=IdempotencyRecord.key.does_not_exist())
 
-    committed = commit(write, booking.booking_id, applied=lambda: _exists(booking))
-    if committed:
-        audit.build_after_commit(booking.org_id)
-    return committed
+    return commit(write, booking.booking_id, applied=lambda: _exists(booking))
 
 
 def confirm_hold(actor: Actor, booking: Booking, customer_id: str,
@@ -165,14 +204,20 @@ def confirm_hold(actor: Actor, booking: Booking, customer_id: str,
         _customer_in(tx, booking.org_id, customer_id, new_customer)
         audit.add_to(tx, _entry(actor, "booking.confirmed", booking))
 
-    if not commit(write, new_request_token(), applied=lambda: _reload(booking).customer_id == customer_id):
-        if new_customer is not None and _customer_exists(booking.org_id, customer_id):
+    try:
+        committed = commit(write, new_request_token(),
+                           applied=lambda: _reload(booking).customer_id == customer_id)
+        if not committed and new_customer is not None and _customer_exists(booking.org_id, customer_id):
             return confirm_hold(actor, booking, customer_id)  # the same address's record was made meanwhile
-        raise HoldExpired()
-    audit.build_after_commit(booking.org_id)
+        if not committed:
+            raise HoldExpired()
+        if new_customer is not None and new_customer.new_key is not None:
+            shred_keys.key_stored(new_customer.new_key)
+    finally:
+        shred_keys.forget_unstored_keys()
     confirmed = _reload(booking)
     link = grants.manage_url(booking.booking_id, token)
-    _mail("confirmed", confirmed, link, Offer())
+    mail_handoff.hand_off("confirmed", confirmed, link)  # and the audit entry's chaining
     return {"booking": public_view(confirmed), "manage_url": link}
 
 
@@ -192,10 +237,23 @@ def release_hold(actor: Actor, booking: Booking) -> None:
 
 
 def reschedule(actor: Actor, booking: Booking, start: datetime, staff_id: str | None = None) -> Booking:
-    """Move a booking: release the old locks and take the new ones in one transaction."""
-    service = catalog.get_service(booking.org_id, booking.service_id)
+    """Move a booking: release the old locks and take the new ones in one transaction. The catalog comes
+    from the hot-path cache; stale hours refuse the transaction (its staff version check) and are read
+    again once."""
+    try:
+        return _reschedule(actor, booking, start, staff_id)
+    except SlotUnavailable:
+        staff = catalog.cached_staff_member(booking.org_id, staff_id or booking.staff_id)
+        if _changed_since(staff) is None:
+            raise
+        hot_cache.forget_org(booking.org_id)
+        return _reschedule(actor, booking, start, staff_id)
+
+
+def _reschedule(actor: Actor, booking: Booking, start: datetime, staff_id: str | None) -> Booking:
+    service = catalog.cached_service(booking.org_id, booking.service_id)
     _check_changeable(actor, booking, service)
-    staff = catalog.get_staff(booking.org_id, staff_id or booking.staff_id)
+    staff = catalog.cached_staff_member(booking.org_id, staff_id or booking.staff_id)
     if not is_offered(service, staff, start, _rules(actor)):
         raise SlotUnavailable()
     new_granules = granules(busy_span(service, start))
@@ -215,15 +273,14 @@ def reschedule(actor: Actor, booking: Booking, start: datetime, staff_id: str | 
 
     if not commit(write, token, applied=lambda: _reload(booking).last_write == token):
         raise _why_not_committed(booking)
-    audit.build_after_commit(booking.org_id)
     moved = _as_changed(booking, changes, token)
-    send_update("rescheduled", moved, Offer(service, staff))
+    mail_handoff.hand_off("rescheduled", moved)  # and the audit entry's chaining
     return moved
 
 
 def cancel(actor: Actor, booking: Booking, reason: str | None) -> Booking:
     """Cancel a booking and free its time in one transaction; the reason is sealed."""
-    service = catalog.get_service(booking.org_id, booking.service_id)
+    service = catalog.cached_service(booking.org_id, booking.service_id)
     _check_changeable(actor, booking, service)
     sealed = dict(booking.unseal(), cancel_reason=reason) if reason else booking.unseal()
     booking.seal(sealed)
@@ -237,9 +294,8 @@ def cancel(actor: Actor, booking: Booking, reason: str | None) -> Booking:
 
     if not commit(write, token, applied=lambda: _reload(booking).last_write == token):
         raise _why_not_committed(booking)
-    audit.build_after_commit(booking.org_id)
     cancelled = _as_changed(booking, changes, token)
-    _mail("cancelled", cancelled, "", Offer(service, None))
+    mail_handoff.hand_off("cancelled", cancelled)  # and the audit entry's chaining
     return cancelled
 
 
@@ -277,7 +333,7 @@ def _rules(actor: Actor) -> Rules:
 
 
 def _active_service(org_id: str, service_id: str) -> Service:
-    service = catalog.get_service(org_id, service_id)
+    service = catalog.cached_service(org_id, service_id)
     if not service.active:
         raise NotFound("No such service.")
     return service
@@ -285,9 +341,9 @@ def _active_service(org_id: str, service_id: str) -> Service:
 
 def _offering_staff(actor: Actor, service: Service, request: NewBooking) -> list[StaffMember]:
     if request.staff_id:
-        staff = [catalog.get_staff(actor.org_id, request.staff_id)]
+        staff = [catalog.cached_staff_member(actor.org_id, request.staff_id)]
     else:
-        staff = catalog.list_staff(actor.org_id, active_only=True)
+        staff = catalog.cached_staff(actor.org_id, active_only=True)
     rules = _rules(actor)
     offering = [member for member in staff if is_offered(service, member, request.start, rules)]
     if not offering:
@@ -346,11 +402,22 @@ def _taken_now(org_id: str, staff: StaffMember, service: Service, request: NewBo
                for lock in SlotLock.batch_get(wanted, consistent_read=True))
 
 
+def _changed_since(staff: StaffMember) -> StaffMember | None:
+    """The member as stored now, if their hours changed since `staff` was read (a stale cache); else None."""
+    try:
+        stored = StaffMember.get(staff.org_id, staff.staff_id, consistent_read=True)
+    except StaffMember.DoesNotExist:
+        return None
+    return stored if stored.version != staff.version else None
+
+
 def _customer_in(tx: TransactWrite, org_id: str, customer_id: str, new_customer: Customer | None) -> None:
-    """A new customer's record is written with the booking that names it (never without one); an
-    existing customer must still exist."""
+    """A new customer's record (and its shred key, when its id is fresh) is written with the booking that
+    names it (never without one); an existing customer must still exist."""
     if new_customer is not None:
         tx.save(new_customer, condition=Customer.customer_id.does_not_exist())
+        if new_customer.new_key is not None:
+            tx.save(new_customer.new_key.row, condition=ShredKey.subject.does_not_exist())
     else:
         _customer_still_there(tx, org_id, customer_id)
 
@@ -462,6 +529,11 @@ def send_update(kind: str, booking: Booking, known: Offer = Offer()) -> bool:
         logger.error("manage link not saved", extra={"booking_id": booking.booking_id})
         return False
     return _mail(kind, booking, grants.manage_url(booking.booking_id, token), known)
+
+
+def mail_with_link(kind: str, booking: Booking, link: str) -> bool:
+    """A mail with the manage link given (or, with "", the booking page: a cancellation's)."""
+    return _mail(kind, booking, link, Offer())
 
 
 def _mail(kind: str, booking: Booking, link: str, known: Offer) -> bool:

@@ -14,7 +14,7 @@ from chalicelib import clock
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.models.catalog import Service, StaffMember
 from chalicelib.models.user import User
-from chalicelib.services import audit
+from chalicelib.services import audit, hot_cache
 from chalicelib.services.booking.timeline import GRANULE_SECONDS, WEEKDAYS
 from chalicelib.services.identity.roles import Permission, require
 from chalicelib.services.identity.sessions import Principal
@@ -37,6 +37,7 @@ def create_service(principal: Principal, fields: Mapping[str, Any]) -> dict[str,
     _apply(service, fields, SERVICE_FIELDS)
     _check_service(service)
     service.save(condition=Service.service_id.does_not_exist())
+    hot_cache.forget_org(principal.org_id)
     _audit(principal, "service.created", service_id=service.service_id)
     return service_view(service)
 
@@ -48,6 +49,7 @@ def update_service(principal: Principal, service_id: str, fields: Mapping[str, A
     _check_service(service)
     service.updated_at = clock.now()
     service.save()
+    hot_cache.forget_org(principal.org_id)
     _audit(principal, "service.updated", service_id=service_id)
     return service_view(service)
 
@@ -78,6 +80,7 @@ def create_staff(principal: Principal, fields: Mapping[str, Any]) -> dict[str, A
     _check_staff(member)
     _check_user_link(member)
     member.save(condition=StaffMember.staff_id.does_not_exist())
+    hot_cache.forget_org(principal.org_id)
     _audit(principal, "staff.created", staff_id=member.staff_id)
     return staff_view(member)
 
@@ -92,6 +95,7 @@ def update_staff(principal: Principal, staff_id: str, fields: Mapping[str, Any])
     member.updated_at = clock.now()
     try:
         member.save()  # conditional on the version read: two admins' edits never overwrite each other
+        hot_cache.forget_org(principal.org_id)
     except PutError as error:
         raise Conflict("The staff member changed meanwhile; reload and try again.") from error
     _audit(principal, "staff.updated", staff_id=staff_id)
@@ -113,6 +117,28 @@ def get_staff(org_id: str, staff_id: str) -> StaffMember:
 
 def staff_view(member: StaffMember) -> dict[str, Any]:
     return {"id": member.staff_id, **{name: getattr(member, name) for name in STAFF_FIELDS}}
+
+
+# --- the hot path's reads (ADR 0020): served from the in-process cache, at most TTL_SECONDS old ---------
+# A booking checks the staff member's version in its transaction, so stale hours cost a retry, never a
+# wrong booking; a service changed in another Lambda is seen within TTL_SECONDS. Admin reads and writes
+# above never use these.
+
+def cached_service(org_id: str, service_id: str) -> Service:
+    found = [s for s in hot_cache.cached_rows(org_id, "services", Service, lambda: list(Service.query(org_id)))
+             if s.service_id == service_id]
+    return found[0] if found else get_service(org_id, service_id)  # made a moment ago in another Lambda
+
+
+def cached_staff(org_id: str, active_only: bool = False) -> list[StaffMember]:
+    """As `list_staff`, from the cache."""
+    rows = hot_cache.cached_rows(org_id, "staff", StaffMember, lambda: list(StaffMember.query(org_id)))
+    return sorted((m for m in rows if m.active or not active_only), key=lambda m: m.display_name)
+
+
+def cached_staff_member(org_id: str, staff_id: str) -> StaffMember:
+    found = [m for m in cached_staff(org_id) if m.staff_id == staff_id]
+    return found[0] if found else get_staff(org_id, staff_id)
 
 
 def staff_ids_of_user(org_id: str, user_id: str) -> set[str]:

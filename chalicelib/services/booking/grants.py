@@ -48,6 +48,13 @@ def manage_url(booking_id: str, token: str) -> str:
 
 def grant_for(token: str | None) -> AccessGrant:
     """The live grant of `token`; a missing token is 401, an unknown or expired one 404."""
+    grant = _live_grant(token)
+    refuse_if_suspended(Organization.get(grant.org_id))
+    return grant
+
+
+def _live_grant(token: str | None) -> AccessGrant:
+    """`grant_for` without the org's suspension check (its caller reads the org itself)."""
     if not token:
         raise Unauthenticated("Send the link's token in the X-Manage-Token header.")
     try:
@@ -56,8 +63,24 @@ def grant_for(token: str | None) -> AccessGrant:
         raise NotFound("No such booking.") from error
     if grant.expires_at <= clock.now():
         raise NotFound("No such booking.")
-    refuse_if_suspended(Organization.get(grant.org_id))
     return grant
+
+
+def booking_and_org_for(token: str | None, booking_id: str) -> tuple[Booking, Organization]:
+    """`booking_for` and the booking's org, in two reads: the grant, then the org and the booking together
+    (one BatchGetItem, both consistent: a suspension or a change is seen at once)."""
+    from chalicelib.models.batch_read import read_many
+
+    grant = _live_grant(token)
+    if grant.booking_id not in (None, booking_id):
+        raise NotFound("No such booking.")
+    org, booking = read_many([(Organization, grant.org_id, None), (Booking, grant.org_id, booking_id)])
+    if not isinstance(org, Organization) or not isinstance(booking, Booking):
+        raise NotFound("No such booking.")
+    refuse_if_suspended(org)
+    if booking.customer_id != grant.customer_id:
+        raise NotFound("No such booking.")
+    return booking, org
 
 
 def booking_for(token: str | None, booking_id: str) -> Booking:

@@ -165,8 +165,8 @@ def customer_read(booking: Booking, origin: audit.Origin) -> None:
 
 def booking_page_view(org_id: str, booking: Booking) -> dict[str, Any]:
     """A booking with the names the manage page shows next to it."""
-    service = catalog.get_service(org_id, booking.service_id)
-    staff = catalog.get_staff(org_id, booking.staff_id)
+    service = catalog.cached_service(org_id, booking.service_id)  # names only: the hot-path cache will do
+    staff = catalog.cached_staff_member(org_id, booking.staff_id)
     return {**public_view(booking), "service": public_service(service), "staff": public_staff(staff)}
 
 

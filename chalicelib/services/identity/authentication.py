@@ -14,6 +14,8 @@ from pynamodb.expressions.update import Action
 
 from chalicelib import clock
 from chalicelib.errors import InvalidCredentials, IpNotAllowed, NotFound, OrgSuspended, TooManyAttempts
+from chalicelib.models.batch_read import read_many
+from chalicelib.models.mfa import DuoIntegration
 from chalicelib.models.organization import Organization
 from chalicelib.models.user import User
 from chalicelib.services import audit, rate_limits
@@ -27,7 +29,7 @@ from chalicelib.services.identity.policy import SecurityPolicy, policy_of
 from chalicelib.services.identity.roles import Permission, require
 from chalicelib.services.identity.sessions import Principal
 from chalicelib.services.org_lifecycle.status import refuse_if_suspended
-from chalicelib.services.organizations import org_by_slug
+from chalicelib.services.organizations import org_by_slug, org_id_of_slug
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,9 @@ class _Attempt:
 def login(org_slug: str, email: str, password: str, origin: Origin) -> LoginResult:
     """Password step. The per-address and per-account tries are taken (conditional writes) before the
     argon2 work, so a burst evaluates at most the limits; a refusal costs no password check."""
-    _take_address_try(org_slug, origin)
+    address_try = _take_address_try(org_slug, origin)
     try:
-        org = org_by_slug(org_slug)
+        org, duo_row = _org_and_duo(org_slug)
     except NotFound:
         _fail_unknown_org(password, origin)
     attempt = _Attempt(org, policy_of(org), users.email_index(org.org_id, email), origin)
@@ -57,8 +59,7 @@ def login(org_slug: str, email: str, password: str, origin: Origin) -> LoginResu
         _fail(attempt, user, account_try)
     if user.disabled:
         _fail(attempt, user, account_try, outcome="disabled")
-    rate_limits.give_back(rate_limits.login_failures_per_ip(), _address(origin))
-    return _succeed(attempt, user, password, account_try)
+    return _succeed(attempt, user, password, account_try, _Found(address_try, duo_row))
 
 
 def set_password_with_setup_token(setup_token: str, new_password: str, origin: Origin) -> None:
@@ -166,19 +167,37 @@ def _fail_second_factor(attempt: _Attempt, user: User, method: str, account_try:
     raise InvalidCredentials("The code is not correct.")
 
 
-def _succeed(attempt: _Attempt, user: User, password: str, account_try: lockout.Try) -> LoginResult:
+@dataclass(frozen=True)
+class _Found:
+    """What the password step read or took before checking the password, for the steps after it."""
+
+    address_try: str  # the per-address counter's key: a right password gives its try back
+    duo: DuoIntegration | None  # the org's Duo integration, read with the org
+
+
+def _org_and_duo(org_slug: str) -> tuple[Organization, DuoIntegration | None]:
+    """The org (never cached: its security policy) and its Duo integration, in one BatchGetItem."""
+    org_id = org_id_of_slug(org_slug)
+    org, duo_row = read_many([(Organization, org_id, None), (DuoIntegration, org_id, None)])
+    if not isinstance(org, Organization):
+        raise NotFound("No such organization.")
+    return refuse_if_suspended(org), duo_row if isinstance(duo_row, DuoIntegration) else None
+
+
+def _succeed(attempt: _Attempt, user: User, password: str, account_try: lockout.Try, found: _Found) -> LoginResult:
     """The password was right: a second step if the user has a factor, else the login's outcome."""
     org_id = attempt.org.org_id
     if passwords.needs_rehash(user.password_hash or ""):
         user.update(actions=[User.password_hash.set(passwords.hash_password(password))])
-    methods = second_step.methods_for(user, attempt.policy)
+    methods = second_step.methods_with(user, attempt.policy, found.duo)
     if methods:
+        rate_limits.give_back_key(found.address_try)
         lockout.give_back(account_try)  # the count stands until the second factor succeeds too
         token = second_step.begin(user, methods)
         record_attempt(org_id, "mfa_required", attempt.origin, user.user_id)
         return LoginResult(mfa_token=token, methods=tuple(methods))
     return finish_login(user, attempt.policy, attempt.origin, assurance=1, factor="password",
-                        account_try=account_try)
+                        account_try=account_try, address_try=found.address_try)
 
 
 def _fail(attempt: _Attempt, user: User | None, account_try: lockout.Try, outcome: str | None = None) -> NoReturn:
@@ -199,11 +218,12 @@ def _fail_unknown_org(password: str, origin: Origin) -> NoReturn:
     raise InvalidCredentials()
 
 
-def _take_address_try(org_slug: str | None, origin: Origin) -> None:
+def _take_address_try(org_slug: str | None, origin: Origin) -> str:
     """One try from this address, taken before any work; throttled answers count toward the limit too
-    (nothing is given back), and the audit chain hears of a throttled address once per window."""
+    (nothing is given back), and the audit chain hears of a throttled address once per window.
+    Returns the counter's key (a right password gives the try back there)."""
     try:
-        rate_limits.take(rate_limits.login_failures_per_ip(), _address(origin))
+        return rate_limits.take(rate_limits.login_failures_per_ip(), _address(origin))
     except TooManyAttempts:
         record_attempt(UNKNOWN_ORG, "throttled", origin)
         if rate_limits.claim_refusal_notice(rate_limits.login_failures_per_ip(), _address(origin)):

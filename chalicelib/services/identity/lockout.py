@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
 from chalicelib.errors import TooManyAttempts
@@ -93,6 +94,11 @@ def claim_refusal_notice(org_id: str, email_index: str) -> bool:
 def clear(org_id: str, email_index: str) -> None:
     """Forget failures: after a whole successful login, a new password, or an admin's unlock."""
     Counter(_key(org_id, email_index)).delete()
+
+
+def clear_in(tx: TransactWrite, org_id: str, email_index: str) -> None:
+    """`clear` as part of the transaction `tx` (a whole login's)."""
+    tx.delete(Counter(_key(org_id, email_index)))
 
 
 def _now() -> int:

@@ -31,8 +31,14 @@ class AttemptFilter:
 
 def record_attempt(org_id: str, outcome: str, origin: Origin, user_id: str | None = None,
                    factor: str = "password") -> None:
+    attempt_row(org_id, outcome, origin, user_id, factor).save()
+
+
+def attempt_row(org_id: str, outcome: str, origin: Origin, user_id: str | None = None,
+                factor: str = "password") -> LoginAttempt:
+    """The log row of one attempt, not yet written (a successful login writes it in its transaction)."""
     now = clock.now()
-    LoginAttempt(
+    return LoginAttempt(
         org_id,
         # time to the microsecond, then a process-monotonic tie-breaker and randomness: sorts by time
         f"{now.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{time.perf_counter_ns():020d}{secrets.token_hex(4)}",
@@ -43,7 +49,7 @@ def record_attempt(org_id: str, outcome: str, origin: Origin, user_id: str | Non
         source_ip=truncated_ip(origin.source_ip),  # the network only (ASVS 14.2)
         user_agent=coarse_user_agent(origin.user_agent),
         ttl=int((now + RETENTION).timestamp()),
-    ).save()
+    )
 
 
 def list_attempts(org_id: str, query: AttemptFilter, reader: str, origin: Origin) -> list[dict[str, Any]]:

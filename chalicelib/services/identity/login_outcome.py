@@ -13,10 +13,10 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.models.user import User
-from chalicelib.services import audit
+from chalicelib.services import audit, rate_limits
 from chalicelib.services.audit import Origin
 from chalicelib.services.identity import lockout, sessions
-from chalicelib.services.identity.login_attempts import record_attempt
+from chalicelib.services.identity.login_attempts import attempt_row, record_attempt
 from chalicelib.services.identity.mfa import second_step
 from chalicelib.services.identity.policy import SecurityPolicy
 
@@ -51,11 +51,18 @@ def password_expired(user: User, policy: SecurityPolicy) -> bool:
 
 
 def finish_login(user: User, policy: SecurityPolicy, origin: Origin, assurance: int, factor: str,
-                 account_try: lockout.Try | None = None) -> LoginResult:
+                 account_try: lockout.Try | None = None, address_try: str | None = None) -> LoginResult:
     """The session the user has earned. The lockout count clears only when the login is whole (a full
-    session, or the enroll-only session of a user with no factor yet); a forced change gives the try back."""
+    session, or the enroll-only session of a user with no factor yet); a forced change gives the try back.
+    `address_try`: the per-address counter whose try a right password gives back (with the session)."""
     org_id = user.org_id
-    if password_expired(user, policy):
+    expired = password_expired(user, policy)
+    enrol = not expired and policy.requires_mfa(user.role) and assurance < 2 and not second_step.methods_for(
+        user, policy)
+    if address_try and (expired or enrol):
+        rate_limits.give_back_key(address_try)  # the rarer outcomes give it back on their own
+        address_try = None
+    if expired:
         if account_try:
             lockout.give_back(account_try)
         record_attempt(org_id, "password_expired", origin, user.user_id)
@@ -63,14 +70,29 @@ def finish_login(user: User, policy: SecurityPolicy, origin: Origin, assurance: 
         issued = sessions.start_session(org_id, user.user_id, user.role, policy, origin,
                                         kind=sessions.PASSWORD_CHANGE, assurance=assurance)
         return LoginResult(change_token=issued.token)
-    lockout.clear(org_id, user.email_index)
-    if policy.requires_mfa(user.role) and assurance < 2 and not second_step.methods_for(user, policy):
+    if enrol:
+        lockout.clear(org_id, user.email_index)
         issued = sessions.start_session(org_id, user.user_id, user.role, policy, origin, kind=sessions.MFA_ENROLL)
         record_attempt(org_id, "mfa_enrollment_required", origin, user.user_id)
         audit.record(org_id, user.user_id, "auth.login", outcome="mfa_enrollment_required", origin=origin)
         return LoginResult(token=issued.token, expires_at=issued.expires_at, enroll_only=True)
-    user.update(actions=[User.last_login_at.set(clock.now())])
-    issued = sessions.start_session(org_id, user.user_id, user.role, policy, origin, assurance=assurance)
-    record_attempt(org_id, "success", origin, user.user_id, factor=factor)
-    audit.record(org_id, user.user_id, "auth.login", subjects={"session_id": issued.session_id}, origin=origin)
+    return _full_session(user, policy, origin, assurance, factor, address_try)
+
+
+def _full_session(user: User, policy: SecurityPolicy, origin: Origin, assurance: int, factor: str,
+                  address_try: str | None) -> LoginResult:
+    """A whole login's writes in one transaction (issue 24): the lockout count cleared, the address's try
+    given back, the last login stamped, the session, the attempt's log row and the audit entry. Either
+    all of them stand or none does (a failed commit answers 503 and leaves no session behind)."""
+    org_id = user.org_id
+    session, issued = sessions.new_session(org_id, user.user_id, user.role, policy, origin, assurance=assurance)
+    entry = audit.entry(org_id, user.user_id, "auth.login", subjects={"session_id": issued.session_id},
+                        origin=origin)
+    with audit.audited_transaction(entry, chain_later=True) as tx:
+        lockout.clear_in(tx, org_id, user.email_index)
+        if address_try:
+            rate_limits.give_back_in(tx, address_try)
+        tx.update(user, actions=[User.last_login_at.set(clock.now())])
+        tx.save(session)
+        tx.save(attempt_row(org_id, "success", origin, user.user_id, factor=factor))
     return LoginResult(token=issued.token, expires_at=issued.expires_at)

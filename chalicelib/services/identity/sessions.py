@@ -52,6 +52,14 @@ def token_hash(token: str) -> str:
 def start_session(org_id: str, user_id: str, role: str, policy: SecurityPolicy, origin: Origin,
                   kind: str = FULL, assurance: int = 1) -> IssuedSession:
     """Create a session and return its token; the token is shown once and stored only as a hash."""
+    session, issued = new_session(org_id, user_id, role, policy, origin, kind, assurance)
+    session.save()
+    return issued
+
+
+def new_session(org_id: str, user_id: str, role: str, policy: SecurityPolicy, origin: Origin,
+                kind: str = FULL, assurance: int = 1) -> tuple[Session, IssuedSession]:
+    """A session row not yet written (a login writes it in its own transaction) and what its holder gets."""
     token = secrets.token_urlsafe(32)  # 256 bits
     now = clock.now()
     if kind != PASSWORD_CHANGE:
@@ -65,8 +73,7 @@ def start_session(org_id: str, user_id: str, role: str, policy: SecurityPolicy, 
         user_agent=(origin.user_agent or "")[:256] or None, ttl=int((now + lifetime).timestamp()),
         assurance=assurance,
     )
-    session.save()
-    return IssuedSession(token, session.session_id, session.expires_at)
+    return session, IssuedSession(token, session.session_id, session.expires_at)
 
 
 def resume_session(token: str, origin: Origin) -> Principal:

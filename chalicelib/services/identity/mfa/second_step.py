@@ -14,7 +14,7 @@ from pynamodb.exceptions import DeleteError
 
 from chalicelib import clock
 from chalicelib.errors import InvalidCredentials, InvalidToken, ValidationFailed
-from chalicelib.models.mfa import MfaChallenge, MfaFactor
+from chalicelib.models.mfa import DuoIntegration, MfaChallenge, MfaFactor
 from chalicelib.models.user import User
 from chalicelib.services.identity.mfa import duo, factors, phone, recovery_codes, security_keys, totp
 from chalicelib.services.identity.policy import SecurityPolicy
@@ -25,7 +25,13 @@ LIFETIME = timedelta(minutes=5)
 
 def methods_for(user: User, policy: SecurityPolicy) -> list[str]:
     """The methods `user`'s sign-in will accept; empty when they have no factor that counts."""
-    if factors.DUO in policy.mfa_methods and duo.integration_of(user.org_id):
+    integration = duo.integration_of(user.org_id) if factors.DUO in policy.mfa_methods else None
+    return methods_with(user, policy, integration)
+
+
+def methods_with(user: User, policy: SecurityPolicy, integration: DuoIntegration | None) -> list[str]:
+    """`methods_for` with the org's Duo integration already read (a login reads it with the org)."""
+    if factors.DUO in policy.mfa_methods and integration:
         return [factors.DUO]
     return factors.login_methods(user.org_id, user.user_id, policy.mfa_methods)
 
