@@ -1,17 +1,39 @@
-"""`chalice local` with a listen backlog of 128 instead of socketserver's 5.
+"""`chalice local` with a listen backlog of 128 instead of socketserver's 5, serving on reused threads.
 
 With 5, a burst of concurrent requests (the booking race tests send 50 at once) overflows the queue
 and the kernel resets connections before the app sees them; API Gateway has no such limit.
+
+socketserver starts a new thread per connection, so everything the app keeps per thread as a warm Lambda
+keeps it per container (each thread's Sealer with its data-key cache and KMS client, PynamoDB's botocore
+session) was built again for every request: in a 100-caller burst, a KMS GenerateDataKey and a new KMS
+client per booking. Here a pool of REQUEST_THREADS threads serves the connections, each thread like one
+warm Lambda container serving one request at a time.
 """
 
 from __future__ import annotations
 
 import socketserver
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from chalice.cli import main
 
+REQUEST_THREADS = 128  # as many as the backlog: a burst's callers are all served at once, none queued behind
+# an idle keep-alive connection (a browser holds about six)
+
+
+def serve_on_reused_threads(workers: ThreadPoolExecutor) -> None:
+    """socketserver's ThreadingMixIn hands each connection to a worker of `workers`, not a new thread."""
+
+    def process_request(server: Any, request: Any, client_address: Any) -> None:
+        workers.submit(server.process_request_thread, request, client_address)
+
+    socketserver.ThreadingMixIn.process_request = process_request  # type: ignore[method-assign,assignment]
+
+
 if __name__ == "__main__":
     socketserver.TCPServer.request_queue_size = 128
+    serve_on_reused_threads(ThreadPoolExecutor(max_workers=REQUEST_THREADS, thread_name_prefix="request"))
     sys.argv = ["chalice", "local", *sys.argv[1:]]
     sys.exit(main())

@@ -8,6 +8,9 @@ Stock moto gets both wrong under concurrent requests:
 - every model instance it creates is appended to a class-level list kept for its dashboard, so each of
   those table copies (and each item a read copies) stays in memory for good (21.9 GB after ~2,500 writes).
 
+Each request is made atomic by the locks of the stack, the tables and the partitions it names
+(scripts/dynamodb_locks.py), not by one lock around every request: requests on different items run at once.
+
 `atomic_dynamodb_patches()` names the changes; this server and the in-process tests' `atomic_dynamodb`
 fixture both apply them. Usage: `python scripts/local_aws.py -H 127.0.0.1 -p 5000` (moto_server's options).
 """
@@ -15,8 +18,10 @@ fixture both apply them. Usage: `python scripts/local_aws.py -H 127.0.0.1 -p 500
 from __future__ import annotations
 
 import copy
+import logging
+import logging.handlers
+import queue
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,31 +33,33 @@ def atomic_dynamodb_patches() -> list[Patch]:
     """(owner, attribute name, replacement) for each change; apply them with setattr (or monkeypatch)."""
     from moto.core.model_instances import model_data
     from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
     from moto.dynamodb.models.table_export import TableExport
     from moto.dynamodb.responses import DynamoHandler
 
+    from scripts import dynamodb_locks
+
     backend = models.DynamoDBBackend
     return [
-        (DynamoHandler, "call_action", _one_at_a_time(DynamoHandler.call_action)),
-        (TableExport, "_backup_to_s3_file", _one_at_a_time(TableExport._backup_to_s3_file)),
+        (DynamoHandler, "call_action", dynamodb_locks.locked_action(DynamoHandler.call_action)),
+        (TableExport, "_backup_to_s3_file", _table_read_whole(TableExport._backup_to_s3_file)),
+        (Table, "query", dynamodb_locks.partition_query(Table.query)),
+        (Table, "all_items", dynamodb_locks.partition_items(Table.all_items)),
         (backend, "transact_write_items", _undo_touched_items(backend.transact_write_items)),
         (models, "copy", _TablesNotCopied()),
         *[(model, "__new__", _untracked_new) for model in model_data["dynamodb"].values()],
     ]
 
 
-_DYNAMODB_LOCK = threading.RLock()
+def _table_read_whole(backup: Callable[..., Any]) -> Callable[..., Any]:
+    """An export's read of its table (moto runs it in a thread of its own) sees no write half-done."""
+    from scripts.dynamodb_locks import SHARED, WHOLE, locked
 
+    def read_whole(export: Any, *args: Any, **kwargs: Any) -> Any:
+        with locked(SHARED, {export.table.name: WHOLE}, set()):
+            return backup(export, *args, **kwargs)
 
-def _one_at_a_time(work: Callable[..., Any]) -> Callable[..., Any]:
-    """Each DynamoDB request (a transaction, a write, a query), and each export's read of its table (moto
-    runs it in a thread of its own), runs whole before the next one begins."""
-
-    def serialized(*args: Any, **kwargs: Any) -> Any:
-        with _DYNAMODB_LOCK:
-            return work(*args, **kwargs)
-
-    return serialized
+    return read_whole
 
 
 def _undo_touched_items(transact_write_items: Callable[..., Any]) -> Callable[..., Any]:
@@ -119,6 +126,40 @@ def make_dynamodb_atomic() -> None:
         setattr(owner, name, replacement)
 
 
+def server_dispatch_patches() -> list[Patch]:
+    """moto's server finds the service of each request under one lock, listing moto's package directory
+    (about 150 directories, each stat-ed) to do so: every request of every service queued there (measured
+    in a 100-caller burst: most of the server's threads waited in `get_application`). The directory does
+    not change while the server runs: list it once, and remember each host's backend."""
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    modules = frozenset(backends.list_of_moto_modules())
+    find_backend = DomainDispatcherApplication.get_backend_for_host
+    found: dict[str | None, Any] = {}
+
+    def backend_for_host(dispatcher: Any, host: str | None) -> Any:
+        if host not in found:
+            found[host] = find_backend(dispatcher, host)
+        return found[host]
+
+    return [(backends, "list_of_moto_modules", lambda: modules),
+            (DomainDispatcherApplication, "get_backend_for_host", backend_for_host)]
+
+
+def log_requests_off_the_request_threads() -> logging.handlers.QueueListener:
+    """werkzeug writes a line per request from the thread that answers it, under the logging lock and before
+    the answer's body: in a burst, every answer waited for every other's write. A queue takes the lines; one
+    thread writes them (to stderr: .local/moto.log)."""
+    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    logger = logging.getLogger("werkzeug")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(logging.handlers.QueueHandler(lines))
+    listener = logging.handlers.QueueListener(lines, logging.StreamHandler(sys.stderr))
+    listener.start()
+    return listener
+
+
 def main(argv: list[str] | None = None) -> None:
     from moto import server
 
@@ -126,6 +167,9 @@ def main(argv: list[str] | None = None) -> None:
     from infra.local_stack import moto_kms_patches
 
     make_dynamodb_atomic()
+    for owner, name, replacement in server_dispatch_patches():
+        setattr(owner, name, replacement)
+    log_requests_off_the_request_threads()
     for owner, name, replacement in moto_kms_patches():  # multi-region keys whose ciphertexts open
         setattr(owner, name, replacement)
     server.main(argv or sys.argv[1:])

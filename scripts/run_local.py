@@ -33,6 +33,7 @@ LOCAL_AWS = {
     "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ENDPOINT_URL": AWS_URL,
+    "PYNAMODB_CONFIG": str(ROOT / "scripts" / "pynamodb_local.py"),  # pools for a threaded server's bursts
 }
 
 

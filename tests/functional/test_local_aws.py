@@ -86,3 +86,95 @@ def test_an_export_reads_its_table_whole_and_completes(dynamodb):
     [data] = [o["Key"] for o in s3.list_objects_v2(Bucket="exports")["Contents"] if o["Key"].endswith(".gz")]
     lines = gzip.decompress(s3.get_object(Bucket="exports", Key=data)["Body"].read()).decode().splitlines()
     assert status == "COMPLETED" and sorted(json.loads(line)["Item"]["sk"]["S"] for line in lines) == ["a", "b", "c"]
+
+
+def put(client, sk: str, n: int = 0) -> None:
+    client.put_item(TableName=TABLE, Item={"pk": {"S": sk}, "sk": {"S": sk}, "n": {"N": str(n)}})
+
+
+def test_a_request_on_other_items_goes_on_while_a_transaction_holds_its_own(dynamodb, monkeypatch):
+    """Locks per partition, not one around every request: a burst on a few contested items does not queue
+    every other request behind it (issue 23), and a read of a held item waits for the whole transaction."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    put(dynamodb, "held", 1)
+    inside, release = threading.Event(), threading.Event()
+    transact = DynamoDBBackend.transact_write_items
+
+    def slow_transaction(backend, transact_items):
+        inside.set()
+        assert release.wait(30)
+        return transact(backend, transact_items)
+
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", slow_transaction)
+    update = {"Update": {"TableName": TABLE, "Key": {"pk": {"S": "held"}, "sk": {"S": "held"}},
+                         "UpdateExpression": "SET n = :two", "ExpressionAttributeValues": {":two": {"N": "2"}}}}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        transaction = pool.submit(dynamodb.transact_write_items, TransactItems=[update])
+        assert inside.wait(30)
+        put(dynamodb, "elsewhere")  # with one lock for every request, this waited for the transaction
+        read = pool.submit(dynamodb.get_item, TableName=TABLE, Key={"pk": {"S": "held"}, "sk": {"S": "held"}},
+                           ConsistentRead=True)
+        assert not read.done()
+        release.set()
+        transaction.result(timeout=30)
+        assert read.result(timeout=30)["Item"]["n"] == {"N": "2"}  # all of the transaction, or none of it
+
+
+def test_transactions_naming_the_same_items_in_any_order_all_complete_and_count_exactly(dynamodb):
+    """Each request takes its locks in one sorted order, so no two wait for each other (no deadlock), and
+    each is atomic: every increment of every transaction is counted once."""
+    import random
+    import threading
+    import time
+
+    names = ["a", "b", "c", "d"]
+    for name in names:
+        put(dynamodb, name)
+
+    def increments(seed: int) -> None:
+        rng = random.Random(seed)  # noqa: S311 (test data)
+        for _ in range(10):
+            chosen = rng.sample(names, 3)  # a different order each time
+            dynamodb.transact_write_items(TransactItems=[
+                {"Update": {"TableName": TABLE, "Key": {"pk": {"S": n}, "sk": {"S": n}},
+                            "UpdateExpression": "SET n = n + :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}}
+                for n in chosen])
+            dynamodb.query(TableName=TABLE, KeyConditionExpression="pk = :p",
+                           ExpressionAttributeValues={":p": {"S": rng.choice(names)}})
+
+    threads = [threading.Thread(target=increments, args=(seed,), daemon=True) for seed in range(8)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 120
+    for thread in threads:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    assert not any(thread.is_alive() for thread in threads), "deadlocked"
+
+    items = dynamodb.scan(TableName=TABLE, ConsistentRead=True)["Items"]
+    assert sum(int(item["n"]["N"]) for item in items) == 8 * 10 * 3
+
+
+def test_a_query_reads_only_its_partition_and_sorts_it(dynamodb):
+    for sk in ("b", "a", "c"):
+        dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "one"}, "sk": {"S": sk}})
+    dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "other"}, "sk": {"S": "a"}})
+
+    found = dynamodb.query(TableName=TABLE, KeyConditionExpression="pk = :p AND sk > :a",
+                           ExpressionAttributeValues={":p": {"S": "one"}, ":a": {"S": "a"}}, ScanIndexForward=False)
+    missing = dynamodb.query(TableName=TABLE, KeyConditionExpression="pk = :p",
+                             ExpressionAttributeValues={":p": {"S": "nobody"}})
+
+    assert [item["sk"]["S"] for item in found["Items"]] == ["c", "b"] and missing["Items"] == []
+    assert {item["pk"]["S"] for item in dynamodb.scan(TableName=TABLE)["Items"]} == {"one", "other"}
+
+
+def test_partition_locks_are_forgotten_once_nobody_holds_them(dynamodb):
+    from scripts.dynamodb_locks import PARTITIONS
+
+    for n in range(50):
+        put(dynamodb, f"item{n}")
+    assert len(PARTITIONS) == 0

@@ -164,6 +164,14 @@ def _after_commit(booking: Booking, hold: Hold | None, new_customer: Customer | 
         mail_handoff.hand_off("confirmed", booking, link)  # and the audit entry's chaining
 
 
+def lost_already(actor: Actor, request: NewBooking) -> bool:
+    """Whether every staff member offering the wanted start holds it now (consistent reads): the loser of a
+    race is told 409 before it takes a turn of any limit, seals or writes (issue 23). `book` still decides
+    in its transaction; this only answers the certain losers early."""
+    service = _active_service(actor.org_id, request.service_id)
+    return all(_taken_now(actor.org_id, staff, service, request) for staff in _offering_staff(actor, service, request))
+
+
 def _commit_new(booking: Booking, staff: StaffMember, grant: AccessGrant | None, record: IdempotencyRecord | None,
                 hold: Hold | None, entry: AuditOutboxEntry, new_customer: Customer | None = None) -> bool:
     """Write a new booking (or hold), its locks, its manage grant, its idempotency record and its audit entry

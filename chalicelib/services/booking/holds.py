@@ -24,6 +24,7 @@ from chalicelib.errors import (
     AlreadyConfirmed,
     HoldExpired,
     NotFound,
+    SlotUnavailable,
     TooManyAttempts,
     VerificationFailed,
 )
@@ -50,6 +51,8 @@ def public_booking(org: Organization, actor: Actor, contact: customers.CustomerD
     replay = idempotency.previous() if idempotency else None
     if replay:
         return replay.status_code, replay.body
+    if bookings.lost_already(actor, wanted):
+        raise SlotUnavailable()  # a lost race: answered before any turn of a limit is taken and given back
     counted = _hold_limits(org.org_id, contact.email, actor)
     rate_limits.take_all(counted)  # before the hold: however many requests race, at most each limit get one
     code, token = f"{secrets.randbelow(10 ** 6):06d}", secrets.token_urlsafe(32)

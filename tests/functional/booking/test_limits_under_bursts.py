@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from chalicelib.errors import DomainError
+from chalicelib.errors import DomainError, SlotUnavailable
 from chalicelib.models.organization import Organization
 from chalicelib.services import customers, rate_limits
 from chalicelib.services.audit import Origin
@@ -83,3 +83,26 @@ def test_a_hold_that_was_not_made_gives_its_turns_back(clinic):
     later = [NewBooking(clinic.service["id"], datetime.fromisoformat(at(next_weekday(), hhmm)))
              for hhmm in ("10:00", "11:00")]
     assert [holds.public_booking(org, actor, contact, wanted, None)[0] for wanted in later] == [202, 202]
+
+
+def test_a_request_for_a_taken_time_is_refused_before_any_limit_is_counted(clinic):
+    """The loser of a race learns it early (issue 23): a hold's time, asked for again from other addresses,
+    answers 409 with no counter written (no turn taken and given back) and nothing sealed."""
+    from bench.api_calls import counting_calls
+
+    org = Organization.get(clinic.org_id)
+    start = datetime.fromisoformat(at(next_weekday(), "10:00"))
+
+    def hold(n: int):
+        actor = Actor(org.org_id, "customer", Origin(f"198.51.100.{n}", "race"), is_staff=False)
+        contact = customers.CustomerDetails(name="Late Larry", email=f"larry{n}@example.org")
+        return holds.public_booking(org, actor, contact, NewBooking(clinic.service["id"], start), None)
+
+    assert hold(1)[0] == 202
+    with counting_calls() as calls:
+        for n in range(2, 5):
+            with pytest.raises(SlotUnavailable):
+                hold(n)
+
+    assert {name for name in calls.counts if name.endswith(("UpdateItem", "TransactWriteItems"))} == set()
+    assert not any(name.startswith("kms:") for name in calls.counts), calls.counts
