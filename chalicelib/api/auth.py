@@ -55,6 +55,12 @@ def list_sessions() -> dict[str, Any]:
     return {"sessions": authentication.own_sessions(principal_of(auth.current_request))}
 
 
+@auth.route("/v1/auth/sessions", methods=["DELETE"])
+def end_other_sessions() -> dict[str, Any]:
+    """Sign out everywhere else: every session of the caller but this one ends."""
+    return {"ended": own_account.end_my_other_sessions(principal_of(auth.current_request))}
+
+
 @auth.route("/v1/auth/sessions/{session_id}", methods=["DELETE"])
 def end_session(session_id: str) -> Response:
     authentication.end_own_session(principal_of(auth.current_request), session_id)
