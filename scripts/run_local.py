@@ -104,7 +104,8 @@ def main() -> None:
                              "Set SAFESLOT_AWS_PORT / SAFESLOT_API_PORT to use others.")
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAFESLOT_"))}
     # security keys are bound to a host name (an IP address cannot be a WebAuthn RP id): the console's
-    # keys work at http://localhost on the port really served
+    # keys work at http://localhost on the port really served (the local stage leaves the origin to us:
+    # `chalice local` would override this with the stage's own value)
     env = (inherited | LOCAL_AWS | local_stage_env() | {"SAFESLOT_PUBLIC_URL": API_URL}
            | {"SAFESLOT_WEBAUTHN_ORIGIN": f"http://localhost:{API_PORT}"} | TUNING)
     children: list[subprocess.Popen[bytes]] = []

@@ -48,6 +48,7 @@ function deviceName(userAgent) {
 }
 
 export async function showAccount() {
+  $("account-add").disabled = $("account-codes").disabled = true;  // until one's methods are known
   show("account");
   const [mine, sessions, signIns] = await Promise.all([
     api("GET", "/v1/auth/mfa/factors"), api("GET", "/v1/auth/sessions"), api("GET", "/v1/auth/me/sign-ins"),
@@ -77,6 +78,7 @@ export async function showAccount() {
   }));
   $("signins-rows").replaceChildren(...signIns.sign_ins.map((a) => row(
     cell(when(a.at), true), cell(outcomeName(a.outcome)), cell(a.source_ip || ""))));
+  $("account-add").disabled = $("account-codes").disabled = false;
 }
 
 async function endSession(sessionId) {

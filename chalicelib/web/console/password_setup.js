@@ -17,6 +17,9 @@ export function setupTokenFromLink() {
 }
 
 export function startPasswordSetup() {
+  window.addEventListener("hashchange", () => {  // a link opened in a tab where the console already is
+    if (setupTokenFromLink()) show("setup");
+  });
   $("setup-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     warn("");
