@@ -57,8 +57,13 @@ def list_sessions() -> dict[str, Any]:
 
 @auth.route("/v1/auth/sessions", methods=["DELETE"])
 def end_other_sessions() -> dict[str, Any]:
-    """Sign out everywhere else: every session of the caller but this one ends."""
-    return {"ended": own_account.end_my_other_sessions(principal_of(auth.current_request))}
+    """Sign out everywhere else: every session of the caller but this one ends (after a step-up)."""
+    request = auth.current_request
+    assert request is not None
+    principal = principal_of(request)
+    body = json_body(request) if request.raw_body else {}
+    proof = {k: body[k] for k in ("password", "code", "credential") if k in body}
+    return {"ended": own_account.end_my_other_sessions(principal, proof)}
 
 
 @auth.route("/v1/auth/sessions/{session_id}", methods=["DELETE"])

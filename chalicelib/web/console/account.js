@@ -7,7 +7,6 @@ import { $, explain, say, show, warn } from "./screens.js";
 import { openEnrollment } from "./enroll.js";
 
 let factors = [];
-let signOutEverywhere = async () => null;
 
 const when = (iso) => (iso ? new Intl.DateTimeFormat(language, { dateStyle: "medium", timeStyle: "short" })
   .format(new Date(iso)) : "");
@@ -48,7 +47,7 @@ function deviceName(userAgent) {
 }
 
 export async function showAccount() {
-  $("account-add").disabled = $("account-codes").disabled = true;  // until one's methods are known
+  $("account-add").disabled = $("account-codes").disabled = $("account-everywhere").disabled = true;  // until one's methods are known
   show("account");
   const [mine, sessions, signIns] = await Promise.all([
     api("GET", "/v1/auth/mfa/factors"), api("GET", "/v1/auth/sessions"), api("GET", "/v1/auth/me/sign-ins"),
@@ -78,7 +77,7 @@ export async function showAccount() {
   }));
   $("signins-rows").replaceChildren(...signIns.sign_ins.map((a) => row(
     cell(when(a.at), true), cell(outcomeName(a.outcome)), cell(a.source_ip || ""))));
-  $("account-add").disabled = $("account-codes").disabled = false;
+  $("account-add").disabled = $("account-codes").disabled = $("account-everywhere").disabled = false;
 }
 
 async function endSession(sessionId) {
@@ -92,25 +91,16 @@ async function endSession(sessionId) {
   await showAccount();
 }
 
-function enrol(purpose) {
+function stepUpFor(purpose, done) {
   const active = factors.filter((f) => f.kind !== "recovery");
-  openEnrollment({ purpose, hasFactor: active.length > 0, hasKey: active.some((f) => f.kind === "webauthn"),
-                   done: () => showAccount() });
+  openEnrollment({ purpose, hasFactor: active.length > 0, hasKey: active.some((f) => f.kind === "webauthn"), done });
 }
 
-// signOut(message): the console's own sign-out (app.js), after every other session has ended.
+// signOut(message): the console's own sign-out (app.js). "Sign out everywhere" proves the password and a
+// factor first (a stolen session must not throw its victim out), ends every other session, then this one.
 export function startAccount(signOut) {
-  signOutEverywhere = async () => {
-    warn("");
-    try {
-      await api("DELETE", "/v1/auth/sessions");
-    } catch (error) {
-      warn(explain(error));
-      return;
-    }
-    await signOut(_("You are signed out everywhere."));
-  };
-  $("account-add").addEventListener("click", () => enrol("enroll"));
-  $("account-codes").addEventListener("click", () => enrol("codes"));
-  $("account-everywhere").addEventListener("click", () => signOutEverywhere());
+  $("account-add").addEventListener("click", () => stepUpFor("enroll", () => showAccount()));
+  $("account-codes").addEventListener("click", () => stepUpFor("codes", () => showAccount()));
+  $("account-everywhere").addEventListener("click", () => stepUpFor("everywhere",
+    () => signOut(_("You are signed out everywhere."))));
 }

@@ -20,10 +20,12 @@ function step(id) {
   if (first) first.focus();
 }
 
-// purpose: "enroll" (add a method) or "codes" (new recovery codes); done(answer) when it is over.
+// purpose: "enroll" (add a method), "codes" (new recovery codes) or "everywhere" (end every other
+// session); done(answer) when it is over.
 export function openEnrollment({ required = false, hasFactor = false, hasKey = false, purpose = "enroll", done }) {
   current = { purpose, hasFactor, done };
-  $("enroll-title").textContent = purpose === "codes" ? _("New recovery codes") : _("Add a sign-in method");
+  $("enroll-title").textContent = { codes: _("New recovery codes"), everywhere: _("Sign out everywhere") }[purpose]
+    || _("Add a sign-in method");
   $("enroll-required").hidden = !required;
   $("stepup-code-box").hidden = !hasFactor;
   $("stepup-key").hidden = !hasKey;
@@ -40,6 +42,10 @@ async function steppedUp(proof) {
   if (current.purpose === "codes") {
     const { recovery_codes: codes } = await api("POST", "/v1/auth/mfa/recovery-codes");
     showCodes(codes, () => current.done({}));
+    return;
+  }
+  if (current.purpose === "everywhere") {
+    await current.done(await api("DELETE", "/v1/auth/sessions"));
     return;
   }
   step("kind-form");
