@@ -62,7 +62,7 @@ def end_other_sessions() -> dict[str, Any]:
     assert request is not None
     principal = principal_of(request)
     body = json_body(request) if request.raw_body else {}
-    proof = {k: body[k] for k in ("password", "code", "credential") if k in body}
+    proof: dict[str, Any] = {k: body[k] for k in ("password", "code", "credential") if k in body}
     return {"ended": own_account.end_my_other_sessions(principal, proof)}
 
 
