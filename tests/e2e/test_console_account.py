@@ -302,3 +302,36 @@ def test_forgot_password_mails_a_link_that_opens_the_set_password_page(stack, br
     status, answer = request("POST", f"{credentials['api']}/v1/auth/login",
                              {"org": "demo", "email": rita["email"], "password": "saffron-glacier-pylon-36"})
     assert status == 200 and answer["mfa_required"]
+
+
+def test_the_set_password_and_enrolment_screens_speak_spanish_and_the_qr_scans_at_phone_width(
+        stack, browser, owner_token, axe_source):
+    credentials, _ = stack
+    lucia = invite(credentials, owner_token, "Lucía Recepción")
+    [link] = [w for w in mailed_words(credentials, "/console#setup/") if w.startswith(credentials["api"])][-1:]
+    context, page = open_console(browser, credentials, size="phone", locale="es-ES")
+    page.goto(link)
+    page.get_by_role("heading", name="Elija su contraseña").wait_for()
+    clean_by_axe(page, axe_source, "console-set-password-es-phone")
+    page.locator("#screen-setup").get_by_label("Contraseña nueva").fill(PASSWORD)
+    page.get_by_role("button", name="Guardar mi contraseña").click()
+    page.get_by_text("Su contraseña está guardada.").wait_for()
+
+    sign_in(page, credentials["api"], lucia["email"], language="es")
+    page.get_by_role("heading", name="Añadir un método de inicio de sesión").wait_for()
+    clean_by_axe(page, axe_source, "console-enrol-step-up-es-phone")
+    page.get_by_label("Su contraseña", exact=True).fill(PASSWORD)
+    page.locator("#stepup-form").get_by_role("button", name="Continuar").click()
+    page.get_by_role("radio", name="Una aplicación de autenticación en su teléfono").check()
+    clean_by_axe(page, axe_source, "console-enrol-choice-es-phone")
+    page.locator("#kind-form").get_by_role("button", name="Continuar").click()
+    secret = pyotp.parse_uri(decoded_qr(page)).secret  # scannable at a phone's width too
+    clean_by_axe(page, axe_source, "console-enrol-authenticator-es-phone")
+    page.get_by_label("Código de la aplicación").fill(fresh_code(secret))
+    page.get_by_role("button", name="Confirmar").click()
+    page.get_by_role("heading", name="Sus códigos de recuperación").wait_for()
+    clean_by_axe(page, axe_source, "console-recovery-codes-es-phone")
+    page.get_by_role("button", name="Ya los he guardado").click()
+    page.get_by_role("heading", name="El día").wait_for()
+    assert page.problems == []
+    context.close()
