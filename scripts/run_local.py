@@ -104,7 +104,11 @@ def main() -> None:
             raise SystemExit(f"port {port} is busy: is another `make run` still running? "
                              "Set SAFESLOT_AWS_PORT / SAFESLOT_API_PORT to use others.")
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAFESLOT_"))}
-    env = inherited | LOCAL_AWS | local_stage_env() | {"SAFESLOT_PUBLIC_URL": API_URL} | TUNING
+    # security keys are bound to a host name (an IP address cannot be a WebAuthn RP id): the console's
+    # keys work at http://localhost on the port really served (the local stage leaves the origin to us:
+    # `chalice local` would override this with the stage's own value)
+    env = (inherited | LOCAL_AWS | local_stage_env() | {"SAFESLOT_PUBLIC_URL": API_URL}
+           | {"SAFESLOT_WEBAUTHN_ORIGIN": f"http://localhost:{API_PORT}"} | TUNING)
     children: list[subprocess.Popen[bytes]] = []
 
     def stop(signum: int = signal.SIGTERM, _frame: FrameType | None = None) -> None:

@@ -55,6 +55,17 @@ def list_sessions() -> dict[str, Any]:
     return {"sessions": authentication.own_sessions(principal_of(auth.current_request))}
 
 
+@auth.route("/v1/auth/sessions", methods=["DELETE"])
+def end_other_sessions() -> dict[str, Any]:
+    """Sign out everywhere else: every session of the caller but this one ends (after a step-up)."""
+    request = auth.current_request
+    assert request is not None
+    principal = principal_of(request)
+    body = json_body(request) if request.raw_body else {}
+    proof: dict[str, Any] = {k: body[k] for k in ("password", "code", "credential") if k in body}
+    return {"ended": own_account.end_my_other_sessions(principal, proof)}
+
+
 @auth.route("/v1/auth/sessions/{session_id}", methods=["DELETE"])
 def end_session(session_id: str) -> Response:
     authentication.end_own_session(principal_of(auth.current_request), session_id)

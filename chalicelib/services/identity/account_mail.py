@@ -8,13 +8,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib import clock
+from chalicelib.config import settings
 from chalicelib.models.organization import Organization
 from chalicelib.models.user import User
 from chalicelib.services import notify
 
-_HOW_TO_USE = ("Choose your password in SafeSlot with this one-time setup code:\n\n    {token}\n\n"
-               "The code works once and expires at {expires} (UTC). Your second factor, if you have one, "
-               "is still needed to sign in.")
+_HOW_TO_USE = ("Choose your password in SafeSlot's staff console by opening this link:\n\n{link}\n\n"
+               "or, from an API client, with this one-time setup code:\n\n    {token}\n\n"
+               "The link and the code work once and expire at {expires} (UTC). Your second factor, if you have "
+               "one, is still needed to sign in.")
 
 
 def send_invitation(user: User, inviter: User, token: str) -> None:
@@ -42,8 +44,13 @@ def send_forgotten_password(user: User, token: str) -> None:
 
 
 def _how_to_use(token: str, expires: datetime | None) -> str:
-    return _HOW_TO_USE.format(token=token,
+    return _HOW_TO_USE.format(token=token, link=setup_link(token),
                               expires=clock.isoformat(expires) if expires else "soon")
+
+
+def setup_link(token: str) -> str:
+    """The console's set-password page; the token rides in the fragment, which no server or log receives."""
+    return f"{settings().public_url}/console#setup/{token}"
 
 
 def _send(user: User, subject: str, text: str) -> None:

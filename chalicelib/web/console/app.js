@@ -6,6 +6,11 @@ import { startSignIn } from "./signin.js";
 import { showDay, startDay } from "./day.js";
 import { startBooking } from "./booking.js";
 import { stopIdle, watchIdle } from "./idle.js";
+import { setupTokenFromLink, startPasswordSetup } from "./password_setup.js";
+import { openEnrollment, startEnrollment } from "./enroll.js";
+import { startRecoveryCodes } from "./recovery_codes.js";
+import { showAccount, startAccount } from "./account.js";
+import { relayDuoAnswer } from "./duo.js";
 
 let started = false;
 
@@ -15,8 +20,8 @@ async function signedIn() {
     current = await api("GET", "/v1/console/session");
   } catch (error) {
     if (error.code === "mfa_enrollment_required") {
-      show("enroll");
       $("sign-out").hidden = false;
+      openEnrollment({ required: true, done: (answer) => (answer.password_change_required ? show("password") : signedIn()) });
       return;
     }
     if (error.status !== 401) warn(explain(error));
@@ -52,8 +57,11 @@ function navigate(screen) {
   $("nav-book").toggleAttribute("aria-current", screen === "book");
   if (screen === "day") $("nav-day").setAttribute("aria-current", "page");
   if (screen === "book") $("nav-book").setAttribute("aria-current", "page");
+  $("nav-account").toggleAttribute("aria-current", screen === "account");
+  if (screen === "account") $("nav-account").setAttribute("aria-current", "page");
   show(screen);
   if (screen === "day") showDay();
+  if (screen === "account") showAccount();
 }
 
 $("language").addEventListener("change", () => {
@@ -65,4 +73,16 @@ $("sign-out").addEventListener("click", () => signOut(_("You are signed out.")))
 $("nav-day").addEventListener("click", () => navigate("day"));
 $("nav-book").addEventListener("click", () => navigate("book"));
 startSignIn(signedIn);
-signedIn();
+// one's own account: the e-mailed set-password link, Duo's answer window, enrolment, the account screen
+startPasswordSetup();
+startEnrollment();
+startRecoveryCodes();
+startAccount(signOut);
+$("nav-account").addEventListener("click", () => navigate("account"));
+if (relayDuoAnswer()) {
+  // this window only carried Duo's answer back to the signing-in page
+} else if (setupTokenFromLink()) {
+  show("setup");
+} else {
+  signedIn();
+}

@@ -2,7 +2,8 @@
 import { _ } from "./i18n.js";
 
 export const $ = (id) => document.getElementById(id);
-const SCREENS = ["signin", "factor", "password", "enroll", "day", "book"];
+const SCREENS = ["signin", "factor", "password", "enroll", "day", "book",
+  "setup", "forgot", "codes", "account"];
 
 export function show(name) {
   for (const screen of SCREENS) $(`screen-${screen}`).hidden = screen !== name;
@@ -36,6 +37,10 @@ export function explain(error) {
     not_found: _("Nothing was found."),
     validation_failed: _("Please check what you entered."),
     network: _("We could not reach SafeSlot. Check your connection and try again."),
+    invalid_token: _("This link is no longer valid: it was used already or it expired. Ask for a new one."),
+    step_up_required: _("Please confirm it is you first: your password and a code or your security key."),
+    second_factor_unavailable: _("This sign-in method cannot be reached right now. Please try again later."),
+    csrf_refused: _("This request did not come from the console and was refused."),
   };
   return words[error.code] || _("Something went wrong on our side and nothing was changed. Please try again in a minute.");
 }

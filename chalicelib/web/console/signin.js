@@ -3,8 +3,11 @@
 import { api } from "./api.js";
 import { _ } from "./i18n.js";
 import { $, explain, say, show, warn } from "./screens.js";
+import { keyAssertion } from "./webauthn.js";
+import { duoAnswer } from "./duo.js";
 
 const CODE_METHODS = ["totp", "recovery", "sms", "voice"];
+const OTHER_METHODS = ["webauthn", "duo"];
 let mfaToken = null;
 
 export function startSignIn(onSignedIn) {
@@ -28,15 +31,28 @@ export function startSignIn(onSignedIn) {
     try {
       if (method === "webauthn") {
         const { options } = await api("POST", "/v1/auth/mfa/webauthn/options", { mfa_token: mfaToken });
-        const credential = await useSecurityKey(options);
+        const credential = await keyAssertion(options);
         await next(await api("POST", "/v1/auth/mfa/verify", { mfa_token: mfaToken, method, credential }), onSignedIn);
+      } else if (method === "duo") {
+        const prompt = await api("POST", "/v1/auth/mfa/duo/start", { mfa_token: mfaToken });
+        if (prompt.fallback) {  // Duo is down and the clinic lets its people use their own methods
+          offer(prompt.methods);
+          say(_("Duo cannot be reached. Use one of your other methods."));
+          return;
+        }
+        say(_("Confirm in the Duo window that opened."));
+        const { code, state } = await duoAnswer(prompt.auth_url);
+        await next(await api("POST", "/v1/auth/mfa/verify", { mfa_token: mfaToken, method, code, state }), onSignedIn);
       } else {
         const code = $("factor-code").value.replace(/\s+/g, "");
         await next(await api("POST", "/v1/auth/mfa/verify", { mfa_token: mfaToken, method, code }), onSignedIn);
       }
       $("factor-code").value = "";
     } catch (error) {
-      warn(error.code === "webauthn" ? _("The security key did not answer. Please try again.") : explain(error));
+      const words = { webauthn: _("The security key did not answer. Please try again."),
+                      popup_blocked: _("Your browser blocked Duo's window. Allow pop-ups for SafeSlot and try again."),
+                      duo_timeout: _("Duo did not answer in time. Please try again.") };
+      warn(words[error.code] || explain(error));
     }
   });
   $("password-form").addEventListener("submit", async (event) => {
@@ -57,10 +73,7 @@ export function startSignIn(onSignedIn) {
 async function next(answer, onSignedIn) {
   if (answer.mfa_required) {
     mfaToken = answer.mfa_token;
-    const select = $("factor-method");
-    select.replaceChildren(...answer.methods.filter((m) => m === "webauthn" || CODE_METHODS.includes(m))
-      .map((m) => new Option(methodName(m), m)));
-    describeMethod();
+    offer(answer.methods);
     show("factor");
     return;
   }
@@ -72,6 +85,12 @@ async function next(answer, onSignedIn) {
   await onSignedIn();
 }
 
+function offer(methods) {
+  $("factor-method").replaceChildren(...methods.filter((m) => OTHER_METHODS.includes(m) || CODE_METHODS.includes(m))
+    .map((m) => new Option(methodName(m), m)));
+  describeMethod();
+}
+
 function methodName(method) {
   return {
     totp: _("Code from my authenticator app"),
@@ -79,37 +98,17 @@ function methodName(method) {
     sms: _("A code by text message"),
     voice: _("A code by phone call"),
     webauthn: _("My security key"),
+    duo: _("Duo (push, call or passcode)"),
   }[method];
 }
 
 function describeMethod() {
   const method = $("factor-method").value;
-  $("factor-code-box").hidden = method === "webauthn";
-  $("factor-code").required = method !== "webauthn";
+  $("factor-code-box").hidden = OTHER_METHODS.includes(method);
+  $("factor-code").required = !OTHER_METHODS.includes(method);
   $("factor-code-label").textContent = method === "recovery" ? _("Recovery code") : _("Code");
   if (method === "sms" || method === "voice") {
     const path = method === "sms" ? "/v1/auth/mfa/sms/send" : "/v1/auth/mfa/voice/call";
     api("POST", path, { mfa_token: mfaToken }).then(() => say(_("We sent you a code."))).catch((e) => warn(explain(e)));
   }
-}
-
-// WebAuthn's JSON options (base64url) to the browser's own API, and its answer back to JSON.
-const fromB64 = (text) => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
-const toB64 = (buffer) => btoa(String.fromCharCode(...new Uint8Array(buffer)))
-  .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-
-async function useSecurityKey(options) {
-  const publicKey = { ...options, challenge: fromB64(options.challenge),
-                      allowCredentials: (options.allowCredentials || []).map((c) => ({ ...c, id: fromB64(c.id) })) };
-  let credential;
-  try {
-    credential = await navigator.credentials.get({ publicKey });
-  } catch {
-    throw Object.assign(new Error("webauthn"), { code: "webauthn" });
-  }
-  const r = credential.response;
-  return { id: credential.id, rawId: toB64(credential.rawId), type: credential.type,
-           response: { clientDataJSON: toB64(r.clientDataJSON), authenticatorData: toB64(r.authenticatorData),
-                       signature: toB64(r.signature), userHandle: r.userHandle ? toB64(r.userHandle) : null },
-           clientExtensionResults: credential.getClientExtensionResults() };
 }
