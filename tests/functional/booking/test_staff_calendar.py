@@ -167,7 +167,7 @@ def test_the_staff_role_sees_and_changes_only_their_own_bookings(client, clinic,
     assert post_json(client, f"/v1/bookings/{own}/cancel", {}, staff).status_code == 200
 
 
-def test_customers_are_found_by_email_each_search_audited_with_whom_it_showed_and_editable(client, clinic):
+def test_customers_are_found_by_email_each_read_audited_and_editable(client, clinic):
     desk = token(client, clinic, "frontdesk")
     created = body(post_json(client, "/v1/customers", ALICE, desk))["customer"]
 
