@@ -6,6 +6,29 @@ import { startSignIn } from "./signin.js";
 import { showDay, startDay } from "./day.js";
 import { startBooking } from "./booking.js";
 import { stopIdle, watchIdle } from "./idle.js";
+import { showWeek, startWeek } from "./week.js";
+import { startPatients } from "./patients.js";
+import { startCard } from "./card.js";
+
+// The front desk's week and patients (week.js, patients.js, card.js), for the roles that may use them.
+const DESK_NAV = { "nav-week": "week", "nav-patients": "patients" };
+const DESK_ROLES = ["owner", "admin", "staff", "frontdesk"];
+
+function startDesk(current) {
+  for (const id of Object.keys(DESK_NAV)) $(id).hidden = !DESK_ROLES.includes(current.user.role);
+  if (!DESK_ROLES.includes(current.user.role)) return;
+  startWeek(current);
+  startPatients(current);
+  startCard(current);
+}
+
+function markDeskNav(screen) {
+  for (const [id, target] of Object.entries(DESK_NAV)) {
+    if (target === screen) $(id).setAttribute("aria-current", "page");
+    else $(id).removeAttribute("aria-current");
+  }
+  if (screen === "week") showWeek();
+}
 
 let started = false;
 
@@ -31,6 +54,7 @@ async function signedIn() {
     started = true;
     startDay(current);
     startBooking(current);
+    startDesk(current);
   }
   watchIdle(current.session.idle_minutes, () => signOut(_("You were signed out after a time without activity.")));
   show("day");
@@ -53,6 +77,7 @@ function navigate(screen) {
   if (screen === "day") $("nav-day").setAttribute("aria-current", "page");
   if (screen === "book") $("nav-book").setAttribute("aria-current", "page");
   show(screen);
+  markDeskNav(screen);
   if (screen === "day") showDay();
 }
 
@@ -64,5 +89,6 @@ $("language").addEventListener("change", () => {
 $("sign-out").addEventListener("click", () => signOut(_("You are signed out.")));
 $("nav-day").addEventListener("click", () => navigate("day"));
 $("nav-book").addEventListener("click", () => navigate("book"));
+for (const [id, screen] of Object.entries(DESK_NAV)) $(id).addEventListener("click", () => navigate(screen));
 startSignIn(signedIn);
 signedIn();

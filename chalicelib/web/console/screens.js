@@ -2,7 +2,9 @@
 import { _ } from "./i18n.js";
 
 export const $ = (id) => document.getElementById(id);
-const SCREENS = ["signin", "factor", "password", "enroll", "day", "book"];
+const SCREENS = ["signin", "factor", "password", "enroll", "day", "book",
+  "week", "patients", "card", // the front desk's week, patients and card (week.js, patients.js, card.js)
+];
 
 export function show(name) {
   for (const screen of SCREENS) $(`screen-${screen}`).hidden = screen !== name;
