@@ -30,6 +30,7 @@ def main() -> None:
         booking,
         burst,
         cold_start,
+        desk,
         envelope,
         erasure,
         exports,
@@ -64,6 +65,7 @@ def main() -> None:
         "reseal": reseal.measure,
         "contended_burst": burst.measure,  # issue 23: p50/p95 of the burst, outbox delay to the chain
         "email_routes_and_mail_queue": mail_queue.measure,
+        "front_desk_console": desk.measure,  # issue 25: a week of the whole clinic, calls per patient search
     }
     report = {}
     for name, measure in measures.items():
