@@ -10,6 +10,7 @@ import { openCard, visitWord } from "./card.js";
 const SETTABLE = ["booked", "arrived", "no_show", "completed"];
 const MANAGERS = ["owner", "admin", "staff", "frontdesk"];
 let session = null;
+let counts = {};
 
 export function startWeek(current) {
   session = current;
@@ -38,12 +39,17 @@ export async function showWeek() {
   const services = Object.fromEntries(week.services.map((s) => [s.id, s.name]));
   const staff = Object.fromEntries(week.staff.map((m) => [m.id, m.display_name]));
   $("week-zone").textContent = _("Times are the clinic's: %(zone)s", { zone: week.timezone });
-  $("week-counts").textContent = SETTABLE.concat(["cancelled"])
-    .map((status) => `${visitWord(status)}: ${week.counts[status] || 0}`).join(" · ");
+  counts = { ...week.counts };
+  drawCounts();
   $("week-rows").replaceChildren(...week.bookings.map((booking) => row(booking, when.format(new Date(booking.start)),
     services[booking.service_id] || "", staff[booking.staff_id] || "")));
   $("week-table").hidden = week.bookings.length === 0;
   $("week-empty").hidden = week.bookings.length !== 0;
+}
+
+function drawCounts() {
+  $("week-counts").textContent = SETTABLE.concat(["cancelled"])
+    .map((status) => `${visitWord(status)}: ${counts[status] || 0}`).join(" · ");
 }
 
 function row(booking, time, service, member) {
@@ -83,7 +89,10 @@ function statusCell(booking, time) {
     try {
       const { booking: changed } = await api("POST", `/v1/bookings/${encodeURIComponent(booking.id)}/visit-status`,
                                              { status: select.value });
+      counts[booking.visit_status] -= 1;
+      counts[changed.visit_status] = (counts[changed.visit_status] || 0) + 1;
       booking.visit_status = changed.visit_status;
+      drawCounts();
       say(_("%(name)s: %(status)s.", { name: booking.customer.name || "", status: visitWord(changed.visit_status) }));
     } catch (error) {
       select.value = booking.visit_status;
