@@ -17,7 +17,7 @@ from chalicelib.models.customer import Customer
 from chalicelib.services import audit, customers, patient_search
 from chalicelib.services.self_service.sessions import PatientSession
 
-SHOWN = ("name", "email", "phone")
+SHOWN = ("name", "email", "phone", "date_of_birth")
 
 
 def view(session: PatientSession) -> dict[str, Any]:
