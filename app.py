@@ -8,6 +8,7 @@ from chalicelib.api.auth import auth
 from chalicelib.api.bookings import bookings
 from chalicelib.api.catalog import catalog
 from chalicelib.api.console import console
+from chalicelib.api.desk import desk
 from chalicelib.api.erasure_requests import erasure_requests
 from chalicelib.api.exports import exports
 from chalicelib.api.front_desk import front_desk
@@ -49,6 +50,7 @@ app.register_blueprint(org_account)
 app.register_blueprint(queues)  # the mail queue's consumer (ADR 0016)
 app.register_blueprint(console)
 app.register_blueprint(front_desk)
+app.register_blueprint(desk)  # the week, visit statuses, the patient's card (issue 25)
 http.not_found_routes(app)
 http.add_preflight_routes(app)
 http.answer_outages_with_503(app)

@@ -12,6 +12,7 @@
     python manage.py org-suspend --org SLUG --reason TEXT | org-unsuspend --org SLUG
     python manage.py org-delete --org SLUG --confirm SLUG | org-deletions
     python manage.py reseal [--all]
+    python manage.py index-customers --org SLUG
     python manage.py break-glass-confirmer --org SAFESLOT-SLUG [--add USER_ID | --remove USER_ID]
     python manage.py evidence [--out DIR] [--html-only]
 
@@ -47,6 +48,15 @@ def create_org(args: argparse.Namespace) -> int:
                       "owner_setup_token": owner.setup_token}))
     print("Give the owner the setup token; it works once, for 72 hours (POST /v1/auth/setup).",
           file=sys.stderr)
+    return 0
+
+
+def index_customers(args: argparse.Namespace) -> int:
+    """Give an org's customers stored before ADR 0021 their search indexes (safe to run again)."""
+    from chalicelib.services.organizations import org_by_slug
+    from chalicelib.services.patient_search import backfill
+
+    print(json.dumps({"indexed": backfill(org_by_slug(args.org, even_suspended=True).org_id)}))
     return 0
 
 
@@ -231,6 +241,9 @@ def parser() -> argparse.ArgumentParser:
     erase.add_argument("--reason", required=True, choices=reasons.REASONS, help="why (a category, never free text)")
     erase.set_defaults(run=erase_customer)
     _org_commands(commands)
+    indexing = commands.add_parser("index-customers", help="give existing customers their search indexes")
+    indexing.add_argument("--org", required=True)
+    indexing.set_defaults(run=index_customers)
     confirmer = commands.add_parser("break-glass-confirmer",
                                     help="list, add or remove the vendor people who may open emergency support access")
     confirmer.add_argument("--org", required=True, help="SafeSlot's own (vendor) org's slug")

@@ -31,6 +31,7 @@ def main() -> None:
         burst,
         cold_start,
         cost,
+        desk,
         envelope,
         erasure,
         exports,
@@ -68,6 +69,7 @@ def main() -> None:
         "email_routes_and_mail_queue": mail_queue.measure,
         "cost_model": cost.measure,  # issue 24: units per hot path, USD per million; SCALE=1: the scale run
         "hot_paths": hot_paths.measure,  # issue 24: calls per booking, reschedule, cancel, login, staff request
+        "front_desk_console": desk.measure,  # issue 25: a week of the whole clinic, calls per patient search
     }
     report = {}
     for name, measure in measures.items():

@@ -33,8 +33,11 @@ def seed_demo(api_url: str) -> dict[str, Any]:
     _as_if_added_long_ago(org.org_id, owner.user["id"])
     seed_calendar(as_owner)
     seed_profile(as_owner)
+    from scripts.demo_team import seed_team  # one user of each other role (README "Demo users")
+
+    team = seed_team(as_owner)
     return {"api": api_url, "org": DEMO_SLUG, "email": DEMO_OWNER_EMAIL, "password": password,
-            "totp_secret": secret, "booking_page": f"{api_url}/book/{DEMO_SLUG}"}
+            "totp_secret": secret, "booking_page": f"{api_url}/book/{DEMO_SLUG}", "team": team}
 
 
 def _as_if_added_long_ago(org_id: str, user_id: str) -> None:

@@ -39,7 +39,10 @@ def _notify_everyone(report: JobReport, org: Organization, version: PolicyVersio
         if not once.claim(key, CLAIM_KEPT_FOR):
             continue
         try:
-            notify.send_email(address_of(), *_notice(org, version))
+            address = address_of()
+            if not address:  # a patient the front desk added without e-mail: nothing to send to
+                continue
+            notify.send_email(address, *_notice(org, version))
             sent += 1
         except Exception as error:  # one bad address never stops the others; the next run retries it
             once.release(key)

@@ -79,6 +79,7 @@ class Booking(SealedModel):
     patient_timezone = UnicodeAttribute(null=True)  # the zone the page showed times in (e-mails use it)
     locale = UnicodeAttribute(null=True)  # the page's locale: language and clock of e-mails and texts
     sms_opt_in = BooleanAttribute(null=True)  # the patient asked for texts too (to the sealed sms_to)
+    visit_status = UnicodeAttribute(null=True)  # "arrived", "no_show" or "completed" (front desk, staff); none: booked
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     by_start = BookingsByStart()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import UnicodeAttribute, UnicodeSetAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.crypto.shred_keys import NewSubjectKey, customer_subject
@@ -22,12 +22,15 @@ class CustomerByEmail(GlobalSecondaryIndex["Customer"]):
 
 class Customer(SealedModel):
     TABLE = "customers"
-    SEALED_FIELDS = frozenset({"name", "email", "phone", "notes"})
+    SEALED_FIELDS = frozenset({"name", "email", "phone", "notes", "date_of_birth"})
     Meta = table_meta(TABLE)
 
     org_id = UnicodeAttribute(hash_key=True)
     customer_id = UnicodeAttribute(range_key=True)
-    email_index = UnicodeAttribute()
+    email_index = UnicodeAttribute(null=True)  # none for a patient without e-mail (not in the by-email index)
+    # Blind indexes of each normalized name word, the E.164 phone, the date of birth and the e-mail, for
+    # finding a patient as a person types them (services/patient_search.py, ADR 0021).
+    search_index = UnicodeSetAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     # The end of the latest appointment retention has deleted: the customer's clock keeps running from it.
     last_visit_at = UTCDateTimeAttribute(null=True)

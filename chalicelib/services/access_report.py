@@ -43,6 +43,10 @@ ACTIONS = {
     # reads that showed many patients at once name each of them (audit.record_shown)
     "org.exported": ("read", "The clinic exported all of its records, yours among them"),
     "support.read": ("read", "Your appointment times were viewed in the clinic's calendar"),
+    # the front desk's console (issue 25): one line per view or search that showed the patient
+    "calendar.week_read": ("read", "Your name was shown on the clinic's calendar of the week"),
+    "customer.searched": ("read", "Your record was found in a search of the clinic's patients"),
+    "booking.visit_status_changed": ("change", "An appointment was marked arrived, completed or missed"),
 }
 ROLE_WORDS = {"owner": "clinic owner", "admin": "clinic administrator", "staff": "clinician",
               "frontdesk": "front desk", "auditor": "auditor"}

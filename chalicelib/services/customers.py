@@ -19,12 +19,12 @@ from chalicelib.crypto import shred_keys
 from chalicelib.crypto.blind_index import blind_index
 from chalicelib.crypto.shred_keys import customer_subject
 from chalicelib.email_address import canonical_email
-from chalicelib.errors import NotFound, Unavailable
+from chalicelib.errors import NotFound, SealedDataErased, Unavailable, ValidationFailed
 from chalicelib.models.booking import Booking
 from chalicelib.models.counter import Counter, update_if
 from chalicelib.models.customer import Customer, CustomerByEmail
 from chalicelib.models.shred_key import ShredKey
-from chalicelib.services import audit
+from chalicelib.services import audit, patient_search
 from chalicelib.services.booking.catalog import staff_ids_of_user
 from chalicelib.services.erasure import ledger
 from chalicelib.services.identity.roles import Permission, Role, may, require
@@ -38,9 +38,10 @@ FIRST_CLAIM_SECONDS = 24 * 3600  # far longer than a by-email index lags its tab
 @dataclass(frozen=True)
 class CustomerDetails:
     name: str
-    email: str
+    email: str = ""  # "" for none: staff may add a patient with only a phone, or no contact at all
     phone: str | None = None
     notes: str | None = None
+    date_of_birth: str | None = None  # YYYY-MM-DD
 
 
 def create_customer(
@@ -52,13 +53,14 @@ def create_customer(
     customer = Customer(
         org_id,
         customer_id or uuid.uuid4().hex,
-        email_index=email_index(org_id, details.email),
+        email_index=email_index(org_id, details.email) if details.email else None,
         created_at=clock.now(),
     )
     if audited and customer_id is None:
         customer.new_key = shred_keys.new_subject_key(org_id, customer_subject(customer.customer_id))
     try:
         customer.seal(_fields(details))  # raises EncryptionUnavailable before any write
+        patient_search.refresh(customer)
         if not audited:
             customer.save(condition=Customer.customer_id.does_not_exist())
             return customer.customer_id
@@ -118,10 +120,10 @@ def find_or_create(org_id: str, details: CustomerDetails, origin: audit.Origin) 
     bookings agree through a claim on the address's blind index (`_claim_first`), which lives a day and
     goes with an erasure. The record is made without an event of its own: the booking's `booking.created`
     event names the customer (one append to the org's chain per public booking, not two)."""
-    existing = find_customer_ids_by_email(org_id, details.email)
+    existing = find_customer_ids_by_email(org_id, _address(details))
     if existing:
         return existing[0]
-    index = email_index(org_id, details.email)
+    index = email_index(org_id, _address(details))
     customer_id, _ = _claim_first(org_id, index)
     try:
         return create_customer(org_id, details, "customer", origin, customer_id=customer_id, audited=False)
@@ -175,10 +177,10 @@ def prepare(org_id: str, details: CustomerDetails) -> tuple[str, Customer | None
     sealed record, not yet written). The booking's transaction writes a new record (`bookings.book`,
     `bookings.confirm_hold`), so a refused booking leaves no personal data behind; concurrent first
     bookings agree on the id through the address's claim (`_claim_first`)."""
-    existing = find_customer_ids_by_email(org_id, details.email)
+    existing = find_customer_ids_by_email(org_id, _address(details))
     if existing:
         return existing[0], None
-    index = email_index(org_id, details.email)
+    index = email_index(org_id, _address(details))
     customer_id, fresh = _claim_first(org_id, index)
     if fresh:  # nothing to look for: its record and its shred key are written with the booking
         return _unsaved(org_id, details, customer_id, new_key=True)
@@ -195,10 +197,12 @@ def _unsaved(org_id: str, details: CustomerDetails, customer_id: str,
              new_key: bool = False) -> tuple[str, Customer]:
     """A new record, sealed, not yet written. With `new_key` (a fresh id) its shred key is made here and
     rides on the record (`Customer.new_key`): the transaction that writes the record writes the key."""
-    customer = Customer(org_id, customer_id, email_index=email_index(org_id, details.email), created_at=clock.now())
+    customer = Customer(org_id, customer_id, email_index=email_index(org_id, _address(details)),
+                        created_at=clock.now())
     if new_key:
         customer.new_key = shred_keys.new_subject_key(org_id, customer_subject(customer_id))
     customer.seal(_fields(details))  # raises EncryptionUnavailable before any write
+    patient_search.refresh(customer)
     return customer_id, customer
 
 
@@ -208,7 +212,7 @@ def staff_create(principal: Principal, fields: Mapping[str, Any]) -> dict[str, A
     require(principal.role, Permission.CUSTOMERS_MANAGE)
     if "notes" in fields:
         require(principal.role, Permission.CUSTOMER_NOTES)
-    details = CustomerDetails(**fields)
+    details = CustomerDetails(**_checked(fields))
     customer_id = create_customer(principal.org_id, details, principal.user_id, principal.origin)
     return _shown_to(principal, customer_id, details)
 
@@ -228,16 +232,25 @@ def require_bookable(principal: Principal, customer_id: str) -> None:
     _require_visible(principal, customer_id)
 
 
-def staff_search(principal: Principal, email: str) -> list[dict[str, Any]]:
-    """Customers with this address the caller may see: the search is an audit event (an empty one too,
-    never with the address searched for), and so is each read."""
+def staff_search(principal: Principal, fields: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Customers matching a name, phone, date of birth or e-mail (as typed) that the caller may see.
+    The search is ONE audit event naming the customers it showed (an empty one too), never what was
+    typed (services/patient_search.py, ADR 0021)."""
     require(principal.role, Permission.CUSTOMERS_READ)
-    found = [customer_id for customer_id in find_customer_ids_by_email(principal.org_id, email)
-             if _visible(principal, customer_id)]
-    audit.record(principal.org_id, principal.user_id, "customer.searched",
-                 outcome="success" if found else "no_match", subjects={"matches": str(len(found))},
-                 origin=principal.origin)
-    return [staff_read(principal, customer_id) for customer_id in found]
+    from chalicelib.models.organization import Organization
+
+    terms = patient_search.terms_of(Organization.get(principal.org_id), fields)
+    found = [customer for customer in patient_search.matching_customers(principal.org_id, terms)
+             if _visible(principal, customer.customer_id)]
+    shown = []
+    for customer in found:
+        try:
+            shown.append(_shown_to(principal, customer.customer_id, CustomerDetails(**customer.unseal())))
+        except SealedDataErased:
+            continue
+    patient_search.record_search(principal.org_id, principal.user_id, principal.origin, terms,
+                                 [c["id"] for c in shown])
+    return sorted(shown, key=lambda c: (patient_search.name_words(c["name"]), c["id"]))
 
 
 def staff_update(principal: Principal, customer_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -248,9 +261,10 @@ def staff_update(principal: Principal, customer_id: str, fields: Mapping[str, An
         require(principal.role, Permission.CUSTOMER_NOTES)
     _require_visible(principal, customer_id)
     customer = _load(principal.org_id, customer_id)
-    details = replace(CustomerDetails(**customer.unseal()), **fields)
-    customer.email_index = email_index(principal.org_id, details.email)
+    details = replace(CustomerDetails(**customer.unseal()), **_checked(fields))
+    customer.email_index = email_index(principal.org_id, details.email) if details.email else None
     customer.seal(_fields(details))
+    patient_search.refresh(customer)
     customer.save()
     audit.record(principal.org_id, principal.user_id, "customer.updated",
                  subjects={"customer_id": customer_id}, origin=principal.origin)
@@ -273,6 +287,7 @@ def _require_visible(principal: Principal, customer_id: str) -> None:
 
 def _shown_to(principal: Principal, customer_id: str, details: CustomerDetails) -> dict[str, Any]:
     shown = {"id": customer_id, **asdict(details)}
+    shown["email"] = details.email or None
     if not may(principal.role, Permission.CUSTOMER_NOTES):
         shown.pop("notes")
     return shown
@@ -290,5 +305,23 @@ def _load(org_id: str, customer_id: str) -> Customer:
         raise NotFound("No such customer.") from error
 
 
+def _checked(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A real date of birth and a real phone number (the schema checks only their shape)."""
+    if fields.get("date_of_birth") and not patient_search.normalized_birth_date(str(fields["date_of_birth"])):
+        raise ValidationFailed("Field 'date_of_birth' must be a real date like 1980-03-07.", field="date_of_birth")
+    if fields.get("phone"):
+        from chalicelib.phone_numbers import e164
+
+        e164(str(fields["phone"]), "phone")
+    return dict(fields)
+
+
+def _address(details: CustomerDetails) -> str:
+    """The e-mail a public booking always has (its schema requires it)."""
+    if not details.email:
+        raise ValidationFailed("Field 'email' is required.", field="customer.email")
+    return details.email
+
+
 def _fields(details: CustomerDetails) -> dict[str, str]:
-    return {key: value for key, value in asdict(details).items() if value is not None}
+    return {key: value for key, value in asdict(details).items() if value is not None and value != ""}

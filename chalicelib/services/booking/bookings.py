@@ -553,6 +553,11 @@ def _mail(kind: str, booking: Booking, link: str, known: Offer) -> bool:
         contact = customers.contact_of(booking.org_id, booking.customer_id)
         service = known.service or catalog.get_service(booking.org_id, booking.service_id)
         staff = known.staff or catalog.get_staff(booking.org_id, booking.staff_id)
+        if not contact.email:  # added by the front desk with a phone only (or nothing): a text, if any
+            from chalicelib.services.booking.phone_texts import text_without_email
+            from chalicelib.services.booking.wording import appointment_of
+
+            return text_without_email(kind, appointment_of(booking, service, staff, org), contact.phone)
         mail = BookingMail(kind, booking, service, staff, org, contact.email,
                            link or f"{settings().public_url}/book/{org.slug}")
         send_booking_mail(mail)

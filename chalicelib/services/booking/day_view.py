@@ -20,6 +20,7 @@ from chalicelib.services import audit
 from chalicelib.services.booking import catalog
 from chalicelib.services.booking.bookings import EXPIRED, effective_status
 from chalicelib.services.booking.queries import require_own_staff, visible_staff
+from chalicelib.services.booking.visits import visit_status
 from chalicelib.services.identity.roles import Permission, require
 from chalicelib.services.identity.sessions import Principal
 
@@ -93,4 +94,5 @@ def _row(booking: Booking, name: str | None) -> dict[str, Any]:
     return {"id": booking.booking_id, "start": clock.isoformat(booking.starts_at),
             "end": clock.isoformat(booking.ends_at), "service_id": booking.service_id,
             "staff_id": booking.staff_id, "status": effective_status(booking),
+            "visit_status": visit_status(booking),
             "customer": {"id": booking.customer_id, "name": name}}

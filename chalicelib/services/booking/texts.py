@@ -19,7 +19,7 @@ TEXTS_PER_NUMBER = rate_limits.Limit("sms-number", max_hits=8, window_seconds=86
 SMS_NUMBER_INDEX = "sms-number"  # counters are keyed by an HMAC of the number, never the number
 
 
-def send_booking_text(kind: str, appointment: Appointment, to: str) -> bool:
+def send_booking_text(kind: str, appointment: Appointment, to: str, in_email: bool = True) -> bool:
     """Text the patient if the clinic offers texts, the number has not opted out and is under its limit."""
     if not appointment.profile.sms_enabled:
         return False
@@ -33,14 +33,14 @@ def send_booking_text(kind: str, appointment: Appointment, to: str) -> bool:
         logger.warning("text not sent: daily limit", extra={"booking_id": appointment.booking.booking_id})
         return False
     try:
-        notify.send_sms(to, text(kind, appointment))
+        notify.send_sms(to, text(kind, appointment, in_email))
     except Exception:
         rate_limits.give_back(TEXTS_PER_NUMBER, subject)  # nothing went out: the number keeps its turn
         raise
     return True
 
 
-def text(kind: str, appointment: Appointment) -> str:
+def text(kind: str, appointment: Appointment, in_email: bool = True) -> str:
     _ = appointment.wording.gettext
     wording = {
         "confirmed": _("%(clinic)s: your %(service)s with %(staff)s is booked for %(when)s."),
@@ -52,7 +52,9 @@ def text(kind: str, appointment: Appointment) -> str:
                             "staff": appointment.staff.display_name,
                             "when": appointment.wording.time.short(appointment.booking.starts_at)}
     # CLDR puts narrow no-break spaces in times ("12:45\u202fAM"): plain ones keep texts short
-    return " ".join([said, _("Details are in your e-mail. Reply STOP to stop these texts.")]).replace("\u202f", " ")
+    closing = _("Details are in your e-mail. Reply STOP to stop these texts.") if in_email else _(
+        "Call the clinic to change it. Reply STOP to stop these texts.")
+    return " ".join([said, closing]).replace("\u202f", " ")
 
 
 def opted_in_number(profile: ClinicProfile, phone: str | None) -> str:

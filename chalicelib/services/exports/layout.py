@@ -64,9 +64,10 @@ STAFF_FIELDS = (
 CUSTOMER_FIELDS = (
     ("customer_id", "the customer's id (bookings and audit events name customers by it)"),
     ("name", "the customer's name"),
-    ("email", "the customer's e-mail address"),
+    ("email", "the customer's e-mail address, or empty (the front desk may add a patient without one)"),
     ("phone", "the customer's phone number (E.164), or empty"),
     ("notes", "the clinic's notes on the customer, or empty"),
+    ("date_of_birth", "the customer's date of birth (YYYY-MM-DD), or empty"),
     ("created_at", "when the customer was first recorded"),
     ("last_visit_at", "the end of the latest appointment that retention has already deleted, or empty"),
     ("readable", "false when the customer was erased: their key is destroyed, only ids and dates remain"),

@@ -53,7 +53,7 @@ def customer_records(org_id: str) -> Iterator[dict[str, Any]]:
         sealed, readable = opened(customer)
         yield {"customer_id": customer.customer_id, "name": sealed.get("name"), "email": sealed.get("email"),
                "phone": sealed.get("phone"), "notes": sealed.get("notes"),
-               "created_at": clock.isoformat(customer.created_at),
+               "date_of_birth": sealed.get("date_of_birth"), "created_at": clock.isoformat(customer.created_at),
                "last_visit_at": clock.isoformat(customer.last_visit_at) if customer.last_visit_at else None,
                "readable": readable}
 

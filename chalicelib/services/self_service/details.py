@@ -14,10 +14,10 @@ from typing import Any
 from chalicelib import clock, phone_numbers
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.models.customer import Customer
-from chalicelib.services import audit, customers
+from chalicelib.services import audit, customers, patient_search
 from chalicelib.services.self_service.sessions import PatientSession
 
-SHOWN = ("name", "email", "phone")
+SHOWN = ("name", "email", "phone", "date_of_birth")
 
 
 def view(session: PatientSession) -> dict[str, Any]:
@@ -44,6 +44,7 @@ def correct(session: PatientSession, fields: Mapping[str, Any]) -> dict[str, Any
     customer = record_of(session)
     details = replace(customers.CustomerDetails(**customer.unseal()), **changes)
     customer.seal({key: value for key, value in asdict(details).items() if value is not None})
+    patient_search.refresh(customer)  # the search indexes follow the details (ADR 0021)
     updated = audit.entry(session.org_id, "customer", "customer.updated", origin=session.origin,
                           subjects={"customer_id": session.customer_id})
     with audit.audited_transaction(updated) as tx:  # the change and its event, or neither

@@ -23,7 +23,7 @@ from chalicelib.errors import Conflict, EmailInUse, InvalidToken, TooManyAttempt
 from chalicelib.models.customer import Customer
 from chalicelib.models.organization import Organization
 from chalicelib.models.self_service import EmailChange
-from chalicelib.services import audit, customers, rate_limits
+from chalicelib.services import audit, customers, patient_search, rate_limits
 from chalicelib.services.self_service import details, mail
 from chalicelib.services.self_service.sessions import PatientSession
 
@@ -88,6 +88,7 @@ def _move_address(session: PatientSession, pending: EmailChange, new_email: str)
     old_email, old_index = details["email"], customer.email_index
     customer.seal({**details, "email": new_email})
     customer.email_index = pending.new_email_index
+    patient_search.refresh(customer)  # the search indexes follow the details (ADR 0021)
     changed = audit.entry(session.org_id, "customer", "customer.email_changed", origin=session.origin,
                           subjects={"customer_id": session.customer_id})
     try:

@@ -11,6 +11,29 @@ import { openEnrollment, startEnrollment } from "./enroll.js";
 import { startRecoveryCodes } from "./recovery_codes.js";
 import { showAccount, startAccount } from "./account.js";
 import { relayDuoAnswer } from "./duo.js";
+import { showWeek, startWeek } from "./week.js";
+import { startPatients } from "./patients.js";
+import { startCard } from "./card.js";
+
+// The front desk's week and patients (week.js, patients.js, card.js), for the roles that may use them.
+const DESK_NAV = { "nav-week": "week", "nav-patients": "patients" };
+const DESK_ROLES = ["owner", "admin", "staff", "frontdesk"];
+
+function startDesk(current) {
+  for (const id of Object.keys(DESK_NAV)) $(id).hidden = !DESK_ROLES.includes(current.user.role);
+  if (!DESK_ROLES.includes(current.user.role)) return;
+  startWeek(current);
+  startPatients(current);
+  startCard(current);
+}
+
+function markDeskNav(screen) {
+  for (const [id, target] of Object.entries(DESK_NAV)) {
+    if (target === screen) $(id).setAttribute("aria-current", "page");
+    else $(id).removeAttribute("aria-current");
+  }
+  if (screen === "week") showWeek();
+}
 
 let started = false;
 
@@ -36,6 +59,7 @@ async function signedIn() {
     started = true;
     startDay(current);
     startBooking(current);
+    startDesk(current);
   }
   watchIdle(current.session.idle_minutes, () => signOut(_("You were signed out after a time without activity.")));
   show("day");
@@ -60,6 +84,7 @@ function navigate(screen) {
   $("nav-account").toggleAttribute("aria-current", screen === "account");
   if (screen === "account") $("nav-account").setAttribute("aria-current", "page");
   show(screen);
+  markDeskNav(screen);
   if (screen === "day") showDay();
   if (screen === "account") showAccount();
 }
@@ -72,6 +97,7 @@ $("language").addEventListener("change", () => {
 $("sign-out").addEventListener("click", () => signOut(_("You are signed out.")));
 $("nav-day").addEventListener("click", () => navigate("day"));
 $("nav-book").addEventListener("click", () => navigate("book"));
+for (const [id, screen] of Object.entries(DESK_NAV)) $(id).addEventListener("click", () => navigate(screen));
 startSignIn(signedIn);
 // one's own account: the e-mailed set-password link, Duo's answer window, enrolment, the account screen
 startPasswordSetup();

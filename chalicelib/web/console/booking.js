@@ -34,18 +34,23 @@ async function find() {
   $("slot-form").hidden = true;
   let found;
   try {
-    found = (await api("POST", "/v1/customers/search", { email: $("find-email").value.trim() })).customers;
+    found = (await api("POST", "/v1/customers/search", { query: $("find-email").value.trim() })).customers;
   } catch (error) {
     warn(explain(error));
     return;
   }
   $("found").hidden = found.length === 0;
   $("found-list").replaceChildren(...found.map((customer) => choice("patient", customer.id,
-    [customer.name, customer.email, customer.phone].filter(Boolean).join(" · "), () => choose(customer))));
+    [customer.name, customer.phone, customer.email, customer.date_of_birth].filter(Boolean).join(" · "),
+    () => choose(customer))));
   $("new-patient-form").hidden = found.length !== 0;
   if (found.length === 0) {
-    say(_("No patient has this e-mail. Add them below."));
-    $("new-email").value = $("find-email").value.trim();
+    // what was typed goes where it belongs on the new patient's form (a phone-only caller has no e-mail)
+    const typed = $("find-email").value.trim();
+    say(_("No patient matches. Add them below."));
+    $("new-email").value = typed.includes("@") ? typed : "";
+    $("new-phone").value = /^[+0-9()\s.-]{7,}$/.test(typed) ? typed : "";
+    $("new-name").value = !typed.includes("@") && !/[0-9]/.test(typed) ? typed : "";
     $("new-name").focus();
   } else {
     say(_("%(count)s patient(s) found.", { count: found.length }));
@@ -55,8 +60,9 @@ async function find() {
 
 async function addPatient() {
   warn("");
-  const body = { name: $("new-name").value.trim(), email: $("new-email").value.trim() };
-  if ($("new-phone").value.trim()) body.phone = $("new-phone").value.trim();
+  const body = { name: $("new-name").value.trim() };
+  if ($("new-email").value.trim()) body.email = $("new-email").value.trim();
+  if ($("new-phone").value.trim()) body.phone = $("new-phone").value.trim().replace(/[\s().-]/g, "");
   try {
     const { customer } = await api("POST", "/v1/customers", body);
     $("new-patient-form").hidden = true;
@@ -65,6 +71,15 @@ async function addPatient() {
   } catch (error) {
     warn(explain(error));
   }
+}
+
+// From the patient's card: book for this patient without searching again.
+export function bookFor(customer) {
+  warn("");
+  $("found").hidden = true;
+  $("new-patient-form").hidden = true;
+  $("find-email").value = customer.name;
+  choose(customer);
 }
 
 async function choose(customer) {

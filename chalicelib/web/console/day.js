@@ -5,7 +5,8 @@ import { _, language } from "./i18n.js";
 import { $, explain, warn } from "./screens.js";
 
 const STATUS = () => ({ confirmed: _("Booked"), pending: _("Awaiting the patient's confirmation"),
-                        cancelled: _("Cancelled") });
+                        cancelled: _("Cancelled"), booked: _("Booked"), arrived: _("Arrived"),
+                        no_show: _("No-show"), completed: _("Completed") });
 
 export function todayIn(zone) {
   return new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" })
@@ -41,7 +42,7 @@ export async function showDay() {
   $("day-rows").replaceChildren(...day.bookings.map((booking) => row([
     `${time.format(new Date(booking.start))} – ${time.format(new Date(booking.end))}`,
     booking.customer.name ?? _("(erased)"), services[booking.service_id] || "", staff[booking.staff_id] || "",
-    STATUS()[booking.status] || booking.status,
+    STATUS()[booking.visit_status || booking.status] || booking.status,
   ], booking.status)));
   $("day-table").hidden = day.bookings.length === 0;
   $("day-empty").hidden = day.bookings.length !== 0;

@@ -3,7 +3,9 @@ import { _ } from "./i18n.js";
 
 export const $ = (id) => document.getElementById(id);
 const SCREENS = ["signin", "factor", "password", "enroll", "day", "book",
-  "setup", "forgot", "codes", "account"];
+  "setup", "forgot", "codes", "account", // one's own account (password_setup.js, enroll.js, account.js)
+  "week", "patients", "card", // the front desk's week, patients and card (week.js, patients.js, card.js)
+];
 
 export function show(name) {
   for (const screen of SCREENS) $(`screen-${screen}`).hidden = screen !== name;
