@@ -6,6 +6,7 @@ import { startSignIn } from "./signin.js";
 import { showDay, startDay } from "./day.js";
 import { startBooking } from "./booking.js";
 import { stopIdle, watchIdle } from "./idle.js";
+import { openOwnerScreen, startOwner } from "./owner.js";
 
 let started = false;
 
@@ -33,6 +34,8 @@ async function signedIn() {
     startBooking(current);
   }
   watchIdle(current.session.idle_minutes, () => signOut(_("You were signed out after a time without activity.")));
+  const home = startOwner(current);  // the screens of running the clinic, for the roles that may
+  if (home) return openOwnerScreen(home);
   show("day");
   await showDay();
 }

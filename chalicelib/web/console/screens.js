@@ -2,7 +2,8 @@
 import { _ } from "./i18n.js";
 
 export const $ = (id) => document.getElementById(id);
-const SCREENS = ["signin", "factor", "password", "enroll", "day", "book"];
+const SCREENS = ["signin", "factor", "password", "enroll", "day", "book",
+  "clinic", "people", "policy", "evidence", "audit", "privacy"];  // running the clinic (owner.js)
 
 export function show(name) {
   for (const screen of SCREENS) $(`screen-${screen}`).hidden = screen !== name;
