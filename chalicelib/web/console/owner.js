@@ -7,7 +7,7 @@ import { loadPeople, showPeople, startPeople } from "./people.js";
 import { showPolicy, startPolicy } from "./policy.js";
 import { showPrivacy, startPrivacy } from "./privacy.js";
 import { mayOpen } from "./roles.js";
-import { $, show } from "./screens.js";
+import { $, say, show, warn } from "./screens.js";
 import { startStepUp } from "./stepup.js";
 
 export const OWNER_SCREENS = ["clinic", "people", "policy", "evidence", "audit", "privacy"];
@@ -18,6 +18,8 @@ let started = false;
 export async function openOwnerScreen(screen, focus) {
   document.querySelectorAll("#nav button").forEach((b) => b.removeAttribute("aria-current"));
   $(`nav-${screen}`).setAttribute("aria-current", "page");
+  say("");
+  warn("");
   show(screen);
   await SHOW[screen]();
   if (focus) {
