@@ -164,6 +164,9 @@ def test_an_owner_runs_their_first_day_from_an_empty_org_to_a_booking_page_takin
     page.get_by_text("The time off of Dr Lena Ortiz is saved.").wait_for()
     row = page.get_by_role("row", name=re.compile("Dr Lena Ortiz"))
     assert "Wednesday 09:00\u201317:00" in row.inner_text() and "Checkup" in row.inner_text()
+    last_away = away + timedelta(days=2)
+    assert f"{away:%b} {away.day}, {away.year} \u2013 {last_away:%b} {last_away.day}, {last_away.year}" \
+        in row.inner_text()
     link = page.locator("#booking-link").get_attribute("href")
     assert link == f"{api}/book/{SLUG}"
     assert page.locator("#embed-snippet").input_value().startswith(f'<iframe src="{link}"')

@@ -2,7 +2,7 @@
 // and embed code. Every change is a documented call (PUT /v1/org/profile, POST /v1/services,
 // POST and PATCH /v1/staff).
 import { api } from "./api.js";
-import { checked, el, fill, linesOf, midnightIn, row, when } from "./dom.js";
+import { checked, el, fill, linesOf, midnightIn, row } from "./dom.js";
 import { _, language } from "./i18n.js";
 import { $, explain, say, warn } from "./screens.js";
 
@@ -111,10 +111,16 @@ function drawStaff() {
   const named = Object.fromEntries(services.map((s) => [s.id, s.name]));
   fill("staff-rows", staff.map((m) => row([
     m.display_name, hoursOf(m), (m.service_ids || []).map((id) => named[id]).filter(Boolean).join(", "),
-    (m.time_off || []).map((t) => `${when(t.start, language, m.timezone)} – ${when(t.end, language, m.timezone)}`)
-      .join("; "),
+    (m.time_off || []).map((t) => awayDays(t, m.timezone)).join("; "),
   ])), "staff-empty");
   $("timeoff-staff").replaceChildren(...staff.map((m) => new Option(m.display_name, m.id)));
+}
+
+// Time off as the days away, in the staff member's zone (it ends at the midnight after the last day).
+function awayDays(away, zone) {
+  const day = new Intl.DateTimeFormat(language, { dateStyle: "medium", timeZone: zone });
+  const last = new Date(Date.parse(away.end) - 1);
+  return `${day.format(new Date(away.start))} – ${day.format(last)}`;
 }
 
 async function addStaff() {
