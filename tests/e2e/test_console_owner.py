@@ -210,9 +210,13 @@ def test_an_owner_runs_their_first_day_from_an_empty_org_to_a_booking_page_takin
     page.get_by_role("button", name="Verify the chain now").click()
     page.get_by_text(re.compile(r"The chain is intact: \d+ events checked")).wait_for()
     clean_by_axe(page, axe_source, "console-audit-desktop")
+    assert page.locator("#alert").is_hidden()  # every read of the audit screen answered
     page.get_by_role("button", name="Privacy").click()
     page.get_by_text("Support has not asked for access.").wait_for()
+    page.get_by_role("row", name=re.compile("Amazon DynamoDB")).wait_for()  # the sub-processors
+    page.get_by_text("The clinic's account is open.").wait_for()
     page.get_by_role("button", name="Start the export").wait_for()  # the owner's own settings
+    assert page.locator("#alert").is_hidden()
     clean_by_axe(page, axe_source, "console-privacy-desktop")
 
     for screen, heading in (("Su clínica", "Su clínica"), ("Personas", "Personas"),
@@ -224,6 +228,7 @@ def test_an_owner_runs_their_first_day_from_an_empty_org_to_a_booking_page_takin
         page.get_by_role("heading", name=heading, exact=True).wait_for()
         page.wait_for_load_state("networkidle")
         clean_by_axe(page, axe_source, f"console-{screen}-es-desktop")
+        assert page.locator("#alert").is_hidden(), screen
     assert page.problems == [] and page.hosts == {api.split("/")[2]}
 
     session = next(c["value"] for c in context.cookies() if c["name"] == "__Host-safeslot-session")
@@ -311,6 +316,8 @@ def test_an_admin_approves_a_support_grant_with_a_fresh_code(stack, browser, axe
     row = page.get_by_role("row", name=re.compile("calendar that does not load"))
     row.get_by_text("Waiting for your decision").wait_for()
     assert page.locator("#owner-only").is_hidden()  # the export and the org's deletion are the owner's
+    page.get_by_role("row", name=re.compile("Amazon DynamoDB")).wait_for()
+    assert page.locator("#alert").is_hidden()
     page.get_by_role("button", name="People").click()
     page.get_by_role("row", name=re.compile("Ada Admin")).wait_for()
     assert "owner" not in page.locator("#invite-role option").evaluate_all("o => o.map(x => x.value)")
@@ -348,6 +355,7 @@ def test_an_auditor_reads_the_evidence_and_can_change_nothing(stack, browser, ax
     page.get_by_role("heading", name="Sign-in attempts").wait_for()
     page.get_by_role("row", name=re.compile("bad_password")).first.wait_for()
     clean_by_axe(page, axe_source, "console-audit-auditor-phone")
+    assert page.locator("#alert").is_hidden()  # the auditor reads all it is shown
 
     tried = page.evaluate("""async () => {
         const call = async (method, path, body) => (await fetch(path, {method, headers: {"X-SafeSlot-Client": "console",

@@ -111,8 +111,8 @@ async function publish() {
 }
 
 async function showSubprocessors() {
-  const document = await api("GET", `/v1/public/orgs/${session.org.slug}/privacy-policy`);
-  fill("subprocessors-rows", (document.subprocessors || []).map((s) => row([s.name, s.purpose])));
+  const { subprocessors } = await api("GET", `/v1/public/orgs/${session.org.slug}/privacy-policy`);
+  fill("subprocessors-rows", subprocessors.subprocessors.map((s) => row([`${s.name} (${s.provider})`, s.purpose])));
 }
 
 async function startExport() {
