@@ -88,6 +88,7 @@ def list_audit_events() -> dict[str, Any]:
     query = audit.EventFilter(
         actor=query_param(admin.current_request, "actor"),
         action=query_param(admin.current_request, "action"),
+        customer_id=query_param(admin.current_request, "customer_id"),
         **_window(),
     )
     return {"events": audit.list_events(principal.org_id, query, principal.user_id, principal.origin)}

@@ -36,3 +36,10 @@ def cancel_deletion() -> dict[str, Any]:
     from chalicelib.services.org_lifecycle import deletion
 
     return deletion.cancel_deletion(principal_of(org_account.current_request))
+
+
+@org_account.route("/v1/org/evidence", methods=["GET"])
+def get_evidence() -> dict[str, Any]:
+    from chalicelib.services.evidence import evidence  # loaded by the evidence reads it serves
+
+    return {"evidence": evidence(principal_of(org_account.current_request))}

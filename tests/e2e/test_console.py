@@ -236,6 +236,7 @@ def test_the_console_warns_before_the_idle_timeout_and_signs_out_when_it_passes(
     page.clock.install()
     sign_in(page, credentials, DESK["email"], DESK_PASSWORD)
     page.get_by_role("heading", name="The day").wait_for()
+    page.locator("#day-table:not([hidden]), #day-empty:not([hidden])").wait_for()  # a later answer restarts the count
     token = next(c["value"] for c in context.cookies() if c["name"] == "__Host-safeslot-session")
 
     page.clock.run_for("27:30")  # the demo clinic's idle limit is 30 minutes: a warning 2 minutes before

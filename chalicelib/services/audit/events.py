@@ -9,6 +9,7 @@ from chalicelib import clock
 from chalicelib.models.audit import HEAD_SEQ, AuditEvent
 from chalicelib.services.audit.chain import plain_subjects
 from chalicelib.services.audit.outbox import Origin, record
+from chalicelib.services.audit.shown import names_customer
 
 
 @dataclass(frozen=True)
@@ -18,12 +19,14 @@ class EventFilter:
     since: datetime | None = None
     until: datetime | None = None
     limit: int = 100
+    customer_id: str | None = None  # events naming this patient (alone or among those shown)
 
 
 def list_events(org_id: str, query: EventFilter, reader: str, origin: Origin) -> list[dict[str, object]]:
     """The org's events, newest first, filtered by actor, action and time. The read is itself an event."""
     found = matching_events(org_id, query)
-    filters = {name: value for name, value in (("actor", query.actor), ("action", query.action)) if value}
+    filters = {name: value for name, value in (("actor", query.actor), ("action", query.action),
+                                               ("customer_id", query.customer_id)) if value}
     record(org_id, reader, "audit.listed", subjects={**filters, "results": str(len(found))}, origin=origin)
     return found
 
@@ -52,4 +55,5 @@ def _matches(event: AuditEvent, query: EventFilter) -> bool:
         and (query.action is None or event.action == query.action)
         and (query.since is None or at >= clock.isoformat(query.since))
         and (query.until is None or at <= clock.isoformat(query.until))
+        and (query.customer_id is None or names_customer(plain_subjects(event.subjects), query.customer_id))
     )

@@ -1,7 +1,8 @@
 """The clinic's profile: what patients see of it on the pages, in every e-mail and in the calendar file.
 
 Address, phone, website, a map link, the cancellation policy, an accent colour, the default language,
-whether patients may ask for text messages, and the websites allowed to embed the booking page.
+the languages the clinic speaks (the booking page offers these; none chosen: every language SafeSlot
+has), whether patients may ask for text messages, and the websites allowed to embed the booking page.
 Owners and admins change it (catalog.manage); everything but the embedding origins is public.
 """
 
@@ -38,18 +39,20 @@ class ClinicProfile:
     default_language: str = DEFAULT_LANGUAGE
     sms_enabled: bool = False
     embed_origins: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()  # the clinic's languages; () offers every one SafeSlot has
 
     def public(self) -> dict[str, Any]:
         """What the booking pages receive (the phone also formatted for people)."""
         shown = {k: v for k, v in asdict(self).items() if k != "embed_origins"}
         shown["phone_display"] = phone_numbers.display(self.phone) if self.phone else None
-        shown["languages"] = list(languages())
+        shown["languages"] = list(self.languages or languages())
         return shown
 
 
 def profile_of(org: Organization) -> ClinicProfile:
     stored = dict(org.profile or {})
     stored["embed_origins"] = tuple(stored.get("embed_origins") or ())
+    stored["languages"] = tuple(stored.get("languages") or ())
     known = {f.name for f in fields(ClinicProfile)}
     return ClinicProfile(**{k: v for k, v in stored.items() if k in known})
 
@@ -73,6 +76,7 @@ def change_profile(principal: Principal, changes: Mapping[str, Any]) -> dict[str
 def _view(profile: ClinicProfile) -> dict[str, Any]:
     view = asdict(profile)
     view["embed_origins"] = list(profile.embed_origins)
+    view["languages"] = list(profile.languages)
     return view
 
 
@@ -136,6 +140,10 @@ def _language(value: str, field: str) -> str:
     return value
 
 
+def _languages(values: list[str], field: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_language(value, field) for value in values))
+
+
 def contrast_with_white(colour: str) -> float:
     """WCAG 2 contrast ratio of white against `colour` (#rrggbb)."""
     channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
@@ -151,4 +159,5 @@ _CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "accent_color": _colour,
     "default_language": _language,
     "embed_origins": _origins,
+    "languages": _languages,
 }

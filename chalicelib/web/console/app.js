@@ -34,6 +34,7 @@ function markDeskNav(screen) {
   }
   if (screen === "week") showWeek();
 }
+import { openOwnerScreen, startOwner } from "./owner.js";
 
 let started = false;
 
@@ -62,6 +63,8 @@ async function signedIn() {
     startDesk(current);
   }
   watchIdle(current.session.idle_minutes, () => signOut(_("You were signed out after a time without activity.")));
+  const home = startOwner(current);  // the screens of running the clinic, for the roles that may
+  if (home) return openOwnerScreen(home);
   show("day");
   await showDay();
 }

@@ -5,6 +5,7 @@ export const $ = (id) => document.getElementById(id);
 const SCREENS = ["signin", "factor", "password", "enroll", "day", "book",
   "setup", "forgot", "codes", "account", // one's own account (password_setup.js, enroll.js, account.js)
   "week", "patients", "card", // the front desk's week, patients and card (week.js, patients.js, card.js)
+  "clinic", "people", "policy", "evidence", "audit", "privacy", // running the clinic (owner.js)
 ];
 
 export function show(name) {

@@ -91,3 +91,13 @@ def test_a_clinic_default_language_serves_browsers_it_cannot_match(client, clini
     put(client, clinic, "owner", {"default_language": "es"})
 
     assert '<html lang="es">' in client.http.get("/book/clinic", headers={"Accept-Language": "fr"}).body.decode()
+
+
+def test_the_clinic_names_the_languages_it_speaks_and_the_booking_page_offers_only_those(client, clinic):
+    assert put(client, clinic, "owner", {"languages": ["fr"]}).status_code == 422  # not a language SafeSlot has
+    answer = body(put(client, clinic, "owner", {"languages": ["es", "es"]}))
+
+    assert answer["profile"]["languages"] == ["es"]
+    assert body(client.http.get("/v1/public/orgs/clinic"))["profile"]["languages"] == ["es"]
+    assert body(put(client, clinic, "owner", {"languages": None}))["profile"]["languages"] == []
+    assert body(client.http.get("/v1/public/orgs/clinic"))["profile"]["languages"] == ["en", "es"]
