@@ -6,6 +6,7 @@ from chalicelib.api import http
 from chalicelib.api.admin import admin
 from chalicelib.api.auth import auth
 from chalicelib.api.bookings import bookings
+from chalicelib.api.calendar_feeds import calendar_feeds
 from chalicelib.api.catalog import catalog
 from chalicelib.api.console import console
 from chalicelib.api.erasure_requests import erasure_requests
@@ -49,6 +50,7 @@ app.register_blueprint(org_account)
 app.register_blueprint(queues)  # the mail queue's consumer (ADR 0016)
 app.register_blueprint(console)
 app.register_blueprint(front_desk)
+app.register_blueprint(calendar_feeds)  # issue 29
 http.not_found_routes(app)
 http.add_preflight_routes(app)
 http.answer_outages_with_503(app)

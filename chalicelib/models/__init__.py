@@ -6,6 +6,7 @@ from pynamodb.models import Model
 
 from chalicelib.models.audit import AuditEvent, AuditOutboxEntry
 from chalicelib.models.booking import AccessGrant, Booking, IdempotencyRecord, SlotLock
+from chalicelib.models.calendar_feed import CalendarFeed
 from chalicelib.models.catalog import Service, StaffMember
 from chalicelib.models.counter import Counter
 from chalicelib.models.customer import Customer
@@ -25,6 +26,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     AuditOutboxEntry, Service, StaffMember, Booking, SlotLock, AccessGrant, IdempotencyRecord,
     SupportGrant, SupportSession, PolicyVersion, DuoIntegration, ErasureRecord, ShredKey,
     SelfServiceToken, EmailChange, ErasureRequest,
+    CalendarFeed,  # issue 29
 )
 # Tables the backups leave out: a restore replays the erasure ledger, so it must not roll back with the data.
 # Nor do they copy the shred keys: a restore must not bring back a destroyed key (the backup job writes

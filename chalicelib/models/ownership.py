@@ -16,6 +16,7 @@ from pynamodb.models import Model
 from chalicelib import aws
 from chalicelib.models.audit import AuditEvent, AuditOutboxEntry
 from chalicelib.models.booking import AccessGrant, Booking, IdempotencyRecord, SlotLock
+from chalicelib.models.calendar_feed import CalendarFeed
 from chalicelib.models.catalog import Service, StaffMember
 from chalicelib.models.counter import Counter
 from chalicelib.models.customer import Customer
@@ -100,6 +101,7 @@ SELECTORS: dict[type[Model], Selector] = {
     ErasureRecord: NotOrgData("the erasure ledger: every restore replays the deletion from it"),
     # shred_keys.destroy_org leaves tombstones (ids only, no key material): no key is made for them again
     ShredKey: NotOrgData("the tombstones of the org's destroyed keys"),
+    CalendarFeed: OrgHashKey("org_id"),  # issue 29
 }
 
 
