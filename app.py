@@ -24,6 +24,7 @@ from chalicelib.api.self_service import self_service
 from chalicelib.api.session_cookie import console_sessions
 from chalicelib.api.support import support
 from chalicelib.api.system import system
+from chalicelib.api.webhooks import webhooks
 
 app = Chalice(app_name="safeslot")
 app.debug = False  # Chalice would return tracebacks; errors are logged with a correlation id instead
@@ -51,6 +52,7 @@ app.register_blueprint(queues)  # the mail queue's consumer (ADR 0016)
 app.register_blueprint(console)
 app.register_blueprint(front_desk)
 app.register_blueprint(calendar_feeds)  # issue 29
+app.register_blueprint(webhooks)  # issue 29
 http.not_found_routes(app)
 http.add_preflight_routes(app)
 http.answer_outages_with_503(app)

@@ -23,5 +23,10 @@ HANDLERS: dict[str, Callable[[QueuedMail], None]] = {
 
 def handle(body: str) -> None:
     """Do what one queued message asks (ValueError for a body this code did not write)."""
+    from chalicelib.services.webhooks import deliveries  # the queue carries webhook deliveries too (issue 29)
+
+    if deliveries.is_delivery_message(body):
+        deliveries.handle_message(body)
+        return
     message = QueuedMail.parse(body)
     HANDLERS[message.kind](message)

@@ -20,13 +20,14 @@ from chalicelib.models.session import Session
 from chalicelib.models.shred_key import ShredKey
 from chalicelib.models.support import SupportGrant, SupportSession
 from chalicelib.models.user import User
+from chalicelib.models.webhook import WebhookDelivery, WebhookEndpoint
 
 ALL_MODELS: tuple[type[Model], ...] = (
     Organization, OrgSlug, User, Session, LoginAttempt, Counter, MfaFactor, MfaChallenge, Customer, AuditEvent,
     AuditOutboxEntry, Service, StaffMember, Booking, SlotLock, AccessGrant, IdempotencyRecord,
     SupportGrant, SupportSession, PolicyVersion, DuoIntegration, ErasureRecord, ShredKey,
     SelfServiceToken, EmailChange, ErasureRequest,
-    CalendarFeed,  # issue 29
+    CalendarFeed, WebhookEndpoint, WebhookDelivery,  # issue 29
 )
 # Tables the backups leave out: a restore replays the erasure ledger, so it must not roll back with the data.
 # Nor do they copy the shred keys: a restore must not bring back a destroyed key (the backup job writes
@@ -37,4 +38,5 @@ TTL_ATTRIBUTE = "ttl"
 TTL_MODELS: tuple[type[Model], ...] = (
     Session, LoginAttempt, Counter, MfaChallenge, SlotLock, AccessGrant, IdempotencyRecord,
     SupportSession, SelfServiceToken, EmailChange,
+    WebhookDelivery,  # issue 29
 )

@@ -30,6 +30,7 @@ from chalicelib.models.session import Session
 from chalicelib.models.shred_key import ShredKey
 from chalicelib.models.support import SupportGrant, SupportSession
 from chalicelib.models.user import User
+from chalicelib.models.webhook import WebhookDelivery, WebhookEndpoint
 
 RawItem = dict[str, Any]
 
@@ -102,6 +103,8 @@ SELECTORS: dict[type[Model], Selector] = {
     # shred_keys.destroy_org leaves tombstones (ids only, no key material): no key is made for them again
     ShredKey: NotOrgData("the tombstones of the org's destroyed keys"),
     CalendarFeed: OrgHashKey("org_id"),  # issue 29
+    WebhookEndpoint: OrgHashKey("org_id"),
+    WebhookDelivery: OrgHashKey("org_id"),
 }
 
 
