@@ -12,6 +12,7 @@ from chalicelib.api.console import console
 from chalicelib.api.erasure_requests import erasure_requests
 from chalicelib.api.exports import exports
 from chalicelib.api.front_desk import front_desk
+from chalicelib.api.intake import intake
 from chalicelib.api.mfa import mfa
 from chalicelib.api.org_account import org_account
 from chalicelib.api.org_transparency import org_transparency
@@ -53,6 +54,7 @@ app.register_blueprint(console)
 app.register_blueprint(front_desk)
 app.register_blueprint(calendar_feeds)  # issue 29
 app.register_blueprint(webhooks)  # issue 29
+app.register_blueprint(intake)  # issue 29
 http.not_found_routes(app)
 http.add_preflight_routes(app)
 http.answer_outages_with_503(app)

@@ -11,6 +11,7 @@ from chalicelib.models.catalog import Service, StaffMember
 from chalicelib.models.counter import Counter
 from chalicelib.models.customer import Customer
 from chalicelib.models.erasure import ErasureRecord
+from chalicelib.models.intake import IntakeAnswers, IntakeForm
 from chalicelib.models.login_attempt import LoginAttempt
 from chalicelib.models.mfa import DuoIntegration, MfaChallenge, MfaFactor
 from chalicelib.models.organization import Organization, OrgSlug
@@ -27,7 +28,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     AuditOutboxEntry, Service, StaffMember, Booking, SlotLock, AccessGrant, IdempotencyRecord,
     SupportGrant, SupportSession, PolicyVersion, DuoIntegration, ErasureRecord, ShredKey,
     SelfServiceToken, EmailChange, ErasureRequest,
-    CalendarFeed, WebhookEndpoint, WebhookDelivery,  # issue 29
+    CalendarFeed, WebhookEndpoint, WebhookDelivery, IntakeForm, IntakeAnswers,  # issue 29
 )
 # Tables the backups leave out: a restore replays the erasure ledger, so it must not roll back with the data.
 # Nor do they copy the shred keys: a restore must not bring back a destroyed key (the backup job writes

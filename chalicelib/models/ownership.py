@@ -21,6 +21,7 @@ from chalicelib.models.catalog import Service, StaffMember
 from chalicelib.models.counter import Counter
 from chalicelib.models.customer import Customer
 from chalicelib.models.erasure import ErasureRecord
+from chalicelib.models.intake import IntakeAnswers, IntakeForm
 from chalicelib.models.login_attempt import LoginAttempt
 from chalicelib.models.mfa import DuoIntegration, MfaChallenge, MfaFactor
 from chalicelib.models.organization import Organization, OrgSlug
@@ -105,6 +106,8 @@ SELECTORS: dict[type[Model], Selector] = {
     CalendarFeed: OrgHashKey("org_id"),  # issue 29
     WebhookEndpoint: OrgHashKey("org_id"),
     WebhookDelivery: OrgHashKey("org_id"),
+    IntakeForm: OrgHashKey("org_id"),
+    IntakeAnswers: OrgHashKey("org_id"),
 }
 
 

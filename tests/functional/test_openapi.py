@@ -63,7 +63,8 @@ PUBLIC_OPERATIONS |= {(f"/v1/public/orgs/{{slug}}/self-service/{path}", method) 
     ("link", "post"), ("session", "post"), ("session", "delete"), ("me", "get"), ("me", "patch"), ("email", "post"),
     ("email/confirm", "post"), ("export", "get"), ("erasure-request", "post"))} | {("/my/data/{slug}", "get")}
 PUBLIC_OPERATIONS |= {("/console", "get"), ("/console/static/{name}", "get")}  # the staff console's page (issue 25)
-PUBLIC_OPERATIONS |= {("/v1/calendar-feeds/{secret}", "get")}  # staff calendar feeds: the URL is the key (issue 29)
+PUBLIC_OPERATIONS |= {("/v1/calendar-feeds/{secret}", "get"), ("/v1/public/bookings/{booking_id}/intake", "get"),
+                      ("/v1/public/bookings/{booking_id}/intake", "put")}  # issue 29: feeds, intake answers
 
 
 def operations(document: dict):
