@@ -25,6 +25,7 @@ from chalicelib.api.self_service import self_service
 from chalicelib.api.session_cookie import console_sessions
 from chalicelib.api.support import support
 from chalicelib.api.system import system
+from chalicelib.api.waitlist import waitlist
 from chalicelib.api.webhooks import webhooks
 
 app = Chalice(app_name="safeslot")
@@ -55,6 +56,7 @@ app.register_blueprint(front_desk)
 app.register_blueprint(calendar_feeds)  # issue 29
 app.register_blueprint(webhooks)  # issue 29
 app.register_blueprint(intake)  # issue 29
+app.register_blueprint(waitlist)  # issue 29
 http.not_found_routes(app)
 http.add_preflight_routes(app)
 http.answer_outages_with_503(app)

@@ -15,6 +15,7 @@ from chalicelib.services.booking import queries
 from chalicelib.services.booking.idempotency import idempotency_key
 from chalicelib.services.identity.roles import Permission, require
 from chalicelib.services.identity.sessions import Principal
+from chalicelib.services.waitlist import entries as waitlist_entries
 from chalicelib.services.webhooks import deliveries as webhook_deliveries
 
 bookings = Blueprint(__name__)
@@ -78,6 +79,7 @@ def cancel_booking(booking_id: str) -> dict[str, Any]:
     booking = queries.staff_booking(principal, booking_id, Permission.BOOKINGS_MANAGE)
     cancelled = calendar.cancel(_actor(principal), booking, body.get("reason"))
     webhook_deliveries.announce("booking.cancelled", principal.org_id, booking_id)
+    waitlist_entries.backfill(cancelled)  # the freed time goes to the first waiting patients (issue 29)
     return {"booking": queries.staff_view(cancelled)}
 
 

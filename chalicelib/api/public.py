@@ -25,6 +25,7 @@ from chalicelib.services.booking.idempotency import idempotency_key
 from chalicelib.services.booking.links import send_my_bookings_link
 from chalicelib.services.booking.profile import profile_of
 from chalicelib.services.organizations import org_by_id, org_by_slug
+from chalicelib.services.waitlist import entries as waitlist_entries
 from chalicelib.services.webhooks import deliveries as webhook_deliveries
 
 public = Blueprint(__name__)
@@ -125,6 +126,7 @@ def cancel_my_booking(booking_id: str) -> dict[str, Any]:
     booking = grants.booking_for(_manage_token(), booking_id)
     cancelled = cancel(_customer(booking.org_id), booking, body.get("reason"))
     webhook_deliveries.announce("booking.cancelled", booking.org_id, booking_id)
+    waitlist_entries.backfill(cancelled)  # the freed time goes to the first waiting patients (issue 29)
     return _manage_view(cancelled)
 
 

@@ -21,6 +21,7 @@ from chalicelib.models.session import Session
 from chalicelib.models.shred_key import ShredKey
 from chalicelib.models.support import SupportGrant, SupportSession
 from chalicelib.models.user import User
+from chalicelib.models.waitlist import WaitlistEntry
 from chalicelib.models.webhook import WebhookDelivery, WebhookEndpoint
 
 ALL_MODELS: tuple[type[Model], ...] = (
@@ -29,6 +30,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     SupportGrant, SupportSession, PolicyVersion, DuoIntegration, ErasureRecord, ShredKey,
     SelfServiceToken, EmailChange, ErasureRequest,
     CalendarFeed, WebhookEndpoint, WebhookDelivery, IntakeForm, IntakeAnswers,  # issue 29
+    WaitlistEntry,
 )
 # Tables the backups leave out: a restore replays the erasure ledger, so it must not roll back with the data.
 # Nor do they copy the shred keys: a restore must not bring back a destroyed key (the backup job writes
@@ -39,5 +41,5 @@ TTL_ATTRIBUTE = "ttl"
 TTL_MODELS: tuple[type[Model], ...] = (
     Session, LoginAttempt, Counter, MfaChallenge, SlotLock, AccessGrant, IdempotencyRecord,
     SupportSession, SelfServiceToken, EmailChange,
-    WebhookDelivery,  # issue 29
+    WebhookDelivery, WaitlistEntry,  # issue 29
 )

@@ -31,6 +31,7 @@ from chalicelib.models.session import Session
 from chalicelib.models.shred_key import ShredKey
 from chalicelib.models.support import SupportGrant, SupportSession
 from chalicelib.models.user import User
+from chalicelib.models.waitlist import WaitlistEntry
 from chalicelib.models.webhook import WebhookDelivery, WebhookEndpoint
 
 RawItem = dict[str, Any]
@@ -108,6 +109,7 @@ SELECTORS: dict[type[Model], Selector] = {
     WebhookDelivery: OrgHashKey("org_id"),
     IntakeForm: OrgHashKey("org_id"),
     IntakeAnswers: OrgHashKey("org_id"),
+    WaitlistEntry: OrgHashKey("org_id"),
 }
 
 

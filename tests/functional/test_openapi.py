@@ -64,7 +64,9 @@ PUBLIC_OPERATIONS |= {(f"/v1/public/orgs/{{slug}}/self-service/{path}", method) 
     ("email/confirm", "post"), ("export", "get"), ("erasure-request", "post"))} | {("/my/data/{slug}", "get")}
 PUBLIC_OPERATIONS |= {("/console", "get"), ("/console/static/{name}", "get")}  # the staff console's page (issue 25)
 PUBLIC_OPERATIONS |= {("/v1/calendar-feeds/{secret}", "get"), ("/v1/public/bookings/{booking_id}/intake", "get"),
-                      ("/v1/public/bookings/{booking_id}/intake", "put")}  # issue 29: feeds, intake answers
+                      ("/v1/public/bookings/{booking_id}/intake", "put"),
+                      ("/v1/public/bookings/{booking_id}/waitlist", "post"),
+                      ("/v1/public/orgs/{slug}/waitlist/{entry_id}/accept", "post")}  # issue 29
 
 
 def operations(document: dict):
