@@ -41,6 +41,7 @@ def main() -> None:
         self_service,
         shredding,
         transparency,
+        weekly,
     )
     from scripts.local_aws import make_dynamodb_atomic
 
@@ -64,6 +65,7 @@ def main() -> None:
         "reseal": reseal.measure,
         "contended_burst": burst.measure,  # issue 23: p50/p95 of the burst, outbox delay to the chain
         "email_routes_and_mail_queue": mail_queue.measure,
+        "weekly_tools": weekly.measure,  # issue 29: backfill, webhooks, calendar feeds, intake
     }
     report = {}
     for name, measure in measures.items():
