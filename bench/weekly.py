@@ -123,7 +123,7 @@ def _units(operation: str, params: dict[str, Any]) -> int:
     if operation == "TransactWriteItems":
         total = 0
         for action in params.get("TransactItems", []):
-            kind, body = next(iter(action.items()))
+            body = next(iter(action.values()))
             item = body.get("Item") or {**body.get("Key", {}), **body.get("ExpressionAttributeValues", {})}
             total += 2 * _kb(item)
         return total
