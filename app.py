@@ -22,6 +22,7 @@ from chalicelib.api.public import public
 from chalicelib.api.queues import queues
 from chalicelib.api.schedules import schedules
 from chalicelib.api.self_service import self_service
+from chalicelib.api.series import series
 from chalicelib.api.session_cookie import console_sessions
 from chalicelib.api.support import support
 from chalicelib.api.system import system
@@ -57,6 +58,7 @@ app.register_blueprint(calendar_feeds)  # issue 29
 app.register_blueprint(webhooks)  # issue 29
 app.register_blueprint(intake)  # issue 29
 app.register_blueprint(waitlist)  # issue 29
+app.register_blueprint(series)  # issue 29
 http.not_found_routes(app)
 http.add_preflight_routes(app)
 http.answer_outages_with_503(app)

@@ -1,6 +1,7 @@
 """The clinic's weekly tools (issue 29): AWS calls and estimated DynamoDB write units of a cancellation
-that backfills from the waitlist (the cancel, its webhook event and the offers), of a booking event for
-an org without webhooks, of a webhook delivery, of a calendar feed read and of answering an intake form.
+that backfills from the waitlist (the cancel, its webhook event and the offers), of booking a 10-week
+series (one transaction), of a booking event for an org without webhooks, of a calendar feed read and of
+answering an intake form.
 
 Write units are estimated from the items each write sends (1 unit per started KB; 2 for an item in a
 transaction): for an update it is a lower bound (DynamoDB charges the larger of the item before and after).
@@ -89,8 +90,26 @@ def _measure() -> dict[str, Any]:
         "calendar_feed_read": {"aws_calls": per_operation(feed_calls, 1)},
         "intake_answers": {"aws_calls": per_operation(intake_calls, 1),
                            "estimated_write_units": intake_units.total},
-        "series_of_10_weeks": "not built (issue 29, item 1)",
+        "series_of_10_weeks": _series(owner, service["id"], staff),
     }
+
+
+def _series(owner: Any, service_id: str, staff_id: str) -> dict[str, Any]:
+    """Booking a 10-week series of 30-minute visits (one transaction), without its e-mail."""
+    from chalicelib.services import customers
+    from chalicelib.services.audit import SYSTEM
+    from chalicelib.services.series import booking as series_booking
+
+    customer_id = customers.find_or_create(owner.org_id, customers.CustomerDetails("Series", "s@bench.example"),
+                                           SYSTEM)
+    start = datetime.combine(datetime.now(UTC).date() + timedelta(days=8), time(8), tzinfo=UTC)
+    while start.weekday() > 3:
+        start += timedelta(days=1)
+    wanted = series_booking.SeriesRequest(customer_id, service_id, staff_id, start, 1, 10)
+    with counting_calls() as calls, write_units() as units:
+        series_booking.book_series(owner, wanted)
+    return {"occurrences": 10, "transaction_items": series_booking.check(owner, wanted)["transaction_items"],
+            "aws_calls": per_operation(calls, 1), "estimated_write_units": units.total}
 
 
 class WriteUnits:

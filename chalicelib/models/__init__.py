@@ -17,6 +17,7 @@ from chalicelib.models.mfa import DuoIntegration, MfaChallenge, MfaFactor
 from chalicelib.models.organization import Organization, OrgSlug
 from chalicelib.models.privacy_policy import PolicyVersion
 from chalicelib.models.self_service import EmailChange, ErasureRequest, SelfServiceToken
+from chalicelib.models.series import BookingSeries
 from chalicelib.models.session import Session
 from chalicelib.models.shred_key import ShredKey
 from chalicelib.models.support import SupportGrant, SupportSession
@@ -30,7 +31,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     SupportGrant, SupportSession, PolicyVersion, DuoIntegration, ErasureRecord, ShredKey,
     SelfServiceToken, EmailChange, ErasureRequest,
     CalendarFeed, WebhookEndpoint, WebhookDelivery, IntakeForm, IntakeAnswers,  # issue 29
-    WaitlistEntry,
+    WaitlistEntry, BookingSeries,
 )
 # Tables the backups leave out: a restore replays the erasure ledger, so it must not roll back with the data.
 # Nor do they copy the shred keys: a restore must not bring back a destroyed key (the backup job writes

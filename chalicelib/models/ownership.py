@@ -27,6 +27,7 @@ from chalicelib.models.mfa import DuoIntegration, MfaChallenge, MfaFactor
 from chalicelib.models.organization import Organization, OrgSlug
 from chalicelib.models.privacy_policy import PolicyVersion
 from chalicelib.models.self_service import EmailChange, ErasureRequest, SelfServiceToken
+from chalicelib.models.series import BookingSeries
 from chalicelib.models.session import Session
 from chalicelib.models.shred_key import ShredKey
 from chalicelib.models.support import SupportGrant, SupportSession
@@ -110,6 +111,7 @@ SELECTORS: dict[type[Model], Selector] = {
     IntakeForm: OrgHashKey("org_id"),
     IntakeAnswers: OrgHashKey("org_id"),
     WaitlistEntry: OrgHashKey("org_id"),
+    BookingSeries: OrgHashKey("org_id"),
 }
 
 
