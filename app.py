@@ -6,12 +6,14 @@ from chalicelib.api import http
 from chalicelib.api.admin import admin
 from chalicelib.api.auth import auth
 from chalicelib.api.bookings import bookings
+from chalicelib.api.calendar_feeds import calendar_feeds
 from chalicelib.api.catalog import catalog
 from chalicelib.api.console import console
 from chalicelib.api.desk import desk
 from chalicelib.api.erasure_requests import erasure_requests
 from chalicelib.api.exports import exports
 from chalicelib.api.front_desk import front_desk
+from chalicelib.api.intake import intake
 from chalicelib.api.mfa import mfa
 from chalicelib.api.org_account import org_account
 from chalicelib.api.org_transparency import org_transparency
@@ -21,9 +23,12 @@ from chalicelib.api.public import public
 from chalicelib.api.queues import queues
 from chalicelib.api.schedules import schedules
 from chalicelib.api.self_service import self_service
+from chalicelib.api.series import series
 from chalicelib.api.session_cookie import console_sessions
 from chalicelib.api.support import support
 from chalicelib.api.system import system
+from chalicelib.api.waitlist import waitlist
+from chalicelib.api.webhooks import webhooks
 
 app = Chalice(app_name="safeslot")
 app.debug = False  # Chalice would return tracebacks; errors are logged with a correlation id instead
@@ -51,6 +56,11 @@ app.register_blueprint(queues)  # the mail queue's consumer (ADR 0016)
 app.register_blueprint(console)
 app.register_blueprint(front_desk)
 app.register_blueprint(desk)  # the week, visit statuses, the patient's card (issue 25)
+app.register_blueprint(calendar_feeds)  # issue 29
+app.register_blueprint(webhooks)  # issue 29
+app.register_blueprint(intake)  # issue 29
+app.register_blueprint(waitlist)  # issue 29
+app.register_blueprint(series)  # issue 29
 http.not_found_routes(app)
 http.add_preflight_routes(app)
 http.answer_outages_with_503(app)

@@ -44,6 +44,7 @@ def main() -> None:
         self_service,
         shredding,
         transparency,
+        weekly,
     )
     from scripts.local_aws import make_dynamodb_atomic
 
@@ -70,6 +71,7 @@ def main() -> None:
         "cost_model": cost.measure,  # issue 24: units per hot path, USD per million; SCALE=1: the scale run
         "hot_paths": hot_paths.measure,  # issue 24: calls per booking, reschedule, cancel, login, staff request
         "front_desk_console": desk.measure,  # issue 25: a week of the whole clinic, calls per patient search
+        "weekly_tools": weekly.measure,  # issue 29: backfill, webhooks, calendar feeds, intake
     }
     report = {}
     for name, measure in measures.items():

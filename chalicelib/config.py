@@ -45,6 +45,7 @@ class Settings:
     duo_ca_bundle: str | None  # tests only: the CA of a local fake Duo; None pins Duo's own CAs
     export_bucket: str  # owners' encrypted org exports, deleted by the bucket's lifecycle within a day
     mail_queue_url: str  # SQS: the work "we sent you an e-mail if..." routes hand off (ADR 0016)
+    webhooks_allow_local: bool = False  # local and test stages only: webhooks may post to http:// and loopback
 
     def table_name(self, name: str) -> str:
         """Full DynamoDB table name for a logical table, e.g. `orgs` -> `safeslot-local-orgs`."""
@@ -99,4 +100,5 @@ def settings() -> Settings:
         duo_ca_bundle=os.environ.get("SAFESLOT_DUO_CA_BUNDLE") or None,
         export_bucket=os.environ.get("SAFESLOT_EXPORT_BUCKET", f"{prefix}org-exports"),
         mail_queue_url=os.environ.get("SAFESLOT_MAIL_QUEUE_URL", ""),
+        webhooks_allow_local=os.environ.get("SAFESLOT_WEBHOOKS_ALLOW_LOCAL") == "1" and stage in ("local", "test"),
     )

@@ -15,6 +15,8 @@ from chalicelib.services.booking import queries
 from chalicelib.services.booking.idempotency import idempotency_key
 from chalicelib.services.identity.roles import Permission, require
 from chalicelib.services.identity.sessions import Principal
+from chalicelib.services.waitlist import entries as waitlist_entries
+from chalicelib.services.webhooks import deliveries as webhook_deliveries
 
 bookings = Blueprint(__name__)
 STATUSES = ("confirmed", "cancelled")
@@ -47,6 +49,7 @@ def create_booking() -> Response:
     wanted = calendar.NewBooking(body["service_id"], start, body["staff_id"], body.get("notes"))
     status, answer = calendar.book(_actor(principal), body["customer_id"], wanted, key)
     booking = calendar.get_booking(principal.org_id, answer["booking"]["id"])
+    webhook_deliveries.announce("booking.created", principal.org_id, booking.booking_id)
     return Response(body={"booking": queries.staff_view(booking)}, status_code=status)
 
 
@@ -65,6 +68,7 @@ def reschedule_booking(booking_id: str) -> dict[str, Any]:
     queries.require_own_staff(principal, body.get("staff_id"))
     moved = calendar.reschedule(_actor(principal), booking, required_instant(body.get("start"), "start"),
                                 body.get("staff_id"))
+    webhook_deliveries.announce("booking.rescheduled", principal.org_id, booking_id)
     return {"booking": queries.staff_view(moved)}
 
 
@@ -73,7 +77,10 @@ def cancel_booking(booking_id: str) -> dict[str, Any]:
     principal = principal_of(bookings.current_request)
     body = json_body(bookings.current_request)
     booking = queries.staff_booking(principal, booking_id, Permission.BOOKINGS_MANAGE)
-    return {"booking": queries.staff_view(calendar.cancel(_actor(principal), booking, body.get("reason")))}
+    cancelled = calendar.cancel(_actor(principal), booking, body.get("reason"))
+    webhook_deliveries.announce("booking.cancelled", principal.org_id, booking_id)
+    waitlist_entries.backfill(cancelled)  # the freed time goes to the first waiting patients (issue 29)
+    return {"booking": queries.staff_view(cancelled)}
 
 
 @bookings.route("/v1/customers", methods=["POST"])

@@ -25,6 +25,8 @@ from chalicelib.services.booking.idempotency import idempotency_key
 from chalicelib.services.booking.links import send_my_bookings_link
 from chalicelib.services.booking.profile import profile_of
 from chalicelib.services.organizations import org_by_id, org_by_slug
+from chalicelib.services.waitlist import entries as waitlist_entries
+from chalicelib.services.webhooks import deliveries as webhook_deliveries
 
 public = Blueprint(__name__)
 MANAGE_TOKEN_HEADER = "X-Manage-Token"  # noqa: S105 (a header name)
@@ -66,6 +68,8 @@ def create_booking(slug: str) -> Response:
     wanted = NewBooking(body["service_id"], _start(body), body.get("staff_id"), body.get("notes"),
                         policy_version=privacy_policies.version_in_force(org.org_id), patient=_patient(org, body))
     status, answer = holds.public_booking(org, actor, contact, wanted, key)
+    if status == 201:  # made at once (a pending hold is announced when it is confirmed)
+        webhook_deliveries.announce("booking.created", org.org_id, answer["booking"]["id"])
     return Response(body=answer, status_code=status)
 
 
@@ -76,7 +80,9 @@ def confirm_booking(slug: str, booking_id: str) -> dict[str, Any]:
     body = json_body(public.current_request)
     org = org_by_slug(slug)
     actor = Actor(org.org_id, "customer", origin_of(public.current_request), is_staff=False)
-    return holds.confirm(actor, booking_id, body.get("code"), body.get("token"))
+    confirmed = holds.confirm(actor, booking_id, body.get("code"), body.get("token"))
+    webhook_deliveries.announce("booking.created", org.org_id, booking_id)
+    return confirmed
 
 
 @public.route("/v1/public/orgs/{slug}/my-bookings", methods=["POST"])
@@ -109,6 +115,7 @@ def reschedule_my_booking(booking_id: str) -> dict[str, Any]:
     body = json_body(public.current_request)
     booking, org = grants.booking_and_org_for(_manage_token(), booking_id)
     moved = reschedule(_customer(booking.org_id), booking, _start(body), body.get("staff_id"))
+    webhook_deliveries.announce("booking.rescheduled", booking.org_id, booking_id)
     return _manage_view(moved, org)
 
 
@@ -117,7 +124,10 @@ def cancel_my_booking(booking_id: str) -> dict[str, Any]:
     _throttle(rate_limits.public_writes_per_ip())
     body = json_body(public.current_request)
     booking, org = grants.booking_and_org_for(_manage_token(), booking_id)
-    return _manage_view(cancel(_customer(booking.org_id), booking, body.get("reason")), org)
+    cancelled = cancel(_customer(booking.org_id), booking, body.get("reason"))
+    webhook_deliveries.announce("booking.cancelled", booking.org_id, booking_id)
+    waitlist_entries.backfill(cancelled)  # the freed time goes to the first waiting patients (issue 29)
+    return _manage_view(cancelled, org)
 
 
 @public.route("/v1/public/bookings/{booking_id}/calendar.ics", methods=["GET"])

@@ -33,5 +33,10 @@ def handle(body: str) -> None:
     if booking_mail is not None:
         mail_handoff.deliver(*booking_mail)  # a booking's mail and chaining (services/booking/mail_handoff.py)
         return
+    from chalicelib.services.webhooks import deliveries  # the queue carries webhook deliveries too (issue 29)
+
+    if deliveries.is_delivery_message(body):
+        deliveries.handle_message(body)
+        return
     message = QueuedMail.parse(body)
     HANDLERS[message.kind](message)

@@ -28,6 +28,7 @@ class Organization(Model):
     deletion_requested_at = UTCDateTimeAttribute(null=True)
     deletion_requested_by = UnicodeAttribute(null=True)  # the owner's user id
     deletion_due_at = UTCDateTimeAttribute(null=True)  # the grace ends: the deletion job deletes everything
+    calendar_feed_initials = BooleanAttribute(null=True)  # staff calendar feeds show patients' initials (issue 29)
 
 
 class OrgSlug(Model):

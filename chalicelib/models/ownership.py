@@ -16,19 +16,24 @@ from pynamodb.models import Model
 from chalicelib import aws
 from chalicelib.models.audit import AuditEvent, AuditOutboxEntry
 from chalicelib.models.booking import AccessGrant, Booking, IdempotencyRecord, SlotLock
+from chalicelib.models.calendar_feed import CalendarFeed
 from chalicelib.models.catalog import Service, StaffMember
 from chalicelib.models.counter import Counter
 from chalicelib.models.customer import Customer
 from chalicelib.models.erasure import ErasureRecord
+from chalicelib.models.intake import IntakeAnswers, IntakeForm
 from chalicelib.models.login_attempt import LoginAttempt
 from chalicelib.models.mfa import DuoIntegration, MfaChallenge, MfaFactor
 from chalicelib.models.organization import Organization, OrgSlug
 from chalicelib.models.privacy_policy import PolicyVersion
 from chalicelib.models.self_service import EmailChange, ErasureRequest, SelfServiceToken
+from chalicelib.models.series import BookingSeries
 from chalicelib.models.session import Session
 from chalicelib.models.shred_key import ShredKey
 from chalicelib.models.support import SupportGrant, SupportSession
 from chalicelib.models.user import User
+from chalicelib.models.waitlist import WaitlistEntry
+from chalicelib.models.webhook import WebhookDelivery, WebhookEndpoint
 
 RawItem = dict[str, Any]
 
@@ -100,6 +105,13 @@ SELECTORS: dict[type[Model], Selector] = {
     ErasureRecord: NotOrgData("the erasure ledger: every restore replays the deletion from it"),
     # shred_keys.destroy_org leaves tombstones (ids only, no key material): no key is made for them again
     ShredKey: NotOrgData("the tombstones of the org's destroyed keys"),
+    CalendarFeed: OrgHashKey("org_id"),  # issue 29
+    WebhookEndpoint: OrgHashKey("org_id"),
+    WebhookDelivery: OrgHashKey("org_id"),
+    IntakeForm: OrgHashKey("org_id"),
+    IntakeAnswers: OrgHashKey("org_id"),
+    WaitlistEntry: OrgHashKey("org_id"),
+    BookingSeries: OrgHashKey("org_id"),
 }
 
 

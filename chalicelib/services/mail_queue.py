@@ -65,6 +65,13 @@ class QueuedMail:
                    optional["accept_language"])
 
 
+def send(body: str, delay_seconds: int = 0) -> None:
+    """Put another kind of work on the same queue (a webhook delivery, issue 29): its consumer dispatches
+    by the body's `kind` (jobs/queued_mail.handle); `delay_seconds` (at most 900) spaces out retries."""
+    aws.client("sqs").send_message(QueueUrl=settings().mail_queue_url, MessageBody=body,
+                                   DelaySeconds=delay_seconds)
+
+
 def enqueue(message: QueuedMail) -> None:
     """One SendMessage, for known and unknown addresses alike (the queue is encrypted with the data key)."""
     aws.client("sqs").send_message(QueueUrl=settings().mail_queue_url, MessageBody=message.body())

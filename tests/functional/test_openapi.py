@@ -63,6 +63,10 @@ PUBLIC_OPERATIONS |= {(f"/v1/public/orgs/{{slug}}/self-service/{path}", method) 
     ("link", "post"), ("session", "post"), ("session", "delete"), ("me", "get"), ("me", "patch"), ("email", "post"),
     ("email/confirm", "post"), ("export", "get"), ("erasure-request", "post"))} | {("/my/data/{slug}", "get")}
 PUBLIC_OPERATIONS |= {("/console", "get"), ("/console/static/{name}", "get")}  # the staff console's page (issue 25)
+PUBLIC_OPERATIONS |= {("/v1/calendar-feeds/{secret}", "get"), ("/v1/public/bookings/{booking_id}/intake", "get"),
+                      ("/v1/public/bookings/{booking_id}/intake", "put"),
+                      ("/v1/public/bookings/{booking_id}/waitlist", "post"),
+                      ("/v1/public/orgs/{slug}/waitlist/{entry_id}/accept", "post")}  # issue 29
 
 
 def operations(document: dict):

@@ -20,6 +20,7 @@ from chalicelib.services import access_report, audit, notice_claims
 from chalicelib.services.booking import catalog
 from chalicelib.services.booking.bookings import effective_status
 from chalicelib.services.identity.policy import policy_of
+from chalicelib.services.intake import answers as intake_answers
 from chalicelib.services.self_service import details, erasure_requests
 from chalicelib.services.self_service.sessions import PatientSession
 
@@ -55,6 +56,7 @@ def export(org: Organization, session: PatientSession) -> dict[str, Any]:
         "notices": _notices(org, session.customer_id, bookings, events),
         "erasure_request": erasure_requests.of_patient(session),
         "record_activity": access_report.activity(org.org_id, events),
+        "intake_answers": intake_answers.of_customer(org.org_id, session.customer_id),  # issue 29
     }
     audit.record(org.org_id, "customer", "customer.exported", origin=session.origin,
                  subjects={"customer_id": session.customer_id})
