@@ -51,9 +51,16 @@ browser:
 age:
 	@command -v age >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q age; }
 
-lint: $(INSTALLED)
+# Redocly's CLI from npm, pinned, into .local (never committed): it lints docs/openapi.yaml (redocly.yaml).
+REDOCLY_VERSION := 2.77.0
+REDOCLY := .local/redocly-$(REDOCLY_VERSION)/node_modules/.bin/redocly
+$(REDOCLY):
+	npm install --prefix .local/redocly-$(REDOCLY_VERSION) --no-save --no-audit --no-fund -q @redocly/cli@$(REDOCLY_VERSION) >&2
+
+lint: $(INSTALLED) $(REDOCLY)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(REDOCLY) lint docs/openapi.yaml --format=stylish
 
 # Known vulnerabilities with a fix in any pinned requirement fail the build (scripts/audit_dependencies.py).
 audit: $(INSTALLED)
