@@ -58,9 +58,10 @@ def seed_calendar(owner: Any) -> None:
     from chalicelib.services.booking import catalog
 
     consult = catalog.create_service(owner, {"name": "Consultation", "duration_minutes": 30,
-                                             "buffer_after_minutes": 10, "min_notice_minutes": 60})
+                                             "buffer_after_minutes": 10, "min_notice_minutes": 60,
+                                             "names": CONSULTATION})
     follow_up = catalog.create_service(owner, {"name": "Follow-up call", "duration_minutes": 15,
-                                               "min_notice_minutes": 30})
+                                               "min_notice_minutes": 30, "names": FOLLOW_UP})
     both = [consult["id"], follow_up["id"]]
     for name, zone, hours, services in [
         ("Dr Ana Ruiz", "America/New_York", _weekdays([("09:00", "12:00"), ("13:00", "17:00")]), both),
@@ -79,7 +80,24 @@ def seed_profile(owner: Any) -> None:
         "address": "350 Fifth Avenue, Suite 4100\nNew York, NY 10118", "phone": "+1 212 555 0142",
         "website": "https://demo-clinic.example", "map_url": "https://maps.example/demo-clinic",
         "cancellation_policy": "Cancel or move up to 24 hours before at no cost; later, call us.",
-        "sms_enabled": True})
+        "email": "frontdesk@demo-clinic.example", "sms_enabled": True,
+        "translations": {code: {"cancellation_policy": text} for code, text in POLICY.items()}})
+
+
+# The demo clinic's own words in every language it offers (the pages' texts come from the catalogues).
+CONSULTATION = {"es": "Consulta", "fr": "Consultation", "pt": "Consulta", "zh": "门诊咨询", "vi": "Khám tư vấn",
+                "fil": "Konsultasyon", "ar": "استشارة"}
+FOLLOW_UP = {"es": "Llamada de seguimiento", "fr": "Appel de suivi", "pt": "Chamada de acompanhamento",
+             "zh": "复诊电话", "vi": "Cuộc gọi tái khám", "fil": "Follow-up na tawag", "ar": "مكالمة متابعة"}
+POLICY = {
+    "es": "Puede cancelar o cambiar la cita sin coste hasta 24 horas antes; después, llámenos.",
+    "fr": "Annulation ou report sans frais jusqu’à 24 heures avant ; ensuite, appelez-nous.",  # noqa: RUF001
+    "pt": "Pode cancelar ou alterar sem custos até 24 horas antes; depois disso, telefone-nos.",
+    "zh": "预约前 24 小时以上可免费取消或改期；之后请致电我们。",  # noqa: RUF001
+    "vi": "Quý vị có thể hủy hoặc dời lịch miễn phí trước 24 giờ; sau thời điểm đó, xin gọi cho chúng tôi.",
+    "fil": "Maaaring magkansela o maglipat nang walang bayad hanggang 24 na oras bago; pagkatapos nito, tawagan kami.",
+    "ar": "يمكنك الإلغاء أو تغيير الموعد مجانًا قبل 24 ساعة على الأقل؛ بعد ذلك، يُرجى الاتصال بنا.",
+}
 
 
 DAYS = ("mon", "tue", "wed", "thu", "fri")

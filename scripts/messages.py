@@ -1,7 +1,8 @@
 """Keep the message catalogues in step with the code: `python scripts/messages.py [new-language]`.
 
 Extracts every text (Python, the pages and their script) into chalicelib/i18n/messages.pot, then
-updates each language's messages.po, or starts one for a new language code (README, "Languages").
+updates each language's messages.po; with a language code, starts that language's catalogue and touches
+no other one (README, "Languages").
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ def main(new_language: str | None = None) -> None:
     pybabel("extract", "-F", str(ROOT / "babel.cfg"), "-o", template, "--no-location", "--sort-output",
             "--omit-header", str(ROOT))
     if new_language:
+        if (I18N / "locales" / new_language / "LC_MESSAGES" / "messages.po").exists():
+            sys.exit(f"{new_language} has a catalogue already: run scripts/messages.py without a language")
         pybabel("init", "-i", template, "-d", locales, "-l", new_language)
+        pybabel("update", "-i", template, "-d", locales, "-l", new_language, "--no-fuzzy-matching",
+                "--omit-header")  # the same layout as the others; no other catalogue is opened
+        return
     pybabel("update", "-i", template, "-d", locales, "--no-fuzzy-matching", "--omit-header")
 
 

@@ -16,7 +16,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.requests import header, query_param
 from chalicelib.errors import NotFound
-from chalicelib.i18n import gettext_for, negotiate
+from chalicelib.i18n import CONSOLE_LANGUAGES, gettext_for, negotiate
 from chalicelib.i18n.pages import language_options, render, script_texts
 
 console = Blueprint(__name__)
@@ -27,9 +27,9 @@ TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf
 @console.route("/console", methods=["GET"])
 def console_page() -> Response:
     request = console.current_request
-    language = negotiate(query_param(request, "lang"), header(request, "Accept-Language"))
+    language = negotiate(query_param(request, "lang"), header(request, "Accept-Language"), offered=CONSOLE_LANGUAGES)
     body = render(_read("console.html"), language, {"lang": language, "messages": script_messages(language),
-                                                    "language_options": language_options(language)})
+                                                    "language_options": language_options(language, CONSOLE_LANGUAGES)})
     return Response(body=body, headers={"Content-Type": "text/html; charset=utf-8", "Vary": "Accept-Language"})
 
 

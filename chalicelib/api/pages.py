@@ -16,9 +16,9 @@ from chalice import Blueprint, Response
 from chalicelib.api.http import HTML_CSP
 from chalicelib.api.requests import header, query_param
 from chalicelib.errors import NotFound, OrgSuspended
-from chalicelib.i18n import negotiate
+from chalicelib.i18n import direction, negotiate
 from chalicelib.i18n.pages import language_options, render, script_messages
-from chalicelib.services.booking.profile import ClinicProfile, profile_of
+from chalicelib.services.booking.profile import profile_of
 from chalicelib.services.organizations import org_by_slug
 
 pages = Blueprint(__name__)
@@ -31,8 +31,8 @@ CACHE_FOR = "public, max-age=300"
 def booking_page(slug: str) -> Response:
     try:
         profile = profile_of(org_by_slug(slug))
-    except NotFound:
-        profile = ClinicProfile()  # the page itself says the clinic was not found
+    except NotFound:  # a page saying so (404), never an empty form to fill in for nobody
+        return _html("not-found.html", None, cache=False, status=404)
     except OrgSuspended:
         return unavailable_page()
     response = _html("book.html", profile.default_language, cache=True)
@@ -65,13 +65,9 @@ def asset(name: str) -> Response:
 
 def unavailable_page() -> Response:
     """What a suspended clinic's booking page shows: unavailable (423 org_suspended), nothing of the clinic."""
-    body = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Booking unavailable</title>"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            "<link rel=\"stylesheet\" href=\"../static/booking.css\"></head><body><main id=\"org-suspended\">"
-            "<h1>Online booking is unavailable</h1><p>This clinic's online booking is not available at the "
-            "moment. Please contact the clinic directly.</p></main></body></html>")
-    return Response(body=body, status_code=423, headers={"Content-Type": "text/html; charset=utf-8",
-                                                         "Cache-Control": "no-store"})
+    response = _html("unavailable.html", None, cache=False, status=423)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def framed_by(origins: tuple[str, ...]) -> str:
@@ -79,15 +75,16 @@ def framed_by(origins: tuple[str, ...]) -> str:
     return HTML_CSP.replace("frame-ancestors 'none'", f"frame-ancestors {' '.join(origins)}") if origins else HTML_CSP
 
 
-def _html(name: str, clinic_language: str | None, cache: bool) -> Response:
+def _html(name: str, clinic_language: str | None, cache: bool, status: int = 200) -> Response:
     request = pages.current_request
     language = negotiate(query_param(request, "lang"), header(request, "Accept-Language"), clinic_language)
-    body = render(_read(name), language, {"lang": language, "messages": script_messages(WEB / "booking.js", language),
+    body = render(_read(name), language, {"lang": language, "dir": direction(language),
+                                          "messages": script_messages(WEB / "booking.js", language),
                                           "language_options": language_options(language)})
     headers: dict[str, str | list[str]] = {"Content-Type": "text/html; charset=utf-8", "Vary": "Accept-Language"}
     if cache:
         headers["Cache-Control"] = CACHE_FOR
-    return Response(body=body, headers=headers)
+    return Response(body=body, headers=headers, status_code=status)
 
 
 @functools.cache

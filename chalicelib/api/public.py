@@ -14,7 +14,7 @@ from chalice import Blueprint, Response
 from chalicelib import clock
 from chalicelib.api.requests import header, json_body, origin_of, query_param, required_instant
 from chalicelib.errors import ValidationFailed
-from chalicelib.i18n import parse_locale
+from chalicelib.i18n import negotiate, parse_locale
 from chalicelib.models.booking import Booking
 from chalicelib.models.organization import Organization
 from chalicelib.services import customers, privacy_policies, rate_limits
@@ -39,9 +39,10 @@ def get_org(slug: str) -> dict[str, Any]:
     services = catalog.list_services(org.org_id, active_only=True)
     offered = {s.service_id for s in services}
     staff = [m for m in catalog.list_staff(org.org_id, active_only=True) if offered & set(m.service_ids or [])]
+    language = _language(org)
     return {"org": {"slug": org.slug, "name": org.name, "timezone": org.timezone},
-            "profile": profile_of(org).public(),
-            "services": [queries.public_service(s) for s in services],
+            "profile": profile_of(org).public(language),
+            "services": [queries.public_service(s, language) for s in services],
             "staff": [queries.public_staff(m) for m in staff]}
 
 
@@ -75,8 +76,9 @@ def create_booking(slug: str) -> Response:
 
 @public.route("/v1/public/orgs/{slug}/bookings/{booking_id}/confirm", methods=["POST"])
 def confirm_booking(slug: str, booking_id: str) -> dict[str, Any]:
-    """Prove the mailbox of a pending hold with the e-mailed code or the link's token."""
-    _throttle(rate_limits.public_writes_per_ip())
+    """Prove the mailbox of a pending hold with the e-mailed code or the link's token: not a new write (the
+    hold already took its turn), so it has its own per-address limit; guesses are bounded per hold."""
+    _throttle(rate_limits.HOLD_CONFIRMS_PER_IP)
     body = json_body(public.current_request)
     org = org_by_slug(slug)
     actor = Actor(org.org_id, "customer", origin_of(public.current_request), is_staff=False)
@@ -89,7 +91,8 @@ def confirm_booking(slug: str, booking_id: str) -> dict[str, Any]:
 def request_my_bookings_link(slug: str) -> Response:
     _throttle(rate_limits.LINK_REQUESTS_PER_IP)
     email = json_body(public.current_request)["email"]
-    send_my_bookings_link(org_by_slug(slug), email, origin_of(public.current_request))
+    send_my_bookings_link(org_by_slug(slug), email, origin_of(public.current_request),
+                          header(public.current_request, "Accept-Language"))
     return Response(body={"message": "If we know this address, a link to its bookings is on its way."},
                     status_code=202)
 
@@ -98,7 +101,8 @@ def request_my_bookings_link(slug: str) -> Response:
 def list_my_bookings() -> dict[str, Any]:
     _throttle(rate_limits.PUBLIC_READS_PER_IP)
     grant = grants.grant_for(_manage_token())
-    return {"bookings": queries.customer_bookings(grant, origin_of(public.current_request))}
+    language = _language(org_by_id(grant.org_id))
+    return {"bookings": queries.customer_bookings(grant, origin_of(public.current_request), language)}
 
 
 @public.route("/v1/public/bookings/{booking_id}", methods=["GET"])
@@ -141,9 +145,17 @@ def download_my_booking(booking_id: str) -> Response:
 
 def _manage_view(booking: Booking, org: Organization | None = None) -> dict[str, Any]:
     org = org or org_by_id(booking.org_id)
-    return {"booking": queries.booking_page_view(booking.org_id, booking),
+    language = _language(org)
+    return {"booking": queries.booking_page_view(booking.org_id, booking, language),
             "org": {"slug": org.slug, "name": org.name, "timezone": org.timezone},
-            "profile": profile_of(org).public()}
+            "profile": profile_of(org).public(language)}
+
+
+def _language(org: Organization) -> str:
+    """The language the page reads (`lang`), else the browser's, else the clinic's: for the clinic's own texts."""
+    request = public.current_request
+    return negotiate(query_param(request, "lang"), header(request, "Accept-Language"),
+                     profile_of(org).default_language)
 
 
 def _customer(org_id: str) -> Actor:

@@ -20,6 +20,11 @@ if TYPE_CHECKING:  # Babel's catalogue machinery loads with the first catalogue,
 
 LOCALES = Path(__file__).resolve().parent / "locales"
 DEFAULT_LANGUAGE = "en"
+# The staff console speaks the languages whose catalogues hold every console text; the patients' pages,
+# mails, texts and calendar files speak every catalogue's (tests/unit/test_catalogues.py checks both).
+CONSOLE_LANGUAGES = ("en", "es")
+# Names people look for in the picker where Babel's own differs: Simplified Chinese, Tagalog (Filipino).
+OWN_NAMES = {"zh": "简体中文", "fil": "Tagalog"}
 Gettext = Callable[[str], str]
 
 
@@ -30,9 +35,10 @@ def languages() -> tuple[str, ...]:
     return tuple(sorted(found, key=lambda code: code != DEFAULT_LANGUAGE))
 
 
-def language_names() -> dict[str, str]:
-    """Each language in its own words ("English", "español"), for the language picker."""
-    return {code: Locale.parse(code).get_display_name(code) or code for code in languages()}
+def language_names(offered: Iterable[str] | None = None) -> dict[str, str]:
+    """Each language in its own words ("English", "español", "العربية"), for the language picker."""
+    return {code: OWN_NAMES.get(code) or Locale.parse(code).get_display_name(code) or code
+            for code in languages() if offered is None or code in offered}
 
 
 @functools.cache
@@ -53,6 +59,13 @@ def translations(language: str) -> Translations:
     return Translations(compiled)
 
 
+@functools.cache
+def direction(language: str) -> str:
+    """"rtl" for a language written right to left (Arabic), else "ltr": the pages' and e-mails' `dir`."""
+    locale = parse_locale(language)
+    return "rtl" if locale is not None and locale.character_order == "right-to-left" else "ltr"
+
+
 def gettext_for(language: str) -> Gettext:
     """The `_` function of one language."""
     return translations(language).gettext
@@ -68,11 +81,13 @@ def parse_locale(tag: str | None) -> Locale | None:
         return None
 
 
-def negotiate(picked: str | None, accept_language: str | None, fallback: str | None = None) -> str:
-    """The page's language: the one the visitor picked, else the browser's best, else the clinic's."""
+def negotiate(picked: str | None, accept_language: str | None, fallback: str | None = None,
+              offered: Iterable[str] | None = None) -> str:
+    """The page's language: the one the visitor picked, else the browser's best, else the clinic's
+    (among `offered`, else every catalogue's). "tl" and "fil" are one language (Babel: fil)."""
     for candidate in [picked, *_accepted(accept_language), fallback]:
         locale = parse_locale(candidate)
-        if locale and locale.language in languages():
+        if locale and locale.language in languages() and (offered is None or locale.language in offered):
             return locale.language
     return DEFAULT_LANGUAGE
 

@@ -11,11 +11,11 @@ import functools
 import html
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from chalicelib.i18n import gettext_for, language_names
+from chalicelib.i18n import direction, gettext_for, language_names
 
 TEXT = re.compile(r'\{\{\s*_\("((?:[^"\\]|\\.)*)"\)\s*\}\}')
 VARIABLE = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
@@ -35,11 +35,11 @@ def script_messages(script: Path, language: str) -> str:
     return json.dumps(texts, ensure_ascii=False).replace("<", "\\u003c")
 
 
-def language_options(current: str) -> str:
-    """<option>s of the language picker, each language named in its own words."""
+def language_options(current: str, offered: Iterable[str] | None = None) -> str:
+    """<option>s of the language picker, each language named in its own words (and direction)."""
     return "".join(
-        f'<option value="{code}" lang="{code}"{" selected" if code == current else ""}>{html.escape(name)}</option>'
-        for code, name in language_names().items())
+        f'<option value="{code}" lang="{code}" dir="{direction(code)}"{" selected" if code == current else ""}>'
+        f"{html.escape(name)}</option>" for code, name in language_names(offered).items())
 
 
 @functools.cache
@@ -47,8 +47,9 @@ def script_texts(script: Path) -> tuple[str, ...]:
     from babel.messages.extract import extract_javascript  # once per script, not on every cold start
 
     with script.open("rb") as source:
-        return tuple(dict.fromkeys(str(message) for _, _, message, _ in
-                                   extract_javascript(source, {"_": None}, [], {}) if isinstance(message, str)))
+        found = (message[0] if isinstance(message, tuple) else message  # `_("...", {values})`: the text
+                 for _, _, message, _ in extract_javascript(source, {"_": None}, [], {}))
+        return tuple(dict.fromkeys(str(text) for text in found if isinstance(text, str)))
 
 
 def extract_html(fileobj: BinaryIO, keywords: Any, comment_tags: Any, options: Any) -> Iterator[tuple]:

@@ -33,6 +33,7 @@ class Service(Model):
     active = BooleanAttribute(default=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    names = JSONAttribute(null=True)  # {"es": "Consulta"}: the name in other languages the clinic offers
 
 
 class StaffMember(Model):

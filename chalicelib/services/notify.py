@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from email.headerregistry import Address
 from email.message import EmailMessage
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -20,6 +21,24 @@ class Attachment:
     data: bytes
 
 
+@dataclass(frozen=True)
+class Sender:
+    """Who a patient's mail comes from: the clinic's name shown on our sending address, replies to the clinic."""
+
+    name: str
+    reply_to: str | None = None
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A mail in the clinic's name: the plain text, the same as HTML, and who it is from."""
+
+    subject: str
+    text: str
+    html: str
+    sender: Sender
+
+
 def send_email(to: str, subject: str, text: str, attachments: Sequence[Attachment] = ()) -> None:
     if attachments:
         _send_raw(to, subject, text, attachments)
@@ -31,10 +50,27 @@ def send_email(to: str, subject: str, text: str, attachments: Sequence[Attachmen
     )
 
 
-def _send_raw(to: str, subject: str, text: str, attachments: Sequence[Attachment]) -> None:
+def send_letter(to: str, letter: Letter, attachments: Sequence[Attachment] = ()) -> None:
+    """A multipart/alternative mail (plain text and HTML) from the clinic's name, replies going to the clinic.
+
+    The display name and subject are encoded by the email package (RFC 2047 words inside RFC 5322 headers);
+    a name with a line break cannot reach a header (Address refuses it)."""
+    _send_raw(to, letter.subject, letter.text, attachments, letter)
+
+
+def _send_raw(to: str, subject: str, text: str, attachments: Sequence[Attachment],
+              letter: Letter | None = None) -> None:
     message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = settings().mail_from, to, subject
+    message["From"], message["To"], message["Subject"] = settings().mail_from, to, " ".join(subject.split())
+    if letter:
+        user, _, domain = settings().mail_from.rpartition("<")[2].rstrip(">").partition("@")
+        del message["From"]
+        message["From"] = Address(_one_line(letter.sender.name), user, domain)
+        if letter.sender.reply_to:
+            message["Reply-To"] = letter.sender.reply_to
     message.set_content(text)
+    if letter:
+        message.add_alternative(letter.html, subtype="html")
     for attachment in attachments:
         maintype, _, subtype = attachment.content_type.partition("/")
         subtype, _, params = subtype.partition(";")
@@ -43,6 +79,10 @@ def _send_raw(to: str, subject: str, text: str, attachments: Sequence[Attachment
                                filename=attachment.filename, params=extra)
     aws.client("ses").send_raw_email(Source=settings().mail_from, Destinations=[to],
                                      RawMessage={"Data": message.as_bytes()})
+
+
+def _one_line(name: str) -> str:
+    return " ".join(name.split())[:120] or "SafeSlot"
 
 
 def send_sms(phone: str, text: str) -> None:

@@ -31,6 +31,9 @@ LINK_REQUESTS_PER_EMAIL = Limit("link-request-email", max_hits=3, window_seconds
 # Pending holds (public bookings waiting for the mailbox's proof): a few addresses cannot fill a calendar.
 HOLDS_PER_EMAIL = Limit("hold-email", max_hits=3, window_seconds=3600)
 HOLDS_PER_ORG = Limit("hold-org", max_hits=200, window_seconds=3600)
+# Confirming a hold is not a new write (the hold counted): its own bucket, so a patient's confirm never
+# answers 429 after they booked; each hold's code guesses are bounded too (holds.MAX_CODE_ATTEMPTS).
+HOLD_CONFIRMS_PER_IP = Limit("hold-confirm-ip", max_hits=60, window_seconds=900)
 # Patients' self-service links: per source address, per address asked for (its blind index), per org.
 SELF_SERVICE_LINKS_PER_IP = Limit("self-service-link-ip", max_hits=5, window_seconds=900)
 SELF_SERVICE_LINKS_PER_EMAIL = Limit("self-service-link-email", max_hits=3, window_seconds=3600)

@@ -58,7 +58,8 @@
   }
 
   async function api(method, path, body, headers = {}) {
-    const init = { method, headers: { ...headers }, credentials: "omit", cache: "no-store" };
+    // The page's language, so the clinic's own words (service names, policy) and e-mails come in it too.
+    const init = { method, headers: { "Accept-Language": language, ...headers }, credentials: "omit", cache: "no-store" };
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
@@ -94,7 +95,20 @@
     ids.forEach((id) => showError(id, ""));
   }
 
+  // After any error, keyboard and screen-reader focus goes to the message that explains it.
+  function focusMessage(box) {
+    if (!box || box.hidden) return;
+    box.tabIndex = -1;
+    box.focus();
+  }
+
+  function showErrorAndFocus(id, text) {
+    showError(id, text);
+    focusMessage($(`${id}-error`));
+  }
+
   const say = (text) => { $("status").textContent = text; };
+  const sayError = (text) => { say(text); focusMessage($("status")); };
 
   // --- formatting, by the page's locale ----------------------------------------------------------
 
@@ -223,7 +237,18 @@
       box.append(none);
       return;
     }
-    shown.forEach((slot) => box.append(timeButton(slot, showStaff)));
+    // Grouped by part of the day, so a phone shows a whole day in about two screens.
+    const parts = [[_("Morning"), 0], [_("Afternoon"), 12], [_("Evening"), 17]];
+    const hourOf = (iso) => Number(new Date(iso).toLocaleString("en-GB", { hour: "numeric", hourCycle: "h23", timeZone: zone }));
+    parts.forEach(([title, from], index) => {
+      const until = index + 1 < parts.length ? parts[index + 1][1] : 24;
+      const inPart = shown.filter((slot) => hourOf(slot.start) >= from && hourOf(slot.start) < until);
+      if (!inPart.length) return;
+      const heading = document.createElement("p");
+      heading.className = "slot-group";
+      heading.textContent = title;
+      box.append(heading, ...inPart.map((slot) => timeButton(slot, showStaff)));
+    });
     box.querySelector('[role="radio"]').tabIndex = 0;
   }
 
@@ -268,7 +293,7 @@
       if (refresh !== latestRefresh) return;
       box.replaceChildren();
       box.removeAttribute("aria-busy");
-      showError("slots", explain(error));
+      showErrorAndFocus("slots", explain(error));
     }
   }
 
@@ -287,7 +312,7 @@
       link.remove();
       setTimeout(() => URL.revokeObjectURL(link.href), 10000);
     } catch (error) {
-      showError("calendar", explain(error));
+      showErrorAndFocus("calendar", explain(error));
     }
   }
 
@@ -311,6 +336,7 @@
     const summary = problems.length === 1 ? problems[0][1]
       : _("Please check the %(count)s highlighted fields above.", { count: problems.length });
     showError(nextToButton, problems.length ? summary : "");
+    if (problems.length) focusMessage($(`${nextToButton}-error`));
   }
 
   function bookingBody(profile) {
@@ -335,6 +361,16 @@
     $("manage-link").href = `${withLanguage(`${base}/manage/${booking.id}`)}${secret}`;
     $("add-to-calendar").addEventListener("click", () => downloadCalendar(booking.id, decodeURIComponent(secret.slice(1))));
     $("done-title").focus();
+  }
+
+  // What the clinic asks patients to know before they book: its cancellation policy and notes.
+  function showBeforeBooking(profile) {
+    const policy = profile.cancellation_policy;
+    $("booking-policy").textContent = policy ? _("Cancellation policy: %(policy)s", { policy }) : "";
+    $("booking-policy").hidden = !policy;
+    $("clinic-notes").textContent = profile.notes || "";
+    $("clinic-notes").hidden = !profile.notes;
+    $("before-booking").hidden = !policy && !profile.notes;
   }
 
   // The privacy policy: a prominent notice while a new version is announced, then its effective date.
@@ -365,7 +401,7 @@
     $("code-form").addEventListener("submit", async (event) => {
       event.preventDefault();
       showError("code", "");
-      if (!/^[0-9]{6}$/.test($("code").value.trim())) return showError("code", _("Please enter the 6 digits from the e-mail."));
+      if (!/^[0-9]{6}$/.test($("code").value.trim())) return showErrorAndFocus("code", _("Please enter the 6 digits from the e-mail."));
       $("confirm-code").disabled = true;
       try {
         const result = await confirmHold(heldId, { code: $("code").value.trim() });
@@ -376,7 +412,7 @@
           $("booking-form").hidden = false;
           await refresh(false);
           showProblems([["slots", explain(error)]], "confirm");
-        } else showError("code", explain(error));
+        } else showErrorAndFocus("code", explain(error));
       } finally { $("confirm-code").disabled = false; }
     });
     const fromLink = /^confirm\/([^/]+)\/([^/]+)$/.exec(token);
@@ -384,7 +420,7 @@
       history.replaceState(null, "", location.pathname + location.search); // the token leaves the address bar at once
       confirmHold(fromLink[1], { token: fromLink[2] })
         .then((result) => showBooked(result, services, result.manage_url))
-        .catch((error) => say(explain(error)));
+        .catch((error) => sayError(explain(error)));
     }
     return (result, address) => { heldId = result.booking.id; showHeld(result, address); };
   }
@@ -395,6 +431,7 @@
     document.title = _("Book with %(clinic)s", { clinic: org.name });
     $("org-name").textContent = _("Book with %(clinic)s", { clinic: org.name });
     showClinic(org, profile);
+    showBeforeBooking(profile);
     showPolicy(slug).catch(() => {});  // the booking works even if the policy cannot be shown
     $("viewer-tz").textContent = zone;
     $("sms-choice").hidden = !profile.sms_enabled;
@@ -449,12 +486,12 @@
       event.preventDefault();
       showError("my-email", "");
       if (!$("my-email").value.trim() || !$("my-email").checkValidity()) {
-        return showError("my-email", _("Please enter an e-mail address like name@example.com."));
+        return showErrorAndFocus("my-email", _("Please enter an e-mail address like name@example.com."));
       }
       try {
         await api("POST", `/v1/public/orgs/${encodeURIComponent(slug)}/my-bookings`, { email: $("my-email").value.trim() });
         $("my-bookings-status").textContent = _("If we know this address, a link to its bookings is on its way.");
-      } catch (error) { showError("my-email", explain(error)); }
+      } catch (error) { showErrorAndFocus("my-email", explain(error)); }
     });
   }
 
@@ -484,7 +521,7 @@
     try {
       render(await api("GET", `/v1/public/bookings/${encodeURIComponent(id)}`, undefined, headers));
     } catch (error) {
-      return say(explain(error.code === "not_found" ? { code: "unauthenticated" } : error));
+      return sayError(explain(error.code === "not_found" ? { code: "unauthenticated" } : error));
     }
     $("viewer-tz").textContent = zone;
     $("day").min = localDay(new Date());
@@ -542,7 +579,7 @@
     try {
       ({ bookings } = await api("GET", "/v1/public/my-bookings", undefined, { "X-Manage-Token": token }));
     } catch (error) {
-      return say(explain(error.code === "not_found" ? { code: "unauthenticated" } : error));
+      return sayError(explain(error.code === "not_found" ? { code: "unauthenticated" } : error));
     }
     say(bookings.length ? "" : _("You have no appointments."));
     for (const booking of bookings) {
@@ -611,7 +648,10 @@
       $("erase").hidden = Boolean(request && request.status === "pending");
     };
     const failed = (error, where) => {
-      if (["session_expired", "invalid_token", "unauthenticated"].includes(error.code)) return askAgain(explain(error));
+      if (["session_expired", "invalid_token", "unauthenticated"].includes(error.code)) {
+        askAgain(explain(error));
+        return focusMessage($("status"));
+      }
       return showProblems([[where(error), explain(error)]], where({}));
     };
     let me;
@@ -722,6 +762,6 @@
   }
 
   languagePicker();
-  const pages = { book: bookPage, manage: managePage, mine: myBookingsPage, data: dataPage };
-  pages[page]().catch((error) => say(explain(error)));
+  const pages = { book: bookPage, manage: managePage, mine: myBookingsPage, data: dataPage, missing: async () => {} };
+  pages[page]().catch((error) => sayError(explain(error)));
 })();

@@ -26,10 +26,24 @@ def stack(tmp_path_factory):
 
 
 def sent_mail_bodies(credentials: dict) -> list[str]:
-    """Bodies of the plain e-mails moto's server has sent (its model dump at /moto-api/data.json)."""
+    """The text of every e-mail moto's server has sent (its model dump at /moto-api/data.json), oldest
+    first: a plain message's body, or a MIME message's text/plain part (patients' mail from their clinic)."""
     with urllib.request.urlopen(f"{credentials['aws_endpoint']}/moto-api/data.json", timeout=30) as answer:
         models = json.loads(answer.read())
-    return [message.get("body", "") for message in models.get("ses", {}).get("Message", [])]
+    ses = models.get("ses", {})  # one list per kind: plain messages, then MIME ones (each oldest first)
+    return [text_of(message) for message in [*ses.get("Message", []), *ses.get("RawMessage", [])]]
+
+
+def text_of(message: dict) -> str:
+    """What a person reads of one message of moto's dump."""
+    if "raw_data" not in message:
+        return message.get("body", "")
+    import email
+    import email.policy
+
+    parsed = email.message_from_string(message["raw_data"], policy=email.policy.default)
+    plain = parsed.get_body(preferencelist=("plain",))
+    return plain.get_content() if plain is not None else ""
 
 
 def mailed_words(credentials: dict, marker: str, after: int = 0, timeout: float = 20.0) -> list[str]:

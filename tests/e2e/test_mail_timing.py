@@ -145,5 +145,6 @@ def mails_to(credentials: dict, address: str) -> list[dict]:
     import urllib.request
 
     with urllib.request.urlopen(f"{credentials['aws_endpoint']}/moto-api/data.json", timeout=30) as answer:
-        messages = json.loads(answer.read()).get("ses", {}).get("Message", [])
+        ses = json.loads(answer.read()).get("ses", {})
+    messages = [*ses.get("Message", []), *ses.get("RawMessage", [])]  # patients' mail is MIME (from the clinic)
     return [m for m in messages if address in str(m.get("destinations"))]

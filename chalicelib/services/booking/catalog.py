@@ -12,6 +12,7 @@ from pynamodb.exceptions import PutError
 
 from chalicelib import clock
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.i18n import languages
 from chalicelib.models.catalog import Service, StaffMember
 from chalicelib.models.user import User
 from chalicelib.services import audit, hot_cache
@@ -22,7 +23,7 @@ from chalicelib.services.identity.sessions import Principal
 GRANULE_MINUTES = GRANULE_SECONDS // 60
 MAX_SPAN_MINUTES = 240  # duration + buffers: at most 48 locks, so a reschedule fits one transaction
 SERVICE_FIELDS = ("name", "duration_minutes", "buffer_before_minutes", "buffer_after_minutes",
-                  "min_notice_minutes", "max_advance_days", "slot_step_minutes", "active")
+                  "min_notice_minutes", "max_advance_days", "slot_step_minutes", "active", "names")
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")  # reorder what is shown
 STAFF_FIELDS = ("display_name", "timezone", "service_ids", "weekly_hours", "exceptions", "time_off",
                 "user_id", "active")  # `version` is the store's, never the caller's
@@ -67,7 +68,14 @@ def get_service(org_id: str, service_id: str) -> Service:
 
 
 def service_view(service: Service) -> dict[str, Any]:
-    return {"id": service.service_id, **{name: getattr(service, name) for name in SERVICE_FIELDS}}
+    view = {"id": service.service_id, **{name: getattr(service, name) for name in SERVICE_FIELDS}}
+    view["names"] = dict(service.names or {})
+    return view
+
+
+def service_name(service: Service, language: str) -> str:
+    """The service's name in `language` where the clinic gave one, else its own (default-language) name."""
+    return str((service.names or {}).get(language) or service.name)
 
 
 # --- staff ------------------------------------------------------------------------------------------
@@ -150,6 +158,11 @@ def staff_ids_of_user(org_id: str, user_id: str) -> set[str]:
 
 def _check_service(service: Service) -> None:
     service.name = _display_text(service.name, "name")
+    for code in dict(service.names or {}):
+        if code not in languages():
+            raise ValidationFailed(f"Choose languages among: {', '.join(languages())}.", field=f"names.{code}")
+    service.names = {code: _display_text(name, f"names.{code}") for code, name in (service.names or {}).items()
+                     if name} or None
     for name in ("duration_minutes", "buffer_before_minutes", "buffer_after_minutes", "slot_step_minutes"):
         if int(getattr(service, name)) % GRANULE_MINUTES:
             raise ValidationFailed(f"Field '{name}' must be a multiple of {GRANULE_MINUTES}.", field=name)

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib import phone_numbers
-from chalicelib.i18n import Gettext, gettext_for, negotiate
+from chalicelib.i18n import gettext_for, negotiate
 from chalicelib.models.booking import Booking
 from chalicelib.models.catalog import Service, StaffMember
 from chalicelib.models.organization import Organization
 from chalicelib.services.booking.calendar import calendar_file
+from chalicelib.services.booking.letters import Link, Paragraph, clinic_letter, place_of
 from chalicelib.services.booking.profile import profile_of
 from chalicelib.services.booking.wording import Appointment, appointment_of
-from chalicelib.services.notify import Attachment, send_email
+from chalicelib.services.notify import Attachment, Letter, send_letter
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,14 @@ class BookingMail:
 
 def send_booking_mail(mail: BookingMail) -> None:
     appointment = mail.appointment()
-    send_email(mail.to, subject(mail.kind, appointment), body(mail, appointment), [_invite(mail, appointment)])
+    send_letter(mail.to, letter(mail, appointment), [_invite(mail, appointment)])
+
+
+def letter(mail: BookingMail, appointment: Appointment) -> Letter:
+    """The booking's letter from the clinic: what happened, where, the link, then the clinic's details."""
+    wording = appointment.wording
+    return clinic_letter(appointment.org, appointment.profile, wording.gettext, wording.language,
+                         subject(mail.kind, appointment), body(mail, appointment))
 
 
 def subject(kind: str, appointment: Appointment) -> str:
@@ -54,15 +61,17 @@ def subject(kind: str, appointment: Appointment) -> str:
     return subjects[kind] % {"clinic": appointment.org.name}
 
 
-def body(mail: BookingMail, appointment: Appointment) -> str:
+def body(mail: BookingMail, appointment: Appointment) -> list[Paragraph]:
     _ = appointment.wording.gettext
-    lines = [_("Hello,"), "", _headline(mail.kind, appointment), ""]
+    lines: list[Paragraph] = [_("Hello,"), None, _headline(mail.kind, appointment),
+                              _("Where: %(place)s") % {"place": place_of(appointment.org, appointment.profile)},
+                              None]
     if mail.kind == "cancelled":
-        lines += [_("Book another time: %(link)s") % {"link": mail.link}]
+        lines += [Link(_("Book another time: %(link)s") % {"link": mail.link}, mail.link)]
     else:
-        lines += [_("See, move or cancel it: %(link)s") % {"link": mail.link},
+        lines += [Link(_("See, move or cancel it: %(link)s") % {"link": mail.link}, mail.link),
                   _("Keep this link to yourself: anyone who has it can change the appointment.")]
-    return "\n".join([*lines, "", *clinic_block(appointment, _)])
+    return lines
 
 
 def _headline(kind: str, appointment: Appointment) -> str:
@@ -73,23 +82,8 @@ def _headline(kind: str, appointment: Appointment) -> str:
         "reminder": _("Your %(service)s with %(staff)s is coming up: %(when)s."),
         "cancelled": _("Your %(service)s with %(staff)s on %(when)s is cancelled."),
     }
-    return headlines[kind] % {"service": appointment.service.name, "staff": appointment.staff.display_name,
+    return headlines[kind] % {"service": appointment.service_name, "staff": appointment.staff.display_name,
                               "when": appointment.wording.time.long(appointment.booking.starts_at)}
-
-
-def clinic_block(appointment: Appointment, _: Gettext) -> list[str]:
-    """The clinic's name and what its profile says: where, how to call, the cancellation policy."""
-    profile = appointment.profile
-    lines = [appointment.org.name, *(line.strip() for line in (profile.address or "").splitlines() if line.strip())]
-    if profile.phone:
-        lines.append(_("Phone: %(phone)s") % {"phone": phone_numbers.display(profile.phone)})
-    if profile.map_url:
-        lines.append(_("Directions: %(url)s") % {"url": profile.map_url})
-    if profile.website:
-        lines.append(profile.website)
-    if profile.cancellation_policy:
-        lines += ["", _("Cancellation policy: %(policy)s") % {"policy": profile.cancellation_policy}]
-    return lines
 
 
 def _invite(mail: BookingMail, appointment: Appointment) -> Attachment:
@@ -101,12 +95,14 @@ def _invite(mail: BookingMail, appointment: Appointment) -> Attachment:
 def send_verification_mail(org: Organization, to: str, code: str, link: str, minutes: int,
                            locale: str | None = None) -> None:
     """The one e-mail a pending hold sends: the code and the link that confirm it, in the clinic's words only."""
-    _ = gettext_for(negotiate(locale, None, profile_of(org).default_language))
+    profile = profile_of(org)
+    language = negotiate(locale, None, profile.default_language)
+    _ = gettext_for(language)
     values = {"clinic": org.name, "code": code, "link": link, "minutes": minutes}
-    send_email(to, _("Confirm your appointment with %(clinic)s") % values, "\n".join([
-        _("Someone asked to book an appointment with %(clinic)s using this e-mail address.") % values, "",
+    send_letter(to, clinic_letter(org, profile.in_language(language), _, language,
+                                  _("Confirm your appointment with %(clinic)s") % values, [
+        _("Someone asked to book an appointment with %(clinic)s using this e-mail address.") % values, None,
         _("To confirm it, enter this code on the booking page: %(code)s") % values,
-        _("or open this link: %(link)s") % values, "",
+        Link(_("or open this link: %(link)s") % values, link), None,
         _("Both work for %(minutes)s minutes; until then the time is only held. If it was not you, ignore this "
-          "e-mail: nothing is booked and no one else learns anything.") % values,
-        "", org.name]))
+          "e-mail: nothing is booked and no one else learns anything.") % values]))

@@ -1,9 +1,11 @@
 """The clinic's profile: what patients see of it on the pages, in every e-mail and in the calendar file.
 
-Address, phone, website, a map link, the cancellation policy, an accent colour, the default language,
-the languages the clinic speaks (the booking page offers these; none chosen: every language SafeSlot
-has), whether patients may ask for text messages, and the websites allowed to embed the booking page.
-Owners and admins change it (catalog.manage); everything but the embedding origins is public.
+Address, phone, e-mail (where patients' replies go), website, a map link, the cancellation policy and a
+note for patients (each also in every language the clinic offers, `translations`; else in its default
+language), an accent colour, the default language, the languages the clinic speaks (the booking page
+offers these; none chosen: every language SafeSlot has), whether patients may ask for text messages, and
+the websites allowed to embed the booking page. Owners and admins change it (catalog.manage); everything
+but the embedding origins is public.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
-from chalicelib import phone_numbers
+from chalicelib import email_address, phone_numbers
 from chalicelib.errors import ValidationFailed
 from chalicelib.i18n import DEFAULT_LANGUAGE, languages
 from chalicelib.models.organization import Organization
@@ -26,6 +28,7 @@ from chalicelib.services.organizations import org_by_id
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 MIN_CONTRAST = 4.5  # WCAG 1.4.3: white text on the accent colour (buttons, the chosen time)
 MAX_EMBED_ORIGINS = 10
+TRANSLATED_FIELDS = ("cancellation_policy", "notes")  # what a clinic may say in each language it offers
 
 
 @dataclass(frozen=True)
@@ -40,10 +43,21 @@ class ClinicProfile:
     sms_enabled: bool = False
     embed_origins: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()  # the clinic's languages; () offers every one SafeSlot has
+    email: str | None = None
+    notes: str | None = None
+    translations: Mapping[str, Mapping[str, str]] | None = None
 
-    def public(self) -> dict[str, Any]:
-        """What the booking pages receive (the phone also formatted for people)."""
-        shown = {k: v for k, v in asdict(self).items() if k != "embed_origins"}
+    def in_language(self, language: str) -> ClinicProfile:
+        """The profile as a patient reading `language` sees it: the clinic's own words in that language
+        where it gave them, else in its default language."""
+        given = (self.translations or {}).get(language) or {}
+        own: dict[str, Any] = {name: given[name] for name in TRANSLATED_FIELDS if given.get(name)}
+        return replace(self, **own)
+
+    def public(self, language: str | None = None) -> dict[str, Any]:
+        """What the booking pages receive (the phone also formatted for people), in `language` where given."""
+        profile = self.in_language(language) if language else self
+        shown = {k: v for k, v in asdict(profile).items() if k not in ("embed_origins", "translations")}
         shown["phone_display"] = phone_numbers.display(self.phone) if self.phone else None
         shown["languages"] = list(self.languages or languages())
         return shown
@@ -77,11 +91,12 @@ def _view(profile: ClinicProfile) -> dict[str, Any]:
     view = asdict(profile)
     view["embed_origins"] = list(profile.embed_origins)
     view["languages"] = list(profile.languages)
+    view["translations"] = {code: dict(texts) for code, texts in (profile.translations or {}).items()}
     return view
 
 
 def _stored(profile: ClinicProfile) -> dict[str, Any]:
-    return {k: v for k, v in _view(profile).items() if v not in (None, [], "")}
+    return {k: v for k, v in _view(profile).items() if v not in (None, [], "", {})}
 
 
 def _checked(name: str, value: Any) -> Any:
@@ -142,6 +157,21 @@ def _language(value: str, field: str) -> str:
 
 def _languages(values: list[str], field: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_language(value, field) for value in values))
+def _translations(value: Mapping[str, Mapping[str, str]], field: str) -> dict[str, dict[str, str]]:
+    """{"es": {"cancellation_policy": "...", "notes": "..."}}: only offered languages and translated fields."""
+    checked: dict[str, dict[str, str]] = {}
+    for code, texts in value.items():
+        _language(code, f"{field}.{code}")
+        unknown = set(texts) - set(TRANSLATED_FIELDS)
+        if unknown:
+            raise ValidationFailed(f"Only {', '.join(TRANSLATED_FIELDS)} can be translated.", field=f"{field}.{code}")
+        if given := {name: text for name, text in texts.items() if text}:
+            checked[code] = given
+    return checked
+
+
+def _email(value: str, field: str) -> str:
+    return email_address.canonical_email(value, field)
 
 
 def contrast_with_white(colour: str) -> float:
@@ -160,4 +190,6 @@ _CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "default_language": _language,
     "embed_origins": _origins,
     "languages": _languages,
+    "translations": _translations,
+    "email": _email,
 }

@@ -147,11 +147,11 @@ def visible_staff(principal: Principal) -> set[str] | None:
     return catalog.staff_ids_of_user(principal.org_id, principal.user_id)
 
 
-def customer_bookings(grant: AccessGrant, origin: audit.Origin) -> list[dict[str, Any]]:
+def customer_bookings(grant: AccessGrant, origin: audit.Origin, language: str | None = None) -> list[dict[str, Any]]:
     """Every booking of the grant's customer, newest first, with what the page shows of each (audited)."""
     key = f"{grant.org_id}/{grant.customer_id}"
     found = Booking.by_customer.query(key, scan_index_forward=False)
-    shown = [booking_page_view(grant.org_id, b) for b in found if grant.booking_id in (None, b.booking_id)]
+    shown = [booking_page_view(grant.org_id, b, language) for b in found if grant.booking_id in (None, b.booking_id)]
     audit.record(grant.org_id, "customer", "customer.bookings_read", origin=origin,
                  subjects={"customer_id": grant.customer_id})
     return shown
@@ -163,15 +163,16 @@ def customer_read(booking: Booking, origin: audit.Origin) -> None:
                  subjects={"booking_id": booking.booking_id, "customer_id": booking.customer_id})
 
 
-def booking_page_view(org_id: str, booking: Booking) -> dict[str, Any]:
-    """A booking with the names the manage page shows next to it."""
+def booking_page_view(org_id: str, booking: Booking, language: str | None = None) -> dict[str, Any]:
+    """A booking with the names the manage page shows next to it (the service's in `language`)."""
     service = catalog.cached_service(org_id, booking.service_id)  # names only: the hot-path cache will do
     staff = catalog.cached_staff_member(org_id, booking.staff_id)
-    return {**public_view(booking), "service": public_service(service), "staff": public_staff(staff)}
+    return {**public_view(booking), "service": public_service(service, language), "staff": public_staff(staff)}
 
 
-def public_service(service: Service) -> dict[str, Any]:
-    return {"id": service.service_id, "name": service.name, "duration_minutes": service.duration_minutes}
+def public_service(service: Service, language: str | None = None) -> dict[str, Any]:
+    name = catalog.service_name(service, language) if language else service.name
+    return {"id": service.service_id, "name": name, "duration_minutes": service.duration_minutes}
 
 
 def public_staff(member: StaffMember) -> dict[str, Any]:

@@ -48,7 +48,7 @@ def text(kind: str, appointment: Appointment, in_email: bool = True) -> str:
         "reminder": _("%(clinic)s: reminder, your %(service)s with %(staff)s is on %(when)s."),
         "cancelled": _("%(clinic)s: your %(service)s with %(staff)s on %(when)s is cancelled."),
     }
-    said = wording[kind] % {"clinic": appointment.org.name, "service": appointment.service.name,
+    said = wording[kind] % {"clinic": appointment.org.name, "service": appointment.service_name,
                             "staff": appointment.staff.display_name,
                             "when": appointment.wording.time.short(appointment.booking.starts_at)}
     # CLDR puts narrow no-break spaces in times ("12:45\u202fAM"): plain ones keep texts short

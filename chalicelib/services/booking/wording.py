@@ -1,8 +1,10 @@
 """How to speak to one patient about one booking: their language, their clock and zone, the clinic's zone.
 
 The booking stores the zone the page detected and the locale it ran in; staff bookings (no page) fall
-back to the staff member's zone and the clinic's default language. E-mails, text messages and calendar
-files all start from one `Appointment`, so they say the same time in the same words.
+back to the clinic's zone and default language. The clinic's side of the time is said in the clinic's own
+zone (the org's), never the staff member's: a doctor set up in London does not move a New York clinic.
+E-mails, text messages and calendar files all start from one `Appointment`, so they say the same time
+in the same words.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from chalicelib.i18n.dates import TimeWording
 from chalicelib.models.booking import Booking
 from chalicelib.models.catalog import Service, StaffMember
 from chalicelib.models.organization import Organization
+from chalicelib.services.booking.catalog import service_name
 from chalicelib.services.booking.profile import ClinicProfile, profile_of
 
 
@@ -35,19 +38,25 @@ class Appointment:
     profile: ClinicProfile
     wording: Wording
 
+    @property
+    def service_name(self) -> str:
+        """The service as the clinic names it in the patient's language (else in its default one)."""
+        return service_name(self.service, self.wording.language)
+
     def summary(self) -> str:
         """'Consultation with Dr Ana Ruiz (Demo Clinic)', in the patient's language."""
         return self.wording.gettext("%(service)s with %(staff)s (%(clinic)s)") % {
-            "service": self.service.name, "staff": self.staff.display_name, "clinic": self.org.name}
+            "service": self.service_name, "staff": self.staff.display_name, "clinic": self.org.name}
 
 
 def appointment_of(booking: Booking, service: Service, staff: StaffMember, org: Organization) -> Appointment:
     profile = profile_of(org)
-    return Appointment(booking, service, staff, org, profile, wording_for(booking, staff, profile))
+    wording = wording_for(booking, org, profile)
+    return Appointment(booking, service, staff, org, profile.in_language(wording.language), wording)
 
 
-def wording_for(booking: Booking, staff: StaffMember, profile: ClinicProfile) -> Wording:
+def wording_for(booking: Booking, org: Organization, profile: ClinicProfile) -> Wording:
     language = negotiate(booking.locale, None, profile.default_language)
     time = TimeWording(language=language, locale=formatting_locale(booking.locale, language),
-                       patient_zone=booking.patient_timezone or staff.timezone, clinic_zone=staff.timezone)
+                       patient_zone=booking.patient_timezone or org.timezone, clinic_zone=org.timezone)
     return Wording(language, gettext_for(language), time)

@@ -68,7 +68,7 @@ def test_a_failing_mail_server_leaves_the_booking_made(client, clinic, day, monk
 
     def refuse(*_args, **_kwargs):
         raise RuntimeError("SES is down")
-    monkeypatch.setattr(mail, "send_email", refuse)
+    monkeypatch.setattr(mail, "send_letter", refuse)
 
     response = book(client, clinic, at(day, "10:00"))
 

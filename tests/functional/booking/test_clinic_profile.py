@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.i18n import languages
 from tests.functional.booking.helpers import make_clinic
 from tests.functional.identity.helpers import body, call, token_for
 
@@ -27,7 +28,8 @@ def test_an_admin_sets_the_profile_and_patients_see_it_without_the_embedding_ori
     assert answer["profile"]["phone"] == "+14155550123" and answer["profile"]["accent_color"] == "#0b5fff"
     public = body(client.http.get("/v1/public/orgs/clinic"))["profile"]
     assert public["address"] == GOOD["address"] and public["phone_display"] == "+1 415-555-0123"
-    assert public["default_language"] == "es" and public["languages"] == ["en", "es"]
+    assert public["default_language"] == "es" and public["languages"][:1] == ["en"]
+    assert set(public["languages"]) == {"en", "es", "zh", "vi", "fil", "ar", "fr", "pt"}
     assert "embed_origins" not in public
 
 
@@ -41,7 +43,7 @@ def test_staff_may_read_but_not_change_the_profile(client, clinic):
 @pytest.mark.parametrize(("field", "value"), [
     ("phone", "+1 555"), ("phone", "4155550123"), ("website", "http://clinic.example"),
     ("map_url", "javascript:alert(1)"), ("accent_color", "#ffff00"),  # white on yellow: unreadable
-    ("default_language", "fr"), ("embed_origins", ["https://a.example/path"]),
+    ("default_language", "de"), ("embed_origins", ["https://a.example/path"]),
     ("embed_origins", ["https://a.example; script-src *"]), ("embed_origins", ["http://a.example"]),
     ("embed_origins", ["*"]), ("embed_origins", ["https://[::1"]), ("website", "https://[::1"),
     ("embed_origins", ["https://a.example:99999"]),
@@ -79,25 +81,26 @@ def test_the_booking_page_may_be_framed_only_by_the_clinics_own_origins(client, 
 def test_the_page_speaks_the_browsers_language_unless_the_patient_picks_another(client, clinic):
     spanish = client.http.get("/book/clinic", headers={"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"})
     picked = client.http.get("/book/clinic?lang=en", headers={"Accept-Language": "es"})
-    unknown = client.http.get("/book/clinic", headers={"Accept-Language": "fr"})
+    unknown = client.http.get("/book/clinic", headers={"Accept-Language": "de"})
 
-    assert '<html lang="es">' in spanish.body.decode() and "Reservar una cita" in spanish.body.decode()
-    assert '<html lang="en">' in picked.body.decode()
-    assert '<html lang="en">' in unknown.body.decode()
+    assert '<html lang="es" dir="ltr">' in spanish.body.decode() and "Reservar una cita" in spanish.body.decode()
+    assert '<html lang="en" dir="ltr">' in picked.body.decode()
+    assert '<html lang="en" dir="ltr">' in unknown.body.decode()
     assert "Accept-Language" in spanish.headers["Vary"]
 
 
 def test_a_clinic_default_language_serves_browsers_it_cannot_match(client, clinic):
     put(client, clinic, "owner", {"default_language": "es"})
 
-    assert '<html lang="es">' in client.http.get("/book/clinic", headers={"Accept-Language": "fr"}).body.decode()
+    assert '<html lang="es" dir="ltr">' in client.http.get("/book/clinic",
+                                                           headers={"Accept-Language": "de"}).body.decode()
 
 
 def test_the_clinic_names_the_languages_it_speaks_and_the_booking_page_offers_only_those(client, clinic):
-    assert put(client, clinic, "owner", {"languages": ["fr"]}).status_code == 422  # not a language SafeSlot has
+    assert put(client, clinic, "owner", {"languages": ["de"]}).status_code == 422  # not a language SafeSlot has
     answer = body(put(client, clinic, "owner", {"languages": ["es", "es"]}))
 
     assert answer["profile"]["languages"] == ["es"]
     assert body(client.http.get("/v1/public/orgs/clinic"))["profile"]["languages"] == ["es"]
     assert body(put(client, clinic, "owner", {"languages": None}))["profile"]["languages"] == []
-    assert body(client.http.get("/v1/public/orgs/clinic"))["profile"]["languages"] == ["en", "es"]
+    assert body(client.http.get("/v1/public/orgs/clinic"))["profile"]["languages"] == list(languages())

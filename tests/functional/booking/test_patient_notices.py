@@ -53,9 +53,18 @@ EXPECTED = {
 def sydney_clinic(aws_stack, fake_clock):
     fake_clock.now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
     clinic = make_clinic(staff_zone=SYDNEY)
+    clinic_in(clinic, SYDNEY)
     catalog.update_staff(clinic.owner, clinic.staff[0]["id"], {"weekly_hours": SYDNEY_HOURS})
     clinic_profile.change_profile(clinic.owner, PROFILE)
     return clinic
+
+
+def clinic_in(clinic, zone: str) -> None:
+    """The clinic's own zone (the org's): where its visits happen, whatever zone a doctor is set up in."""
+    from chalicelib.models.organization import Organization
+    from chalicelib.services.organizations import org_by_id
+
+    org_by_id(clinic.org_id).update(actions=[Organization.timezone.set(zone)])
 
 
 def sent_mails() -> list[email.message.Message]:

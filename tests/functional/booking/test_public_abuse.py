@@ -36,8 +36,8 @@ def sent() -> list:
 
 
 def recipients(message) -> list[str]:
-    return list(message.destinations["ToAddresses"]) if hasattr(message, "destinations") else list(
-        message.destinations)
+    destinations = message.destinations  # a plain message's is a dict, a MIME one's a list
+    return list(destinations["ToAddresses"]) if isinstance(destinations, dict) else list(dict.fromkeys(destinations))
 
 
 def text_of(message) -> str:
@@ -273,9 +273,9 @@ def test_no_text_a_customer_typed_reaches_the_mails_or_the_calendar_file(client,
 
     for message in [*booked_at_once, sent()[-1]]:
         assert "evil" not in text_of(message) and "URGENT" not in text_of(message)
-        if hasattr(message, "raw_data"):
-            invite = next(p for p in email.message_from_string(message.raw_data).walk()
-                          if p.get_content_type() == "text/calendar")
-            assert "evil" not in icalendar.Calendar.from_ical(invite.get_payload(decode=True)).to_ical().decode()
+        if hasattr(message, "raw_data"):  # the booking mails carry an invitation, the hold's code mail none
+            for invite in (p for p in email.message_from_string(message.raw_data).walk()
+                           if p.get_content_type() == "text/calendar"):
+                assert "evil" not in icalendar.Calendar.from_ical(invite.get_payload(decode=True)).to_ical().decode()
     first_line = text_of(booked_at_once[0]).split("\n")[1]
     assert first_line == "Hello,"  # the clinic speaks first

@@ -97,10 +97,10 @@ def test_a_failed_send_is_retried_by_the_next_run(client, booked, fake_clock, mo
     def ses_down(*_args, **_kwargs):
         raise RuntimeError("SES is down")
 
-    real_send = mail.send_email
-    monkeypatch.setattr(mail, "send_email", ses_down)
+    real_send = mail.send_letter
+    monkeypatch.setattr(mail, "send_letter", ses_down)
     failed = invoke(client, "appointment_reminders")
-    monkeypatch.setattr(mail, "send_email", real_send)
+    monkeypatch.setattr(mail, "send_letter", real_send)
     retried = invoke(client, "appointment_reminders")
 
     assert not failed["ok"] and retried["reminders_sent"] == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from babel.dates import format_date
 
 from chalicelib import clock
 from chalicelib.jobs import policy_notices
@@ -118,7 +119,7 @@ def test_the_page_shows_a_notice_until_the_new_version_is_in_force_then_its_date
     publish(client, owner, text="Version one.")
     effective = clock.now() + timedelta(days=31)
     publish(client, owner, text="Version two.", summary="Shorter retention.", effective_at=clock.isoformat(effective))
-    new_date = effective.strftime("%d %B %Y")
+    new_date = format_date(effective, "long", locale="en")  # the page says dates as its language does
 
     before = client.http.get("/privacy/clinic").body.decode()
     fake_clock.advance(days=31, minutes=1)
