@@ -86,12 +86,10 @@ def erase_records(tables: CustomerTables, org_id: str, customer_id: str, tombsto
             forget_first_claim(org_id, address_index)  # the address no longer leads to the id
     erased.counts["access_grants"] += _delete_grants(tables, org_id, customer_id)
     erased.counts["idempotency_records"] += _delete_idempotency(tables, org_id, customer_id, erased.booking_ids)
-    if not tables.restored:  # a restore's copies are unopenable: the customer's key is destroyed (ADR 0010)
-        from chalicelib.services.intake.answers import erase_customer as erase_intake_answers  # issue 29
+    if not tables.restored:  # issue 29's rows; a restore's intake answers stay unopenable (the key is destroyed)
+        from chalicelib.services.erasure.weekly_tools import erase_weekly_records
 
-        removed = erase_intake_answers(org_id, customer_id)
-        if removed:
-            erased.counts["intake_answers"] += removed
+        erased.counts.update(erase_weekly_records(org_id, customer_id))
     return erased
 
 

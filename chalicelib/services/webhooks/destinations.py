@@ -40,18 +40,18 @@ def checked(url: str) -> Destination:
     allow_local = settings().webhooks_allow_local
     if not isinstance(url, str) or len(url) > MAX_URL_LENGTH or any(c.isspace() for c in url):
         raise _refused("'url' must be an https URL.")
-    parts = urlsplit(url)
+    try:  # a malformed host ("[::1", a bad port) is a refusal, not a 500
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as error:
+        raise _refused("'url' must be an https URL.") from error
     if parts.scheme != "https" and not (allow_local and parts.scheme == "http"):
         raise _refused("'url' must be an https URL.")
-    if not parts.hostname or parts.username is not None or parts.password is not None or parts.fragment:
+    if not host or parts.username is not None or parts.password is not None or parts.fragment:
         raise _refused("'url' must name a host, without credentials or a fragment.")
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError as error:
-        raise _refused("'url' has an invalid port.") from error
-    address = _public_address(parts.hostname, port, allow_local)
+    address = _public_address(host, port, allow_local)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return Destination(parts.scheme, parts.hostname, port, path, address)
+    return Destination(parts.scheme, host, port, path, address)
 
 
 def post(destination: Destination, body: bytes, headers: dict[str, str]) -> int:
@@ -74,7 +74,7 @@ def post(destination: Destination, body: bytes, headers: dict[str, str]) -> int:
 def _public_address(host: str, port: int, allow_local: bool) -> str:
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as error:
+    except (OSError, UnicodeError, ValueError) as error:  # unknown host, a NUL, a label too long
         raise _refused("'url' names a host that does not resolve.") from error
     addresses = [str(info[4][0]) for info in found]
     if not addresses:

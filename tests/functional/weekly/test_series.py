@@ -142,3 +142,15 @@ def test_a_series_too_big_for_one_transaction_is_refused(client, clinic, owner, 
 
     assert answer.status_code == 422 and body(answer)["error"]["field"] == "count"
     assert Booking.count(clinic.org_id) == 0
+
+
+def test_erasing_the_patient_removes_their_series_and_waitlist_rows(client, clinic, owner, customer_id):
+    from chalicelib.models.series import BookingSeries
+    from chalicelib.services.erasure.weekly_tools import erase_weekly_records
+
+    call(client, "POST", "/v1/series", owner, series_body(clinic, customer_id))
+
+    removed = erase_weekly_records(clinic.org_id, customer_id)
+
+    assert removed == {"series": 1}
+    assert [s for s in BookingSeries.query(clinic.org_id) if s.customer_id == customer_id] == []

@@ -206,7 +206,8 @@ def test_a_delivery_that_keeps_failing_stops_after_its_last_attempt_and_is_audit
     "http://hooks.example.com/x", "https://127.0.0.1/x", "https://10.1.2.3/x", "https://192.168.0.10/x",
     "https://169.254.169.254/latest/meta-data", "https://[::1]/x", "https://[::ffff:127.0.0.1]/x",
     "https://100.64.0.1/x", "https://0.0.0.0/x", "https://localhost/x", "https://user:pw@93.184.215.14/x",
-    "ftp://93.184.215.14/x", "https://no-such-host.invalid/x"])
+    "ftp://93.184.215.14/x", "https://no-such-host.invalid/x", "https://[::1/x", "https://93.184.215.14:99999/x",
+    "https://exa\u0000mple.com/x", "https://" + "a" * 300 + ".com/x"])
 def test_registration_refuses_plain_http_and_private_or_loopback_addresses(client, clinic, url):
     answer = register(client, clinic, url)
 
