@@ -70,7 +70,7 @@ bench: $(INSTALLED)
 	@$(if $(SCALE),SAFESLOT_BENCH_SCALE=1 )$(BIN)/python -m bench
 
 # Controls that prove themselves (security/controls.yaml): each removed in a temporary copy, its tests must
-# fail. Not part of `make test` yet. ONLY=<id> runs one; SAMPLE=N [SEED=S] a rotating daily sample.
+# fail. `make test` runs a daily sample. ONLY=<id> runs one; SAMPLE=N [SEED=S] a rotating daily sample.
 controls: $(INSTALLED)
 	@$(BIN)/python -m scripts.controls $(if $(ONLY),--only $(ONLY)) $(if $(SAMPLE),--sample $(SAMPLE) --seed $(or $(SEED),0))
 
