@@ -72,6 +72,7 @@ def test_a_contended_burst_answers_every_loser_409_within_five_seconds_and_leave
 
     outcomes = Counter((status, code) for status, code, _, _ in answers)
     slowest = max(seconds for _, _, seconds, _ in answers)
+    print(f"{CALLERS} callers: {dict(outcomes)}, slowest {slowest:.2f} s of {SLOWEST_ANSWER_SECONDS} s")  # the headroom
     assert set(outcomes) <= {(202, None), (409, "slot_unavailable")}, outcomes
     assert slowest <= SLOWEST_ANSWER_SECONDS, (round(slowest, 2), outcomes)
     held = {answer["booking"]["id"]: answer["booking"] for status, _, _, answer in answers if status == 202}
