@@ -15,8 +15,8 @@ from chalicelib.services import notify
 
 _HOW_TO_USE = ("Choose your password in SafeSlot's staff console by opening this link:\n\n{link}\n\n"
                "or, from an API client, with this one-time setup code:\n\n    {token}\n\n"
-               "The link and the code work once and expire at {expires} (UTC). Your second factor, if you have "
-               "one, is still needed to sign in.")
+               "The link works once (so does the code) and expires at {expires} (UTC). Your second factor, if "
+               "you have one, is still needed to sign in.")
 
 
 def send_invitation(user: User, inviter: User, token: str) -> None:
