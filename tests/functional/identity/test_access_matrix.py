@@ -112,6 +112,12 @@ STAFF_ROUTES += [  # the staff console (issue 25): its session, and the day with
     ("GET", "/v1/console/session", Permission.OWN_ACCOUNT, None),
     ("GET", "/v1/calendar/day?date=2030-01-01", Permission.BOOKINGS_READ, None),  # and customers.read: same roles
 ]
+STAFF_ROUTES += [  # the front desk's week, visit statuses and their report, the patient's card (issue 25)
+    ("GET", "/v1/calendar/week?date=2030-01-01", Permission.BOOKINGS_READ, None),  # and customers.read: same roles
+    ("POST", "/v1/bookings/{booking_id}/visit-status", Permission.BOOKINGS_MANAGE, {"status": "arrived"}),
+    ("GET", "/v1/reports/visits?from=2030-01-01T00:00:00Z&to=2030-01-02T00:00:00Z", Permission.BOOKINGS_READ, None),
+    ("GET", "/v1/customers/{customer_id}/card", Permission.CUSTOMERS_READ, None),
+]
 STAFF_ROUTES += [  # the clinic profile (issue 17)
     ("GET", "/v1/org/profile", Permission.CATALOG_READ, None),
     ("PUT", "/v1/org/profile", Permission.CATALOG_MANAGE, {"address": "1 Main St"}),
