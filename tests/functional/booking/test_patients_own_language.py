@@ -24,7 +24,8 @@ def clinic(aws_stack):
     clinic_profile.change_profile(made.owner, {
         "cancellation_policy": "Cancel up to a day before.", "notes": "Please bring your insurance card.",
         "translations": {"es": {"cancellation_policy": "Cancele hasta un día antes."},
-                         "ar": {"cancellation_policy": "يمكنك الإلغاء قبل يوم.", "notes": "يُرجى إحضار بطاقة التأمين."}}})  # noqa: E501
+                         "ar": {"cancellation_policy": "يمكنك الإلغاء قبل يوم.",
+                                "notes": "يُرجى إحضار بطاقة التأمين."}}})
     return made
 
 
