@@ -60,6 +60,12 @@ def forget_org(org_id: str) -> None:
             del _entries[key]
 
 
+def forget(org_id: str, name: str) -> None:
+    """Drop one entry of `org_id` (a change to just that list in this process, e.g. its webhook endpoints)."""
+    with _lock:
+        _entries.pop((org_id, name), None)
+
+
 def clear() -> None:
     """Forget everything (tests; a process that must re-read at once)."""
     with _lock:

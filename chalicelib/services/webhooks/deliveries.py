@@ -31,7 +31,7 @@ from chalicelib.services.booking import catalog
 from chalicelib.services.identity.roles import Permission, require
 from chalicelib.services.identity.sessions import Principal
 from chalicelib.services.webhooks import destinations, signing
-from chalicelib.services.webhooks.endpoints import get_endpoint
+from chalicelib.services.webhooks.endpoints import cached_endpoints, get_endpoint
 
 QUEUE_KIND = "webhook_delivery"
 BACKOFF_SECONDS = (30, 120, 480, 900, 900)  # after attempts 1..5; SQS delays at most 900 s
@@ -46,9 +46,9 @@ def announce(event_type: str, org_id: str, booking_id: str) -> int:
     """Queue `event_type` of the booking for every endpoint of its org that wants it; how many were queued.
     Never fails the request whose change already committed: a failure here is logged (kind only)."""
     try:
-        wanting = [e for e in WebhookEndpoint.query(org_id) if event_type in (e.events or [])]
+        wanting = [e for e in cached_endpoints(org_id) if event_type in (e.events or [])]
         if not wanting:
-            return 0  # one Query for an org without endpoints
+            return 0  # no call for an org without endpoints (cached, ADR 0020); a Query every 5 s at most
         return _announce(event_type, Booking.get(org_id, booking_id, consistent_read=True), wanting)
     except Exception as error:  # the booking stands; operators see the kind of failure
         logger.warning("webhook event not queued", extra={"error_type": type(error).__name__})
