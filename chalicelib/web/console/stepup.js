@@ -17,36 +17,36 @@ export async function withStepUp(act) {
 }
 
 function ask() {
-  $("stepup-error").hidden = true;
-  $("stepup").hidden = false;
-  $("stepup-password").focus();
+  $("reconfirm-error").hidden = true;
+  $("reconfirm").hidden = false;
+  $("reconfirm-password").focus();
   return new Promise((resolve, reject) => { pending = { resolve, reject, opener: document.activeElement }; });
 }
 
 function close() {
-  $("stepup").hidden = true;
-  $("stepup-password").value = $("stepup-code").value = "";
+  $("reconfirm").hidden = true;
+  $("reconfirm-password").value = $("reconfirm-code").value = "";
 }
 
 export function startStepUp() {
-  $("stepup-form").addEventListener("submit", async (event) => {
+  $("reconfirm-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const body = { password: $("stepup-password").value };
-    const code = $("stepup-code").value.replace(/\s+/g, "");
+    const body = { password: $("reconfirm-password").value };
+    const code = $("reconfirm-code").value.replace(/\s+/g, "");
     if (code) body.code = code;
     try {
       await api("POST", "/v1/auth/step-up", body);
     } catch (error) {
-      $("stepup-error").textContent = error.code === "step_up_required"
+      $("reconfirm-error").textContent = error.code === "step_up_required"
         ? _("Enter a code from your authenticator app too.") : explain(error);
-      $("stepup-error").hidden = false;
+      $("reconfirm-error").hidden = false;
       return;
     }
     close();
     pending?.resolve();
     pending = null;
   });
-  $("stepup-cancel").addEventListener("click", () => {
+  $("reconfirm-cancel").addEventListener("click", () => {
     close();
     pending?.reject(Object.assign(new Error("cancelled"), { code: "step_up_cancelled" }));
     pending = null;
