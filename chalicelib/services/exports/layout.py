@@ -42,6 +42,7 @@ USER_FIELDS = (
 SERVICE_FIELDS = (
     ("id", "the service's id"),
     ("name", "the service's name"),
+    ("names", "its name in other languages the clinic offers, by language code (null: none given)"),
     ("duration_minutes", "length of an appointment"),
     ("buffer_before_minutes", "time kept free before it"),
     ("buffer_after_minutes", "time kept free after it"),

@@ -127,6 +127,29 @@ STAFF_ROUTES += [  # ending an account (issue 14)
     ("POST", "/v1/org/deletion", Permission.ORG_DELETION, {"code": "000000"}),
     ("DELETE", "/v1/org/deletion", Permission.ORG_DELETION, None),
 ]
+STAFF_ROUTES += [  # one's own account, the evidence at a glance (issues 25, 26)
+    ("DELETE", "/v1/auth/sessions", Permission.OWN_ACCOUNT, None),  # and a step-up: step_up_required here
+    ("GET", "/v1/org/evidence", Permission.AUDIT_READ, None),
+]
+STAFF_ROUTES += [  # the weekly tools (issue 29) decided by the role table alone
+    ("GET", "/v1/org/calendar-feeds", Permission.POLICY_READ, None),
+    ("PUT", "/v1/org/calendar-feeds", Permission.POLICY_MANAGE, {"show_initials": False}),
+    ("GET", "/v1/services/{service_id}/intake-form", Permission.CATALOG_READ, None),
+    ("PUT", "/v1/services/{service_id}/intake-form", Permission.CATALOG_MANAGE, {"questions": []}),
+    ("GET", "/v1/bookings/{booking_id}/intake", Permission.BOOKINGS_READ, None),
+    ("GET", "/v1/webhooks", Permission.ORG_EXPORT, None),
+    ("POST", "/v1/webhooks", Permission.ORG_EXPORT, {"url": "https://hooks.example.org/safeslot"}),
+    ("DELETE", "/v1/webhooks/{endpoint_id}", Permission.ORG_EXPORT, None),
+    ("GET", "/v1/webhooks/{endpoint_id}/deliveries", Permission.ORG_EXPORT, None),
+]
+# Routes whose staff-role answer also depends on the staff member named (a staff user: only their own);
+# their role rules are tested where the feature is (tests/functional/weekly/).
+PER_STAFF_ROUTES = [
+    ("POST", "/v1/staff/{staff_id}/calendar-feed"), ("GET", "/v1/staff/{staff_id}/calendar-feed"),
+    ("DELETE", "/v1/staff/{staff_id}/calendar-feed"), ("POST", "/v1/series-checks"), ("POST", "/v1/series"),
+    ("GET", "/v1/series/{series_id}"), ("GET", "/v1/series/{series_id}/calendar.ics"),
+    ("POST", "/v1/series/{series_id}/move"), ("POST", "/v1/series/{series_id}/cancel"),
+]
 ROLES = [role.value for role in Role]
 
 
@@ -145,6 +168,7 @@ def test_matrix_covers_every_staff_route_of_the_app():
                .replace("factors/unknown", "factors/{factor_id}").split("?")[0], method)
               for method, path, _, _ in STAFF_ROUTES}
     listed |= {(path.split("?")[0], method) for method, path, _ in VENDOR_ROUTES + SUPPORT_READ_ROUTES}
+    listed |= {(path, method) for method, path in PER_STAFF_ROUTES}
     assert staff == listed, app
 
 
