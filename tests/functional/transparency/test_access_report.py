@@ -10,7 +10,7 @@ import pytest
 from chalicelib.models.booking import Booking
 from tests.functional.booking.helpers import ALICE, at, book, make_clinic, manage, next_weekday, token_of
 from tests.functional.identity.helpers import body, call, token_for
-from tests.functional.jobs.helpers import mail_to
+from tests.functional.self_service.helpers import mails_to
 
 BOB = {"name": "Bob Other", "email": "bob@example.org"}
 
@@ -34,7 +34,7 @@ def people(client, clinic):
 def all_bookings_link_token(client, email: str) -> str:
     client.http.post("/v1/public/orgs/clinic/my-bookings", headers={"Content-Type": "application/json"},
                      body=json.dumps({"email": email}))
-    return token_of(next(w for w in mail_to(email)[-1].body.split() if "/my/bookings#" in w))
+    return token_of(next(w for w in mails_to(email)[-1].split() if "/my/bookings#" in w))
 
 
 def staff_reads(client, clinic, people) -> None:
