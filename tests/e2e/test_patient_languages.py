@@ -31,12 +31,16 @@ def language(request) -> str:
 
 @cache
 def english_texts(language: str) -> tuple[re.Pattern, ...]:
-    """Patterns of the English catalogue's texts (or their fixed parts) that `language` says otherwise."""
+    """Patterns of the English catalogue's patient-facing texts (or their fixed parts) that `language` says
+    otherwise (the console's texts, such as "Person", never show on a patient's page; staff names may)."""
+    from tests.unit.test_catalogues import is_console, texts_in_the_code
+
+    console_only = {text for text, paths in texts_in_the_code().items() if all(is_console(p) for p in paths)}
     with (LOCALES / language / "LC_MESSAGES" / "messages.po").open("rb") as source:
         translated = {str(m.id): str(m.string) for m in read_po(source, locale=language) if m.id and m.string}
     patterns = []
     for text, translation in translated.items():
-        if translation == text:
+        if translation == text or text in console_only:
             continue
         parts = [p.strip(" .,:;()") for p in PLACEHOLDER.split(text)] if "%(" in text else [text]
         patterns += [re.compile(rf"(?<!\w){re.escape(p)}(?!\w)") for p in parts if len(p) >= 8 or
