@@ -36,7 +36,16 @@ def _fetch(requests: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]
     client = shared_connection().client
     found: dict[str, list[dict[str, Any]]] = {}
     for _ in range(MAX_ROUNDS):
-        answer = client.batch_get_item(RequestItems=requests)
+        try:
+            answer = client.batch_get_item(RequestItems=requests)
+        except Exception as error:
+            # The raw client, not PynamoDB: a timeout or throttle here is DynamoDB's, so it answers
+            # storage_unavailable (nothing changed, retry) like every other read, not a generic 503.
+            from chalicelib.outages import is_transient
+
+            if is_transient(error):
+                raise StorageUnavailable() from error
+            raise
         for table, items in answer.get("Responses", {}).items():
             found.setdefault(table, []).extend(items)
         requests = answer.get("UnprocessedKeys") or {}
