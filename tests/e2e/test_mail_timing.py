@@ -96,6 +96,10 @@ def test_known_and_unknown_addresses_answer_in_the_same_time_on_every_email_rout
                                                "start": new_york(wednesday(2), "09:00"),
                                                "customer": {"name": "Tim Ing", "email": patient}})
     assert status == 200  # the hold, confirmed
+    confirmed_by = time.monotonic() + 60  # its confirmation is mailed by the queue's consumer (ADR 0020): counted
+    while len(mails_to(credentials, patient)) < 2 and time.monotonic() < confirmed_by:  # before, not among the links
+        time.sleep(0.2)
+    assert len(mails_to(credentials, patient)) == 2  # the hold's code and the confirmation
     routes = {"self-service link": (f"{api}/v1/public/orgs/demo/self-service/link", {}, patient),
               "my bookings": (f"{api}/v1/public/orgs/demo/my-bookings", {}, patient),
               "password forgot": (f"{api}/v1/auth/password/forgot", {"org": "demo"}, credentials["email"])}
