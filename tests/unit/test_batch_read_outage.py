@@ -23,15 +23,15 @@ from chalicelib.models import batch_read
 def test_a_batch_read_that_times_out_is_storage_unavailable(error):
     client = mock.Mock()
     client.batch_get_item.side_effect = error
-    with mock.patch.object(batch_read, "shared_connection", return_value=mock.Mock(client=client)):
-        with pytest.raises(StorageUnavailable) as raised:
-            batch_read._fetch({"table": {"Keys": [], "ConsistentRead": True}})
+    with (mock.patch.object(batch_read, "shared_connection", return_value=mock.Mock(client=client)),
+          pytest.raises(StorageUnavailable) as raised):
+        batch_read._fetch({"table": {"Keys": [], "ConsistentRead": True}})
     assert raised.value.__cause__ is error
 
 
 def test_a_bug_in_a_batch_read_stays_a_bug():
     client = mock.Mock()
     client.batch_get_item.side_effect = botocore.exceptions.ParamValidationError(report="bad")
-    with mock.patch.object(batch_read, "shared_connection", return_value=mock.Mock(client=client)):
-        with pytest.raises(botocore.exceptions.ParamValidationError):
-            batch_read._fetch({"table": {"Keys": [], "ConsistentRead": True}})
+    with (mock.patch.object(batch_read, "shared_connection", return_value=mock.Mock(client=client)),
+          pytest.raises(botocore.exceptions.ParamValidationError)):
+        batch_read._fetch({"table": {"Keys": [], "ConsistentRead": True}})
