@@ -7,8 +7,8 @@ at phone and desktop widths; each checked state is photographed (docs/ takes the
 
 from __future__ import annotations
 
-import re
 import os
+import re
 import shutil
 import time
 from pathlib import Path
