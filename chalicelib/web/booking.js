@@ -762,6 +762,8 @@
   }
 
   languagePicker();
-  const pages = { book: bookPage, manage: managePage, mine: myBookingsPage, data: dataPage, missing: async () => {} };
+  const nothingToLoad = async () => {};  // "clinic not found" and "unavailable" only offer the language picker
+  const pages = { book: bookPage, manage: managePage, mine: myBookingsPage, data: dataPage,
+                  missing: nothingToLoad, unavailable: nothingToLoad };
   pages[page]().catch((error) => sayError(explain(error)));
 })();

@@ -65,6 +65,20 @@ def test_arabic_pages_are_mirrored_and_every_language_is_offered(client, clinic)
     assert '<html lang="zh" dir="ltr">' in client.http.get(f"/book/{clinic.slug}?lang=zh").body.decode()
 
 
+def test_every_page_offers_its_language_and_only_the_booking_page_may_be_listed_by_search_engines(client, clinic):
+    pages = {"/book/" + clinic.slug: 200, "/book/no-such-clinic": 404, "/manage/b1": 200, "/my/bookings": 200,
+             "/my/data/" + clinic.slug: 200}
+    for address, status in pages.items():
+        answer = client.http.get(address, headers={"Accept-Language": "fr"})
+        page = answer.body.decode()
+        assert answer.status_code == status and '<html lang="fr" dir="ltr">' in page, address
+        assert '<select id="language">' in page and page.count("<h1") == 1, address
+        title = re.search(r"<title>(.*?)</title>", page).group(1)  # the heading's words, translated
+        assert title and title in re.search(r"<h1[^>]*>(.*?)</h1>", page).group(1), address
+        listed = '<meta name="robots" content="noindex">' not in page
+        assert listed == (address == "/book/" + clinic.slug), address  # a secret link's page never is
+
+
 @pytest.mark.parametrize(("language", "service", "policy", "notes"), [
     ("es", "Consulta", "Cancele hasta un día antes.", "Please bring your insurance card."),  # none in es: default
     ("ar", "استشارة", "يمكنك الإلغاء قبل يوم.", "يُرجى إحضار بطاقة التأمين."),

@@ -49,6 +49,7 @@ def test_a_suspended_orgs_pages_and_public_endpoints_answer_unavailable_and_keep
     page = client.http.get(f"/book/{clinic.slug}")
     assert page.status_code == 423 and page.headers["Content-Type"].startswith("text/html")
     assert 'id="org-suspended"' in page.body.decode() and "unavailable" in page.body.decode()
+    assert '<select id="language">' in page.body.decode()  # the patient can read it in their language
     assert clinic.service["name"].encode() not in page.body
     for response in [client.http.get(f"/v1/public/orgs/{clinic.slug}"),
                      client.http.get(f"/v1/public/orgs/{clinic.slug}/slots?service_id=x&from=2030-01-01&to=2030-01-02"),
