@@ -14,6 +14,7 @@ from typing import Any
 from chalicelib import clock
 from chalicelib.errors import SealedDataErased, ValidationFailed
 from chalicelib.models.booking import Booking
+from chalicelib.models.catalog import StaffMember
 from chalicelib.models.customer import Customer
 from chalicelib.models.organization import Organization
 from chalicelib.services import audit
@@ -36,16 +37,12 @@ def day_view(principal: Principal, day: date, staff_id: str | None = None) -> di
     require_own_staff(principal, staff_id)
     org = Organization.get(principal.org_id)
     since, until = _day_bounds(day, org.timezone)
-    visible = visible_staff(principal)
-    rows = [b for b in Booking.by_start.query(principal.org_id, Booking.starts_at.between(since, until))
-            if b.starts_at < until and effective_status(b) != EXPIRED
-            and (staff_id is None or b.staff_id == staff_id) and (visible is None or b.staff_id in visible)]
-    rows.sort(key=lambda b: (b.starts_at, b.staff_id))
+    rows = shown_bookings(principal, staff_id, since, until)
     names = _names(principal.org_id, {b.customer_id for b in rows})
     if names:
         audit.record_shown(principal.org_id, principal.user_id, DAY_READ, names, origin=principal.origin,
                            subjects={"date": day.isoformat(), "staff_id": staff_id or "all", "count": str(len(names))})
-    staff = [m for m in catalog.list_staff(principal.org_id) if visible is None or m.staff_id in visible]
+    staff = shown_staff(principal)
     return {
         "date": day.isoformat(), "timezone": org.timezone,
         "staff": [{"id": m.staff_id, "display_name": m.display_name, "timezone": m.timezone} for m in staff],
@@ -69,6 +66,22 @@ def parse_day(value: str | None) -> date:
     if day is None or not DAY_FORM.fullmatch(text) or not EARLIEST_DAY <= day <= LATEST_DAY:
         raise ValidationFailed("Parameter 'date' must be a day like 2026-12-07.", field="date")
     return day
+
+
+def shown_bookings(principal: Principal, staff_id: str | None, since: datetime, until: datetime) -> list[Booking]:
+    """The bookings starting in [since, until) that `principal` may see (one staff member's if named), in
+    time order: one Query of the start index; expired holds left out."""
+    visible = visible_staff(principal)
+    rows = [b for b in Booking.by_start.query(principal.org_id, Booking.starts_at.between(since, until))
+            if b.starts_at < until and effective_status(b) != EXPIRED
+            and (staff_id is None or b.staff_id == staff_id) and (visible is None or b.staff_id in visible)]
+    return sorted(rows, key=lambda b: (b.starts_at, b.staff_id))
+
+
+def shown_staff(principal: Principal) -> list[StaffMember]:
+    """The staff members whose columns `principal` may see (the staff role: only their own)."""
+    visible = visible_staff(principal)
+    return [m for m in catalog.list_staff(principal.org_id) if visible is None or m.staff_id in visible]
 
 
 def _day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:

@@ -9,13 +9,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from chalicelib.models.booking import Booking
 from chalicelib.models.organization import Organization
 from chalicelib.services import audit
 from chalicelib.services.booking import catalog
-from chalicelib.services.booking.bookings import EXPIRED, effective_status
-from chalicelib.services.booking.day_view import _day_bounds, _names, _row
-from chalicelib.services.booking.queries import require_own_staff, visible_staff
+from chalicelib.services.booking.day_view import _day_bounds, _names, _row, shown_bookings, shown_staff
+from chalicelib.services.booking.queries import require_own_staff
 from chalicelib.services.booking.visits import VISIT_STATUSES
 from chalicelib.services.identity.roles import Permission, require
 from chalicelib.services.identity.sessions import Principal
@@ -33,18 +31,14 @@ def week_view(principal: Principal, first: date, staff_id: str | None = None) ->
     org = Organization.get(principal.org_id)
     since, _ = _day_bounds(first, org.timezone)
     _, until = _day_bounds(first + timedelta(days=DAYS - 1), org.timezone)
-    visible = visible_staff(principal)
-    rows = [b for b in Booking.by_start.query(principal.org_id, Booking.starts_at.between(since, until))
-            if b.starts_at < until and effective_status(b) != EXPIRED
-            and (staff_id is None or b.staff_id == staff_id) and (visible is None or b.staff_id in visible)]
-    rows.sort(key=lambda b: (b.starts_at, b.staff_id))
+    rows = shown_bookings(principal, staff_id, since, until)
     names = _names(principal.org_id, {b.customer_id for b in rows})
     last = first + timedelta(days=DAYS - 1)
     if names:
         audit.record_shown(principal.org_id, principal.user_id, WEEK_READ, names, origin=principal.origin,
                            subjects={"from": first.isoformat(), "to": last.isoformat(),
                                      "staff_id": staff_id or "all", "count": str(len(names))})
-    staff = [m for m in catalog.list_staff(principal.org_id) if visible is None or m.staff_id in visible]
+    staff = shown_staff(principal)
     shown = [_row(b, names.get(b.customer_id)) for b in rows]
     return {
         "from": first.isoformat(), "to": last.isoformat(), "timezone": org.timezone,
