@@ -79,10 +79,12 @@ def provision(env: dict[str, str]) -> dict[str, str]:
     env = {**env, **local_stack.create_all()}
     os.environ.update(env)
     from chalicelib.config import settings
+    from chalicelib.services.audit.chain import built_once_at_the_end
     from scripts.demo_seed import seed_demo
 
     settings.cache_clear()
-    credentials = seed_demo(API_URL)
+    with built_once_at_the_end():  # the seed's twenty-odd commits chained in one go, not one by one
+        credentials = seed_demo(API_URL)
     target = LOCAL_DIR / "demo-credentials.json"
     target.write_text(json.dumps(credentials, indent=2) + "\n")
     target.chmod(0o600)

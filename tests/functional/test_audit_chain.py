@@ -80,6 +80,18 @@ def test_entries_are_chained_in_the_order_they_were_written(aws_stack):
     assert [e.entry_id for e in chained("org1")] == sorted(ids) == ids
 
 
+def test_a_bulk_writer_chains_every_org_it_touched_once_on_the_way_out(aws_stack):
+    with chain.built_once_at_the_end():  # the demo seed's twenty-odd commits
+        append_events("org1", 4)
+        append_events("org2", 2)
+        assert chained("org1") == [] and len(chain.pending("org1")) == 4  # committed, waiting in the outbox
+
+    assert (audit.verify("org1").events_checked, audit.verify("org2").events_checked) == (4, 2)
+    assert chain.pending("org1") == chain.pending("org2") == []
+    append_events("org1", 1)  # outside it, a commit chains at once again
+    assert len(chained("org1")) == 5
+
+
 def test_a_chain_step_killed_between_batches_is_finished_by_the_next_run(aws_stack, fake_clock, monkeypatch):
     ids = write_outbox_only("org1", chain.BATCH * 2 + 5)
     real_chain, batches = chain._chain, []
