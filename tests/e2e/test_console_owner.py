@@ -504,7 +504,7 @@ def test_an_owner_decides_erasures_publishes_a_policy_and_stops_the_export_and_t
     published = [v["effective_at"][:10] for v in versions if v["summary"] == "Shorter and plainer"]
     assert published == [effective.isoformat()]
 
-    with page.expect_response(lambda r: r.url.endswith("/v1/org/exports") and r.status == 201) as started:
+    with page.expect_response(lambda r: r.url.endswith("/v1/org/exports") and r.status == 202) as started:
         page.get_by_role("button", name="Start the export").click()
         step_up_in_dialog(page, credentials["password"], secret)  # a fresh code from a mature authenticator
     export_id = started.value.json()["export"]["id"]
@@ -512,7 +512,8 @@ def test_an_owner_decides_erasures_publishes_a_policy_and_stops_the_export_and_t
     clean_by_axe(page, axe_source, "console-export-cooling-off-desktop")
     page.get_by_role("button", name="Stop the export").click()
     page.get_by_text("The export was stopped.").wait_for()
-    assert request("GET", f"{api}/v1/org/exports/{export_id}", token=demo_owner)[1]["export"]["status"] == "stopped"
+    status, stopped = request("GET", f"{api}/v1/org/exports/{export_id}", token=demo_owner)
+    assert (status, stopped["error"]["code"]) == (410, "export_stopped")  # never to be downloaded
 
     page.get_by_role("button", name="Delete everything in 30 days").click()
     scheduled = page.get_by_text(re.compile("^Everything the clinic holds will be deleted on "))
