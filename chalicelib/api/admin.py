@@ -10,7 +10,7 @@ from chalicelib.api.principal import principal_of
 from chalicelib.api.requests import json_body, parse_instant, query_param
 from chalicelib.errors import ValidationFailed
 from chalicelib.services import audit
-from chalicelib.services.identity import login_attempts, privileged, users
+from chalicelib.services.identity import login_attempts, privileged, user_sessions, users
 from chalicelib.services.identity.policy import read_policy
 from chalicelib.services.identity.roles import Permission, require
 
@@ -56,6 +56,17 @@ def unlock(user_id: str) -> Response:
 @admin.route("/v1/users/{user_id}/sessions", methods=["DELETE"])
 def end_user_sessions(user_id: str) -> dict[str, Any]:
     return {"ended": users.end_user_sessions(principal_of(admin.current_request), user_id)}
+
+
+@admin.route("/v1/users/{user_id}/sessions", methods=["GET"])
+def list_user_sessions(user_id: str) -> dict[str, Any]:
+    return {"sessions": user_sessions.list_user_sessions(principal_of(admin.current_request), user_id)}
+
+
+@admin.route("/v1/users/{user_id}/sessions/{session_id}", methods=["DELETE"])
+def end_user_session(user_id: str, session_id: str) -> Response:
+    user_sessions.end_user_session(principal_of(admin.current_request), user_id, session_id)
+    return Response(body="", status_code=204)
 
 
 @admin.route("/v1/org/security-policy", methods=["GET"])

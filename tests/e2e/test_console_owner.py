@@ -15,6 +15,7 @@ import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import unquote
 
 import boto3
 import pyotp
@@ -23,7 +24,9 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import SCREENSHOTS, emailed_code, mailed_setup_code, request, sent_mail_bodies
 from tests.e2e.test_console import open_console
-from tests.e2e.test_patient_pages import clean_by_axe
+from tests.e2e.test_console_account import decoded_qr
+from tests.e2e.test_my_data_page import self_service_link
+from tests.e2e.test_patient_pages import book_by_api, clean_by_axe
 from tests.e2e.test_switch_over import stack_env
 
 pytestmark = pytest.mark.e2e
@@ -117,25 +120,47 @@ def a_weekday_ahead(days: int = 10) -> date:
 @pytest.fixture(scope="module")
 def empty_clinic(stack):
     """An org an operator just created (manage.py create-org), whose owner set a password from the setup
-    code and added an authenticator app: nothing else exists yet."""
+    code: nothing else exists yet (the owner adds an authenticator in the console)."""
     credentials, _ = stack
     out = manage(credentials, "create-org", "--slug", SLUG, "--name", "Sunrise Clinic", "--timezone", NEW_YORK,
                  "--owner-email", OWNER["email"], "--owner-name", OWNER["name"])
     created = json.loads(out.splitlines()[0])
-    api = credentials["api"]
     setup = {"token": created["owner_setup_token"], "password": PASSWORD}
-    assert request("POST", f"{api}/v1/auth/setup", setup)[0] == 204
-    return {"secret": with_authenticator(api, SLUG, OWNER["email"], PASSWORD), **created}
+    assert request("POST", f"{credentials['api']}/v1/auth/setup", setup)[0] == 204
+    return created
+
+
+def authenticator_added_in_the_console(page, api: str) -> str:
+    """The owner adds an authenticator app on their account screen, its QR image read from the screen's
+    pixels as a phone's camera would (zxing-cpp); returns the secret the app now holds."""
+    page.get_by_role("button", name="My account").click()
+    page.get_by_role("button", name="Add a sign-in method").click()
+    page.locator("#stepup-form").get_by_label("Your password", exact=True).fill(PASSWORD)
+    page.locator("#stepup-form").get_by_role("button", name="Continue").click()
+    page.get_by_role("radio", name="An authenticator app on your phone").check()
+    page.locator("#kind-form").get_by_role("button", name="Continue").click()
+    uri = decoded_qr(page)
+    assert uri.startswith("otpauth://totp/") and "issuer=SafeSlot" in uri
+    secret = pyotp.parse_uri(uri).secret
+    page.get_by_label("Code from the app").fill(fresh_code(secret))
+    page.get_by_role("button", name="Confirm").click()
+    page.get_by_role("heading", name="Your recovery codes").wait_for()
+    page.get_by_role("button", name="I have saved them").click()
+    page.get_by_role("heading", name="My account").wait_for()
+    status, step = request("POST", f"{api}/v1/auth/login", {"org": SLUG, "email": OWNER["email"], "password": PASSWORD})
+    assert status == 200 and "totp" in step["methods"]  # the server holds the app as the owner's factor
+    return secret
 
 
 def test_an_owner_runs_their_first_day_from_an_empty_org_to_a_booking_page_taking_bookings(
         stack, browser, axe_source, empty_clinic):
     credentials, _ = stack
-    api, secret = credentials["api"], empty_clinic["secret"]
+    api = credentials["api"]
     context, page = open_console(browser, credentials)
     page.set_default_timeout(WAIT)
-    sign_in(page, api, SLUG, OWNER["email"], PASSWORD, secret)
+    sign_in(page, api, SLUG, OWNER["email"], PASSWORD, None)
     page.get_by_text("Olivia Owner at Sunrise Clinic").wait_for()
+    secret = authenticator_added_in_the_console(page, api)
 
     page.get_by_role("button", name="Your clinic").click()
     clinic = page.locator("#screen-clinic")
@@ -289,6 +314,57 @@ def invited(credentials: dict, owner_token: str, email: str, name: str, role: st
     return created["user"]
 
 
+def locked_out_with_two_sessions(credentials: dict, owner_token: str, email: str, name: str) -> dict:
+    """A front-desk user signed in twice (two sessions), then locked out by wrong passwords."""
+    api = credentials["api"]
+    invited(credentials, owner_token, email, name, "frontdesk")
+    login = {"org": "demo", "email": email, "password": PASSWORD}
+    tokens = [request("POST", f"{api}/v1/auth/login", login)[1]["token"] for _ in range(2)]
+    for _ in range(30):
+        if request("POST", f"{api}/v1/auth/login", {**login, "password": "not-her-password"})[0] == 429:
+            break
+    assert request("POST", f"{api}/v1/auth/login", login)[0] == 429  # locked: even the right password
+    return {"login": login, "tokens": tokens}
+
+
+def sees_and_ends_sessions_and_unlocks(page, axe_source: str, api: str, name: str, user: dict) -> None:
+    """An admin sees the user locked and their sessions (English and Spanish), ends one, unlocks, ends all;
+    the owner's row offers none of it to an admin."""
+    alive = lambda: [request("GET", f"{api}/v1/auth/me", token=t)[0] for t in user["tokens"]]  # noqa: E731
+    page.get_by_role("button", name="People").click()
+    person = page.get_by_role("row", name=re.compile(name))
+    person.get_by_text(re.compile("^Locked until ")).wait_for()
+    owner_row = page.get_by_role("row", name=re.compile("Demo Owner")).first
+    assert owner_row.get_by_role("button").count() == 0  # an owner's sessions and lock are the owners' to manage
+    person.get_by_role("button", name=f"Sessions: {name}").click()
+    panel = page.locator("#user-sessions")
+    panel.get_by_role("heading", name=f"Sessions of {name}").wait_for()
+    expect(panel.locator("#user-sessions-rows tr")).to_have_count(2, timeout=WAIT)
+    assert "127.0.0.0/24" in panel.inner_text()  # the network, never the address
+    clean_by_axe(page, axe_source, "console-user-sessions-locked-desktop")
+    panel.get_by_role("button", name=re.compile("^End: ")).first.click()
+    page.get_by_text(f"That session of {name} has ended.").wait_for()
+    expect(panel.locator("#user-sessions-rows tr")).to_have_count(1, timeout=WAIT)
+    assert sorted(alive()) == [200, 401]  # the ended one fails at its next request; the other stays
+
+    page.goto(f"{api}/console?lang=es")
+    page.get_by_role("button", name="Personas", exact=True).click()
+    person.get_by_text(re.compile("^Bloqueada hasta ")).wait_for()
+    person.get_by_role("button", name=f"Sesiones: {name}").click()
+    panel.get_by_role("heading", name=f"Sesiones de {name}").wait_for()
+    clean_by_axe(page, axe_source, "console-user-sessions-locked-es-desktop")
+    person.get_by_role("button", name=f"Desbloquear: {name}").click()
+    person.get_by_text("Activa").wait_for()
+    assert person.get_by_role("button", name=f"Desbloquear: {name}").count() == 0
+    assert request("POST", f"{api}/v1/auth/login", user["login"])[0] == 200  # the server lifted the lock
+    person.get_by_role("button", name=f"Sesiones: {name}").click()
+    expect(panel.locator("#user-sessions-rows tr")).to_have_count(2, timeout=WAIT)  # one kept, one new
+    panel.get_by_role("button", name="Cerrar todas").click()
+    panel.get_by_text("No hay ninguna sesión abierta.").wait_for()
+    clean_by_axe(page, axe_source, "console-user-sessions-none-es-desktop")
+    assert alive() == [401, 401]
+
+
 def test_an_admin_approves_a_support_grant_with_a_fresh_code(stack, browser, axe_source, demo_owner):
     credentials, _ = stack
     api = credentials["api"]
@@ -310,6 +386,7 @@ def test_an_admin_approves_a_support_grant_with_a_fresh_code(stack, browser, axe
                             {"org": "demo", "reason": "The clinic reports a calendar that does not load", "hours": 4},
                             agent["token"])
     assert status == 201, asked
+    fran_sessions = locked_out_with_two_sessions(credentials, demo_owner, "fran@demo.safeslot.example", "Fran Front")
 
     context, page = open_console(browser, credentials)
     page.set_default_timeout(WAIT)
@@ -330,6 +407,7 @@ def test_an_admin_approves_a_support_grant_with_a_fresh_code(stack, browser, axe
     page.get_by_text("Support may now read your clinic's data for 4 hours.").wait_for()
     row.get_by_text("Allowed").wait_for()
     clean_by_axe(page, axe_source, "console-support-approved-desktop")
+    sees_and_ends_sessions_and_unlocks(page, axe_source, api, "Fran Front", fran_sessions)
     assert page.problems == []
     context.close()
 
@@ -370,4 +448,88 @@ def test_an_auditor_reads_the_evidence_and_can_change_nothing(stack, browser, ax
     }""")
     assert tried == [403, 403, 403, 403]
     assert page.problems == []
+    context.close()
+
+
+def asks_for_erasure(credentials: dict, email: str) -> str:
+    """A patient of the demo clinic books, opens their data page with the e-mailed link and asks to be
+    erased (as test_my_data_page does in the browser); returns their customer id."""
+    api = credentials["api"]
+    book_by_api(credentials, email)
+    token = unquote(self_service_link(credentials, email).split("#", 1)[1])
+    status, opened = request("POST", f"{api}/v1/public/orgs/demo/self-service/session", {"token": token})
+    assert status == 201, opened
+    status, asked = request("POST", f"{api}/v1/public/orgs/demo/self-service/erasure-request", {},
+                            **{"X-Self-Service-Session": opened["session"]["token"]})
+    assert status == 201, asked
+    return str(asked["erasure_request"]["customer_id"])
+
+
+def test_an_owner_decides_erasures_publishes_a_policy_and_stops_the_export_and_the_deletion(
+        stack, browser, axe_source, demo_owner):
+    credentials, _ = stack
+    api, secret = credentials["api"], credentials["totp_secret"]
+    kept = asks_for_erasure(credentials, "kept.pat@example.org")
+    erased = asks_for_erasure(credentials, "gone.pat@example.org")
+    owner_id = request("GET", f"{api}/v1/auth/me", token=demo_owner)[1]["user"]["id"]
+    as_if_added_long_ago(credentials, owner_id)  # the export and the deletion take a factor held for a while
+    context, page = open_console(browser, credentials)
+    page.set_default_timeout(WAIT)
+    sign_in(page, api, "demo", credentials["email"], credentials["password"], secret)
+    page.get_by_text("Demo Owner at Demo Clinic").wait_for()
+    page.get_by_role("button", name="Privacy").click()
+
+    refusing = page.get_by_role("row", name=re.compile(kept))
+    refusing.get_by_label("Reason for refusing").fill("Records of treatment are kept for 7 years by law.")
+    refusing.get_by_role("button", name=f"Refuse: {kept}").click()
+    page.get_by_text("The request was refused; the patient is told why.").wait_for()
+    expect(refusing).to_have_count(0, timeout=WAIT)
+    page.get_by_role("row", name=re.compile(erased)).get_by_role("button", name=f"Erase: {erased}").click()
+    page.get_by_text("The patient is erased.").wait_for()
+    page.locator("#erasure-empty").wait_for()
+    refused = request("GET", f"{api}/v1/erasure-requests?status=refused", token=demo_owner)[1]["erasure_requests"]
+    assert [(r["customer_id"], r["refusal_reason"]) for r in refused if r["customer_id"] == kept] == [
+        (kept, "Records of treatment are kept for 7 years by law.")]
+    assert request("GET", f"{api}/v1/customers/{erased}", token=demo_owner)[0] == 404
+    assert request("GET", f"{api}/v1/customers/{kept}", token=demo_owner)[0] == 200
+
+    effective = datetime.now(UTC).date() + timedelta(days=40)
+    page.get_by_label("The policy").fill("We keep your visits to care for you, and nothing else.")
+    page.get_by_label("What changed").fill("Shorter and plainer")
+    page.get_by_label("In effect from").fill(effective.isoformat())
+    page.get_by_role("button", name="Publish", exact=True).click()
+    page.get_by_text("The new version is published. Patients are told before it takes effect.").wait_for()
+    page.get_by_role("row", name=re.compile("Shorter and plainer")).wait_for()
+    versions = request("GET", f"{api}/v1/org/privacy-policies", token=demo_owner)[1]["versions"]
+    published = [v["effective_at"][:10] for v in versions if v["summary"] == "Shorter and plainer"]
+    assert published == [effective.isoformat()]
+
+    with page.expect_response(lambda r: r.url.endswith("/v1/org/exports") and r.status == 202) as started:
+        page.get_by_role("button", name="Start the export").click()
+        step_up_in_dialog(page, credentials["password"], secret)  # a fresh code from a mature authenticator
+    export_id = started.value.json()["export"]["id"]
+    page.get_by_text("The export is being prepared.", exact=False).wait_for()
+    clean_by_axe(page, axe_source, "console-export-cooling-off-desktop")
+    page.get_by_role("button", name="Stop the export").click()
+    page.get_by_text("The export was stopped.").wait_for()
+    status, stopped = request("GET", f"{api}/v1/org/exports/{export_id}", token=demo_owner)
+    assert (status, stopped["error"]["code"]) == (410, "export_stopped")  # never to be downloaded
+
+    page.get_by_role("button", name="Delete everything in 30 days").click()
+    scheduled = page.get_by_text(re.compile("^Everything the clinic holds will be deleted on "))
+    dialog = page.get_by_role("dialog", name="Confirm it is you")
+    expect(scheduled.or_(dialog)).to_be_visible(timeout=WAIT)
+    if dialog.is_visible():  # the step-up of the export may have run out on a slow machine
+        step_up_in_dialog(page, credentials["password"], secret)
+    scheduled.wait_for()
+    assert request("GET", f"{api}/v1/org", token=demo_owner)[1]["org"]["deletion"]["deletes_at"]
+    clean_by_axe(page, axe_source, "console-deletion-grace-desktop")
+    page.goto(f"{api}/console?lang=es")
+    page.get_by_role("button", name="Privacidad", exact=True).click()
+    page.locator("#deletion-cancel").wait_for()
+    clean_by_axe(page, axe_source, "console-deletion-grace-es-desktop")
+    page.locator("#deletion-cancel").click()
+    page.locator("#deletion-form").wait_for()
+    assert request("GET", f"{api}/v1/org", token=demo_owner)[1]["org"]["deletion"] is None
+    assert page.locator("#alert").is_hidden() and page.problems == []
     context.close()

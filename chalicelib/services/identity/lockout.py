@@ -12,6 +12,7 @@ is taken; a correct password gives its try back, and only a whole successful log
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
@@ -75,6 +76,15 @@ def seconds_locked(org_id: str, email_index: str) -> int:
     except Counter.DoesNotExist:
         return 0
     return max(int(counter.locked_until or 0) - _now(), 0)
+
+
+def locks_of(org_id: str, email_indexes: list[str]) -> dict[str, datetime]:
+    """When each locked account of `email_indexes` may try again (one batch read); the unlocked are absent."""
+    now = _now()
+    keys = {_key(org_id, index): index for index in dict.fromkeys(email_indexes)}
+    return {keys[counter.key]: datetime.fromtimestamp(int(counter.locked_until), UTC)
+            for counter in Counter.batch_get(list(keys), consistent_read=True)
+            if counter.locked_until is not None and int(counter.locked_until) > now}
 
 
 def claim_refusal_notice(org_id: str, email_index: str) -> bool:

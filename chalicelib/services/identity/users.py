@@ -11,8 +11,9 @@ from __future__ import annotations
 import hmac
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -61,7 +62,9 @@ def create_first_owner(org_id: str, email: str, name: str) -> NewUser:
 
 def list_users(principal: Principal) -> list[dict[str, Any]]:
     require(principal.role, Permission.USERS_READ)
-    users = [describe(user) for user in User.query(principal.org_id)]
+    found = list(User.query(principal.org_id))
+    locks = lockout.locks_of(principal.org_id, [user.email_index for user in found])
+    users = [describe_with_lock(user, locks) for user in found]
     audit.record(principal.org_id, principal.user_id, "users.listed", origin=principal.origin)
     return users
 
@@ -71,7 +74,7 @@ def get_user(principal: Principal, user_id: str) -> dict[str, Any]:
     user = find_user(principal.org_id, user_id)
     audit.record(principal.org_id, principal.user_id, "user.read", subjects={"user_id": user_id},
                  origin=principal.origin)
-    return describe(user)
+    return describe_with_lock(user)
 
 
 def update_user(principal: Principal, user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
@@ -196,6 +199,16 @@ def describe(user: User) -> dict[str, Any]:
     }
 
 
+def describe_with_lock(user: User, locks: Mapping[str, datetime] | None = None) -> dict[str, Any]:
+    """A user as owners and admins list them: with their lockout (`locks` from lockout.locks_of; read
+    when None). One count locks passwords and second factors alike (lockout.py)."""
+    if locks is None:
+        locks = lockout.locks_of(user.org_id, [user.email_index])
+    locked_until = locks.get(user.email_index)
+    return {**describe(user), "locked": locked_until is not None,
+            "locked_until": clock.isoformat(locked_until) if locked_until else None}
+
+
 def _insert_user(org_id: str, email: str, name: str, role: str, actor: str, origin: audit.Origin) -> NewUser:
     index = email_index(org_id, email)
     user = User(org_id, uuid.uuid4().hex, email_index=index, role=role, created_at=clock.now())
@@ -218,6 +231,12 @@ def _issue_setup_token(user: User, lifetime: timedelta = SETUP_TOKEN_LIFETIME) -
     user.setup_token_hash = token_hash(token)
     user.setup_token_expires_at = clock.now() + lifetime
     return token
+
+
+def manageable_user(principal: Principal, user_id: str) -> User:
+    """Another user the caller may manage (USERS_MANAGE; never oneself; owners only by owners)."""
+    require(principal.role, Permission.USERS_MANAGE)
+    return _manageable_user(principal, user_id, None)
 
 
 def _manageable_user(principal: Principal, user_id: str, new_role: str | None) -> User:

@@ -27,6 +27,8 @@ CLINIC_SETUP = [
 SECURITY_ACTIONS = [
     ("POST", f"/v1/users/{ANY_ID}/unlock", None),
     ("DELETE", f"/v1/users/{ANY_ID}/sessions", None),
+    ("GET", f"/v1/users/{ANY_ID}/sessions", None),
+    ("DELETE", f"/v1/users/{ANY_ID}/sessions/{ANY_ID[:16]}", None),
     ("POST", f"/v1/users/{ANY_ID}/mfa/reset", {}),
 ]
 PRIVACY_ACTIONS = [

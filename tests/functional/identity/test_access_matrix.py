@@ -40,6 +40,8 @@ STAFF_ROUTES = [
     ("POST", f"/v1/users/{TARGET}/reset", Permission.USERS_MANAGE, None),
     ("POST", f"/v1/users/{TARGET}/unlock", Permission.USERS_MANAGE, None),
     ("DELETE", f"/v1/users/{TARGET}/sessions", Permission.USERS_MANAGE, None),
+    ("GET", f"/v1/users/{TARGET}/sessions", Permission.USERS_MANAGE, None),
+    ("DELETE", f"/v1/users/{TARGET}/sessions/unknown", Permission.USERS_MANAGE, None),
     ("GET", "/v1/org/security-policy", Permission.POLICY_READ, None),
     ("PUT", "/v1/org/security-policy", Permission.POLICY_MANAGE, {"lockout_minutes": 20}),
     ("GET", "/v1/org/duo", Permission.POLICY_READ, None),
