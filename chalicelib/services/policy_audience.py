@@ -49,12 +49,13 @@ def recipients(org_id: str, now: datetime) -> Iterator[Recipient]:
             yield Recipient(f"customer/{booking.customer_id}", booking=booking)
 
 
-def who_was_told(principal: Principal, version: int) -> dict[str, Any]:
-    """Staff (by name) and patients (counts) told of `version`, those still to be told while it is
+def who_was_told(principal: Principal, version_in_path: str) -> dict[str, Any]:
+    """Staff (by name) and patients (counts) told of a version, those still to be told while it is
     announced, and when the last notice went. Readable by whoever reads the versions."""
     require(principal.role, Permission.PRIVACY_POLICY_MANAGE)
     org_id, now = principal.org_id, clock.now()
-    announced = _version(org_id, version)
+    announced = _version(org_id, version_in_path)
+    version = int(announced.version)
     due = announced.effective_at > now
     users = list(User.query(org_id))
     people = [f"user/{u.user_id}" for u in users] + [
@@ -81,8 +82,11 @@ def _member(user: User, claim: Claim | None) -> dict[str, Any]:
             "told_at": clock.isoformat(claim.sent_at) if told and claim and claim.sent_at else None}
 
 
-def _version(org_id: str, version: int) -> PolicyVersion:
+def _version(org_id: str, version: str) -> PolicyVersion:
+    """The org's version numbered `version` (digits only, as the path gives it), else 404."""
     try:
-        return PolicyVersion.get(org_id, version)
+        if not (version.isascii() and version.isdigit() and len(version) <= 9):  # "²".isdigit() is True
+            raise PolicyVersion.DoesNotExist()
+        return PolicyVersion.get(org_id, int(version))
     except PolicyVersion.DoesNotExist as error:
         raise NotFound("No such privacy-policy version.") from error
