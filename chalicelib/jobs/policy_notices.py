@@ -8,6 +8,7 @@ browser only)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from chalicelib import clock
@@ -19,7 +20,7 @@ from chalicelib.models.privacy_policy import PolicyVersion
 from chalicelib.services import customers, notify
 from chalicelib.services.booking.letters import Link, clinic_letter, privacy_page_url
 from chalicelib.services.booking.profile import ClinicProfile, profile_of
-from chalicelib.services.booking.wording import wording_for
+from chalicelib.services.booking.wording import wording_for_patient
 from chalicelib.services.notice_claims import NO_ADDRESS, SENT, policy_notice_key, record_outcome
 from chalicelib.services.policy_audience import Recipient, recipients
 from chalicelib.services.privacy_policies import scheduled_versions
@@ -61,10 +62,9 @@ def _send(org: Organization, profile: ClinicProfile, version: PolicyVersion, rec
     if recipient.user is not None:
         notify.send_email(str(recipient.user.unseal()["email"]), *_staff_notice(org, version))
         return True
-    assert recipient.booking is not None
-    address = customers.contact_of(org.org_id, recipient.booking.customer_id).email
+    address = customers.contact_of(org.org_id, recipient.bookings[0].customer_id).email
     if address:
-        notify.send_letter(address, _patient_notice(org, profile, version, recipient.booking))
+        notify.send_letter(address, _patient_notice(org, profile, version, recipient.bookings))
     return bool(address)
 
 
@@ -78,10 +78,10 @@ def _staff_notice(org: Organization, version: PolicyVersion) -> tuple[str, str]:
 
 
 def _patient_notice(org: Organization, profile: ClinicProfile, version: PolicyVersion,
-                    booking: Booking) -> notify.Letter:
+                    bookings: Sequence[Booking]) -> notify.Letter:
     """The patient's letter from the clinic: the date in their zone and language, what changes (the
     clinic's own words), the privacy page in their language; the clinic's block links their data page."""
-    wording = wording_for(booking, org, profile)
+    wording = wording_for_patient(bookings, org, profile)
     _, link = wording.gettext, privacy_page_url(org, wording.language)
     values = {"clinic": org.name, "date": wording.time.day(version.effective_at)}
     return clinic_letter(org, profile.in_language(wording.language), _, wording.language,

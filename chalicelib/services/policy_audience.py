@@ -30,23 +30,28 @@ CONFIRMED = "confirmed"
 
 @dataclass(frozen=True)
 class Recipient:
-    """One person a notice goes to: a staff user, or a patient with their first booking still to come."""
+    """One person a notice goes to: a staff user, or a patient with their bookings still to come."""
 
     key: str  # "user/<user id>" or "customer/<customer id>": the last part of the claim's key
     user: User | None = None
-    booking: Booking | None = None
+    bookings: tuple[Booking, ...] = ()  # a patient's confirmed bookings from now on (their language is in them)
 
 
 def recipients(org_id: str, now: datetime) -> Iterator[Recipient]:
-    """Enabled staff, then each patient with a confirmed booking from `now` on (once, with the first)."""
+    """Enabled staff, then each patient with a confirmed booking from `now` on (once, with those bookings)."""
     for user in User.query(org_id):
         if not user.disabled:
             yield Recipient(f"user/{user.user_id}", user=user)
-    seen: set[str] = set()
+    yield from _patients(org_id, now)
+
+
+def _patients(org_id: str, now: datetime) -> Iterator[Recipient]:
+    upcoming: dict[str, list[Booking]] = {}
     for booking in Booking.by_start.query(org_id, Booking.starts_at >= now):
-        if booking.status == CONFIRMED and booking.customer_id not in seen:
-            seen.add(booking.customer_id)
-            yield Recipient(f"customer/{booking.customer_id}", booking=booking)
+        if booking.status == CONFIRMED:
+            upcoming.setdefault(booking.customer_id, []).append(booking)
+    for customer_id, bookings in upcoming.items():
+        yield Recipient(f"customer/{customer_id}", bookings=tuple(bookings))
 
 
 def who_was_told(principal: Principal, version_in_path: str) -> dict[str, Any]:
@@ -60,9 +65,9 @@ def who_was_told(principal: Principal, version_in_path: str) -> dict[str, Any]:
     users = list(User.query(org_id))
     people = [f"user/{u.user_id}" for u in users] + [
         f"customer/{c.customer_id}" for c in Customer.query(org_id, attributes_to_get=["customer_id"])]
-    found = claims_of([policy_notice_key(org_id, version, who) for who in people])
-    claims = {who: found[k] for who in people if (k := policy_notice_key(org_id, version, who)) in found}
-    waiting = {r.key for r in recipients(org_id, now)} - set(claims) if due else set()
+    claims = _claims(org_id, version, people)
+    waiting = ({f"user/{u.user_id}" for u in users if not u.disabled} | {r.key for r in _patients(org_id, now)}
+               ) - set(claims) if due else set()
     staff = [_member(u, claims.get(f"user/{u.user_id}")) for u in users
              if f"user/{u.user_id}" in claims or not u.disabled]
     patients = [c for who, c in claims.items() if who.startswith("customer/")]
@@ -74,6 +79,12 @@ def who_was_told(principal: Principal, version_in_path: str) -> dict[str, Any]:
             "patients": {"told": sum(1 for c in patients if c.outcome != NO_ADDRESS),
                          "to_tell": sum(1 for w in waiting if w.startswith("customer/")),
                          "without_email": sum(1 for c in patients if c.outcome == NO_ADDRESS)}}
+
+
+def _claims(org_id: str, version: int, people: list[str]) -> dict[str, Claim]:
+    """Each person's claim on the version's notice, by "user/<id>" or "customer/<id>"."""
+    person_of = {policy_notice_key(org_id, version, who): who for who in people}
+    return {person_of[key]: claim for key, claim in claims_of(list(person_of)).items()}
 
 
 def _member(user: User, claim: Claim | None) -> dict[str, Any]:

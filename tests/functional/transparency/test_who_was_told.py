@@ -92,3 +92,16 @@ def test_staff_without_the_privacy_permission_are_refused(client, clinic):
     refused = call(client, "GET", "/v1/org/privacy-policies/2/notices", token_for(client, clinic.accounts["staff"]))
 
     assert (refused.status_code, body(refused)["error"]["code"]) == (403, "forbidden")
+
+
+def test_a_patient_without_an_e_mail_address_is_counted_apart_and_not_as_still_to_tell(client, clinic):
+    owner = token_for(client, clinic.accounts["owner"])
+    dan = body(post_json(client, "/v1/customers", {"name": "Dan No-Mail"}, owner))["customer"]["id"]
+    made = post_json(client, "/v1/bookings", {"service_id": clinic.service["id"], "staff_id": clinic.staff[0]["id"],
+                                              "start": at(next_weekday(), "14:00"), "customer_id": dan}, owner)
+    assert made.status_code == 201
+
+    report = run_job("policy_notices", policy_notices.run_policy_notices)
+
+    assert report.ok and report.details["policy_notices_sent"] == 5  # three staff, Alice and Bob
+    assert body(told(client, clinic))["notices"]["patients"] == {"told": 2, "to_tell": 0, "without_email": 1}
