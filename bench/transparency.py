@@ -1,6 +1,6 @@
 """Transparency costs, as AWS calls (counts): an access report as the org's audit chain grows (it reads
 the chain: the audit package's per-subject index would make it flat), a support read, and the policy
-notice job's first run against a repeated one (per recipient)."""
+notice job's first run against a repeated one (per recipient), and the owner's read of who was told."""
 
 from __future__ import annotations
 
@@ -92,4 +92,9 @@ def _notice_costs(org: Any) -> dict[str, Any]:
             policy_notices.run_policy_notices(report)
         found[f"{run}_sent"] = report.details["policy_notices_sent"]
         found[f"{run}_aws_calls_per_recipient"] = per_operation(calls, STAFF_USERS)
+    from chalicelib.services import policy_audience
+
+    with counting_calls() as calls:  # the owner's "who has been told" of the announced version
+        policy_audience.who_was_told(owner, "2")
+    found["who_was_told_aws_calls"] = per_operation(calls, 1)
     return found

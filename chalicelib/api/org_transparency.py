@@ -9,7 +9,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.principal import principal_of
 from chalicelib.api.requests import json_body, parse_instant
-from chalicelib.services import access_report, privacy_policies, transparency_settings
+from chalicelib.services import access_report, policy_audience, privacy_policies, transparency_settings
 
 org_transparency = Blueprint(__name__)
 
@@ -27,6 +27,11 @@ def publish_privacy_policy() -> Response:
                                      source_format=body.get("format", "markdown"),
                                      effective_at=parse_instant(body.get("effective_at"), "effective_at"))
     return Response(body={"version": privacy_policies.publish(principal, new)}, status_code=201)
+
+
+@org_transparency.route("/v1/org/privacy-policies/{version}/notices", methods=["GET"])
+def privacy_policy_notices(version: str) -> dict[str, Any]:
+    return {"notices": policy_audience.who_was_told(principal_of(org_transparency.current_request), version)}
 
 
 @org_transparency.route("/v1/org/transparency-settings", methods=["GET"])

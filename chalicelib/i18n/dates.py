@@ -30,6 +30,12 @@ class TimeWording:
         """The same, brief enough for a text message: 'Fri, Dec 4, 12:45 AM (New York time)...'."""
         return self._with_clinic(instant, self._brief(instant, self.patient_zone), short=True)
 
+    def day(self, instant: datetime) -> str:
+        """The date alone, in the patient's zone and words: 'December 4, 2026', '4 de diciembre de 2026'."""
+        from babel.dates import format_date
+
+        return str(format_date(instant.astimezone(ZoneInfo(self.patient_zone)), "long", locale=self.locale))
+
     def city(self, zone: str) -> str:
         from babel.dates import get_timezone_location  # babel.dates loads with the first time said
 

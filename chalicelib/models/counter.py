@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
@@ -21,6 +21,9 @@ class Counter(Model):
     locked_until = NumberAttribute(null=True)  # epoch seconds
     refusal_noticed = NumberAttribute(null=True)  # the lock (locked_until) or window whose refusal was audited
     holder = UnicodeAttribute(null=True)  # a claim's holder: the customer id a first booking made (customers.py)
+    # A notice's claim (services/notice_claims.py): when its mail went, or that there was no address to send to
+    sent_at = UTCDateTimeAttribute(null=True)
+    outcome = UnicodeAttribute(null=True)
     ttl = NumberAttribute()
 
 

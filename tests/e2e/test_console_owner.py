@@ -239,8 +239,18 @@ def test_an_owner_runs_their_first_day_from_an_empty_org_to_a_booking_page_takin
     page.get_by_text(re.compile(r"The chain is intact: \d+ events checked")).wait_for()
     clean_by_axe(page, axe_source, "console-audit-desktop")
     assert page.locator("#alert").is_hidden()  # every read of the audit screen answered
+    session = next(c["value"] for c in context.cookies() if c["name"] == "__Host-safeslot-session")
+    for version in ({"text": "We keep your data safe.", "summary": "First version."},  # in force at once
+                    {"text": "We keep records six years.", "summary": "Records kept six years.",
+                     "effective_at": f"{date.today() + timedelta(days=40)}T00:00:00Z"}):
+        assert request("POST", f"{api}/v1/org/privacy-policies", version, token=session)[0] == 201
+    manage(credentials, "policy-notices")  # the hourly job: the owner and the invited admin are told
     page.get_by_role("button", name="Privacy").click()
     page.get_by_text("Support has not asked for access.").wait_for()
+    announced = page.get_by_role("row", name=re.compile("Records kept six years"))
+    announced.get_by_text("Staff: 2 told, 0 still to tell").wait_for()  # who has been told (issue 26)
+    announced.get_by_text("Patients: 0 told, 0 still to tell").wait_for()
+    assert sorted(announced.locator("li").all_text_contents()) == ["Adam Admin", "Olivia Owner"]
     page.get_by_role("row", name=re.compile("Amazon DynamoDB")).wait_for()  # the sub-processors
     page.get_by_text("The clinic's account is open.").wait_for()
     page.get_by_role("button", name="Start the export").wait_for()  # the owner's own settings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from openapi_spec_validator import validate
 
@@ -137,3 +138,31 @@ def test_the_documented_error_codes_are_exactly_the_ones_the_app_answers(client)
     error = document["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]
 
     assert sorted(error["enum"]) == sorted({code for _, code in ERROR_TABLE.values()})
+
+
+def test_operations_opened_with_a_patients_token_declare_it_as_an_api_key_and_document_the_answer_without_it(
+        client, aws_stack):
+    """The patient's link or session token is a security scheme (tools then know the operation needs it and
+    that it is a secret); called without it, each operation answers as its document says."""
+    from chalicelib.api.public import MANAGE_TOKEN_HEADER
+    from chalicelib.services.self_service.sessions import HEADER as SESSION_HEADER
+    from tests.functional.identity.helpers import make_org
+
+    make_org("tokens")
+    document = json.loads(client.http.get("/v1/openapi.json").body)
+    schemes = document["components"]["securitySchemes"]
+    secured = [(path, method, operation) for path, method, operation in operations(document)
+               if operation.get("security") not in ([], [{"bearer": []}], None)]
+
+    assert {name: (s["type"], s["in"], s["name"]) for name, s in schemes.items() if name != "bearer"} == {
+        "manageToken": ("apiKey", "header", MANAGE_TOKEN_HEADER),
+        "selfServiceSession": ("apiKey", "header", SESSION_HEADER)}
+    assert len(secured) == 16
+    for path, method, operation in secured:
+        [[scheme]] = [list(requirement) for requirement in operation["security"]]
+        assert scheme in schemes and (path, method) in PUBLIC_OPERATIONS, (method, path)
+        assert not [p for p in operation.get("parameters", []) if p.get("in") == "header"], (method, path)
+        url = re.sub(r"\{\w+\}", "unknown", path.replace("{slug}", "tokens"))
+        answer = client.http.request(method.upper(), url, headers={"Content-Type": "application/json"},
+                                     body=b"{}" if "requestBody" in operation else b"")
+        assert str(answer.status_code) in operation["responses"], (method, path, answer.status_code)

@@ -38,6 +38,11 @@ def data_page_url(org: Organization) -> str:
     return f"{settings().public_url}/my/data/{org.slug}"
 
 
+def privacy_page_url(org: Organization, language: str) -> str:
+    """The clinic's privacy policy and the services that handle patients' data, in `language`."""
+    return f"{settings().public_url}/privacy/{org.slug}?lang={language}"
+
+
 def place_of(org: Organization, profile: ClinicProfile) -> str:
     """The place of the visit as the clinic states it: its name and address on one line."""
     lines = [line.strip() for line in (profile.address or "").splitlines() if line.strip()]

@@ -9,6 +9,7 @@ in the same words.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chalicelib.i18n import Gettext, formatting_locale, gettext_for, negotiate
@@ -60,3 +61,10 @@ def wording_for(booking: Booking, org: Organization, profile: ClinicProfile) -> 
     time = TimeWording(language=language, locale=formatting_locale(booking.locale, language),
                        patient_zone=booking.patient_timezone or org.timezone, clinic_zone=org.timezone)
     return Wording(language, gettext_for(language), time)
+
+
+def wording_for_patient(bookings: Sequence[Booking], org: Organization, profile: ClinicProfile) -> Wording:
+    """How to speak to a patient about some of their bookings: in the language and zone of the one they
+    booked last on the page (staff bookings keep no locale), else as `wording_for` falls back."""
+    said = [b for b in bookings if b.locale] or list(bookings)
+    return wording_for(max(said, key=lambda b: b.created_at), org, profile)

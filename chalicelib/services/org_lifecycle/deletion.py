@@ -42,8 +42,7 @@ def request_deletion(principal: Principal, proof: dict[str, Any]) -> dict[str, A
     org = _schedule(principal, now, now + GRACE)
     told = {"staff": notices.tell_staff(org.org_id, f"{org.name}'s SafeSlot account will be deleted",
                                         _staff_text(org)),
-            "patients": notices.tell_patients(org, notices.upcoming_bookings(org.org_id),
-                                              f"{org.name} closes its online booking", _patient_text(org))}
+            "patients": notices.tell_patients(org, notices.upcoming_bookings(org.org_id), notices.CLOSING)}
     return {"org": describe(org), "export": notices.EXPORT_ROUTE, "told": told}
 
 
@@ -63,9 +62,7 @@ def cancel_deletion(principal: Principal) -> dict[str, Any]:
     org.refresh(consistent_read=True)
     notices.tell_staff(org.org_id, f"{org.name}'s SafeSlot account will not be deleted",
                        f"The deletion of {org.name}'s SafeSlot account was cancelled. Nothing changes.")
-    notices.tell_patients(org, notices.upcoming_bookings(org.org_id, booked_before=requested_at),
-                          f"{org.name} keeps its online booking",
-                          f"{org.name} keeps its online booking with SafeSlot: your appointments stand.")
+    notices.tell_patients(org, notices.upcoming_bookings(org.org_id, booked_before=requested_at), notices.KEPT)
     return {"org": describe(org)}
 
 
@@ -86,9 +83,7 @@ def delete_org(org: Organization, actor: str) -> dict[str, int]:
     records it first, so that every later restore deletes it again. Returns items deleted per table.
     Patients with upcoming appointments who were not told at the request are told now."""
     not_told = notices.upcoming_bookings(org.org_id, booked_after=org.deletion_requested_at)
-    notices.tell_patients(org, not_told, f"Your appointment with {org.name} is cancelled",
-                          f"{org.name} has closed its online booking with SafeSlot; "
-                          "the appointments below are cancelled.")
+    notices.tell_patients(org, not_told, notices.CANCELLED)
     ledger.record(org.org_id, ledger.ORG, org.org_id, actor)
     counts = purge.delete_org_items(org.org_id, purge.live_tables())
     shred_keys.destroy_org(org.org_id)  # the org key and every subject key: backups stay unreadable
@@ -119,9 +114,3 @@ def _staff_text(org: Organization) -> str:
             f"(DELETE /v1/org/deletion). To keep a copy of the clinic's data, an owner exports it first "
             f"({notices.EXPORT_ROUTE}).")
 
-
-def _patient_text(org: Organization) -> str:
-    when = notices.day(org.deletion_due_at, org.timezone)
-    return (f"{org.name} is closing its online booking with SafeSlot on {when}. Appointments before that "
-            f"day take place as booked; those after it are cancelled on that day, and the details SafeSlot "
-            f"holds for {org.name} about you are deleted.")

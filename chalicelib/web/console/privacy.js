@@ -1,6 +1,6 @@
 // Privacy: support access (approve with a fresh factor, refuse, revoke, and what support read under
 // each grant), patients' erasure requests (carry out or refuse with a reason), the privacy policy's
-// versions (publish with an effective date), the sub-processors, and, for owners only, the org export
+// versions (publish with an effective date; who has been told of each), the sub-processors, and, for owners only, the org export
 // (released after its cooling-off, which can be stopped) and the org's deletion (30 days' grace, cancel).
 import { api } from "./api.js";
 import { el, fill, row, when } from "./dom.js";
@@ -98,7 +98,21 @@ async function showErasures() {
 
 async function showPolicies() {
   const { versions } = await api("GET", "/v1/org/privacy-policies");
-  fill("policies-rows", versions.map((v) => row([String(v.version), when(v.effective_at, language, zone()), v.summary])));
+  const told = await Promise.all(versions.map((v) => api("GET", `/v1/org/privacy-policies/${v.version}/notices`)));
+  fill("policies-rows", versions.map((v, i) => row([String(v.version), when(v.effective_at, language, zone()), v.summary,
+                                                    whoWasTold(told[i].notices)])));
+}
+
+// Who has been told of a version: staff by name, patients as counts only (the API names none).
+function whoWasTold({ staff, patients, last_sent_at: last }) {
+  const names = staff.members.filter((m) => m.told).map((m) => m.name);
+  return el("div", {},
+    el("p", { text: _("Staff: %(told)s told, %(to_tell)s still to tell", staff) }),
+    el("p", { text: _("Patients: %(told)s told, %(to_tell)s still to tell", patients) }),
+    patients.without_email ? el("p", { text: _("%(count)s without an e-mail address", { count: patients.without_email }) }) : null,
+    last ? el("p", { text: _("Last notice: %(when)s", { when: when(last, language, zone()) }) }) : null,
+    names.length ? el("details", {}, el("summary", { text: _("Staff told") }),
+                      el("ul", {}, ...names.map((name) => el("li", { text: name })))) : null);
 }
 
 async function publish() {

@@ -21,7 +21,7 @@ from chalicelib.services.identity.policy import policy_of
 from tests.functional.booking.helpers import ALICE, at, book, make_clinic, next_weekday
 from tests.functional.ending.helpers import mentioning, run
 from tests.functional.identity.helpers import body, call, post_json, token_for
-from tests.functional.jobs.helpers import invoke, mail_to
+from tests.functional.jobs.helpers import invoke, mails_without_attachments_to
 from tests.functional.transparency.helpers import enroll_totp, fresh_code, with_password
 
 BOB = {"name": "Bob Okafor", "email": "bob.okafor@example.org", "phone": "+14155550199"}
@@ -51,8 +51,8 @@ def support_session_into(org_id: str) -> str:
 
 
 def mails_to(address: str) -> list:
-    """The plain e-mails (no attachments: not the booking confirmations) sent to `address`."""
-    return [m for m in mail_to(address) if hasattr(m, "subject")]
+    """The e-mails with no attachment (not the booking confirmations) sent to `address`."""
+    return mails_without_attachments_to(address)
 
 
 def ask_deletion(client, token: str, secret: str):
@@ -233,3 +233,37 @@ def test_the_restore_hook_removes_a_deleted_org_from_restored_tables(client, cli
     assert report["counts"]["orgs"] == 2  # the backup held both orgs
     assert left_behind(clinic.org_id, restored) == {}
     assert set(mentioning(other.org_id, restored)) >= {"dr-bookings", "dr-customers", "dr-orgs"}
+
+
+def test_patients_are_told_of_the_closing_in_their_language_and_zone_by_a_letter_from_the_clinic(client, clinic):
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_date, format_time
+
+    from chalicelib.services.booking import profile as clinic_profile
+
+    clinic_profile.change_profile(clinic.owner, {"email": "front.desk@clinic.example"})
+    start = at(clinic.day, "15:00")
+    book(client, clinic, start, customer={"name": "Sofía Ruiz", "email": "sofia@example.org"}, locale="es-MX",
+         timezone="America/Mexico_City")
+    book(client, clinic, at(clinic.day, "16:00"), customer={"name": "Amal Haddad", "email": "amal@example.org"},
+         locale="ar", timezone="Asia/Dubai")
+    token, secret = owner_session(client, clinic)
+    ask_deletion(client, token, secret)
+    due = Organization.get(clinic.org_id).deletion_due_at
+
+    [spanish], [arabic] = mails_to("sofia@example.org"), mails_to("amal@example.org")
+    mexico, dubai = ZoneInfo("America/Mexico_City"), ZoneInfo("Asia/Dubai")
+    spanish_day, arabic_day = (format_date(due.astimezone(mexico), "long", locale="es_MX"),
+                               format_date(due.astimezone(dubai), "long", locale="ar"))
+    assert spanish.subject == "Clinic Clinic cierra sus citas en línea"
+    assert f"Clinic Clinic cierra sus citas en línea con SafeSlot el {spanish_day}." in spanish.body
+    assert "Sus citas:" in spanish.body.replace("\u202f", " ")
+    assert format_time(clock.parse_instant(start, "start").astimezone(mexico), "short", locale="es_MX") in spanish.body
+    assert arabic.subject == "Clinic Clinic تُغلق الحجز عبر الإنترنت"
+    assert f"تُغلق Clinic Clinic الحجز عبر الإنترنت لدى SafeSlot في {arabic_day}." in arabic.body
+    assert '<html lang="ar" dir="rtl">' in arabic.html and '<html lang="es" dir="ltr">' in spanish.html
+    for mail in (spanish, arabic):
+        assert mail.message is not None and mail.message["From"].addresses[0].display_name == "Clinic Clinic"
+        assert mail.message["Reply-To"].addresses[0].addr_spec == "front.desk@clinic.example"
+        assert "/my/data/clinic" in mail.body and "closing" not in mail.body and "knee" not in mail.body

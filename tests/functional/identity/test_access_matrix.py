@@ -75,6 +75,7 @@ STAFF_ROUTES = [
 STAFF_ROUTES += [
     ("GET", "/v1/org/privacy-policies", Permission.PRIVACY_POLICY_MANAGE, None),
     ("POST", "/v1/org/privacy-policies", Permission.PRIVACY_POLICY_MANAGE, {"text": "Policy", "summary": "First"}),
+    ("GET", "/v1/org/privacy-policies/{version}/notices", Permission.PRIVACY_POLICY_MANAGE, None),
     ("GET", "/v1/org/transparency-settings", Permission.PRIVACY_POLICY_MANAGE, None),
     ("PUT", "/v1/org/transparency-settings", Permission.PRIVACY_POLICY_MANAGE, {"access_report_names_staff": False}),
     ("GET", "/v1/customers/{customer_id}/access-report", Permission.AUDIT_READ, None),

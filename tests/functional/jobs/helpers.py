@@ -3,7 +3,11 @@ they left behind: buckets, backups, alerts, metrics, mail."""
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import json
+from dataclasses import dataclass
+from email.message import EmailMessage
 from typing import Any
 
 import boto3
@@ -64,6 +68,35 @@ def mail_to(address: str) -> list[Any]:
         return destinations.get("ToAddresses", []) if isinstance(destinations, dict) else list(destinations)
 
     return [m for m in ses_backends["123456789012"]["us-east-1"].sent_messages if address in recipients(m)]
+
+
+@dataclass(frozen=True)
+class Mail:
+    """A sent mail as its reader sees it: plain ones as moto keeps them, raw ones parsed (email.parser)."""
+
+    subject: str
+    body: str  # the plain-text part
+    message: EmailMessage | None = None  # the parsed message (letters in the clinic's name), None for plain mail
+
+    @property
+    def html(self) -> str:
+        part = self.message.get_body(preferencelist=("html",)) if self.message else None
+        return part.get_content() if part is not None else ""
+
+
+def mails_without_attachments_to(address: str) -> list[Mail]:
+    """The mails sent to `address` that carry no attachment (not the booking mails with their .ics)."""
+    parser, found = email.parser.Parser(policy=email.policy.default), []
+    for sent in mail_to(address):
+        if not hasattr(sent, "raw_data"):
+            found.append(Mail(sent.subject, sent.body))
+            continue
+        message = parser.parsestr(sent.raw_data)
+        if any(part.get_content_disposition() == "attachment" for part in message.walk()):
+            continue
+        text = message.get_body(preferencelist=("plain",))
+        found.append(Mail(str(message["Subject"]), text.get_content() if text is not None else "", message))
+    return found
 
 
 def last_system_event() -> Any:

@@ -14,7 +14,7 @@ from chalicelib.jobs.runner import run_job
 from chalicelib.services.booking import bookings as calendar
 from tests.functional.booking.helpers import ALICE, at, book, make_clinic, next_weekday
 from tests.functional.identity.helpers import body, call, post_json, token_for
-from tests.functional.jobs.helpers import mail_to
+from tests.functional.jobs.helpers import Mail, mails_without_attachments_to
 
 BOB = {"name": "Bob Other", "email": "bob@example.org"}
 CAROL = {"name": "Carol Gone", "email": "carol@example.org"}
@@ -38,8 +38,8 @@ def in_days(days: float) -> str:
     return clock.isoformat(clock.now() + timedelta(days=days))
 
 
-def notices_to(address: str) -> list:
-    return [m for m in mail_to(address) if "privacy policy" in (getattr(m, "subject", None) or "")]
+def notices_to(address: str) -> list[Mail]:
+    return [m for m in mails_without_attachments_to(address) if "privacy policy" in m.subject]
 
 
 def test_the_first_version_is_in_force_at_once_and_later_ones_need_the_notice_period(client, owner):
@@ -155,3 +155,48 @@ def test_the_public_policy_document_lists_the_subprocessors(client, clinic, owne
     names = {s["name"] for s in document["subprocessors"]["subprocessors"]}
     assert {"Amazon DynamoDB", "AWS Key Management Service (KMS)", "Amazon S3"} <= names
     assert document["current"]["version"] == 1 and document["upcoming"] is None
+
+
+SOFIA = {"name": "Sofía Ruiz", "email": "sofia@example.org"}
+AMAL = {"name": "Amal Haddad", "email": "amal@example.org"}
+
+
+def test_a_patient_is_told_of_a_new_policy_in_their_language_and_zone_by_a_letter_from_the_clinic(
+        client, clinic, owner, fake_clock):
+    from datetime import UTC, date, datetime
+
+    from chalicelib.services.booking import profile as clinic_profile
+
+    fake_clock.now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    clinic_profile.change_profile(clinic.owner, {"email": "front.desk@clinic.example"})
+    day = next_weekday(date(2026, 12, 3))
+    book(client, clinic, at(day, "10:00"), customer=SOFIA, locale="es-MX", timezone="America/Mexico_City")
+    book(client, clinic, at(day, "11:00"), customer=AMAL, locale="ar", timezone="Asia/Dubai")
+    publish(client, owner)
+    # 03:00 UTC on 15 January: still the 14th in Mexico City, already the 15th in Dubai
+    publish(client, owner, summary="Guardamos los historiales 6 años.", effective_at="2027-01-15T03:00:00Z")
+
+    run_job("policy_notices", policy_notices.run_policy_notices)
+
+    [spanish], [arabic] = notices_in("sofia@example.org"), notices_in("amal@example.org")
+    for mail, language in ((spanish, "es"), (arabic, "ar")):
+        assert mail.message["From"].addresses[0].display_name == "Clinic Clinic"
+        assert mail.message["Reply-To"].addresses[0].addr_spec == "front.desk@clinic.example"
+        assert f"/privacy/clinic?lang={language}" in mail.body and "/my/data/clinic" in mail.body
+        assert f'href="http://127.0.0.1:8000/privacy/clinic?lang={language}"' in mail.html
+        assert "Guardamos los historiales 6 años." in mail.body  # what changes, in the clinic's own words
+        assert "privacy policy" not in mail.body and "Hello" not in mail.body  # no English left over
+    assert spanish.subject == "Clinic Clinic actualiza su política de privacidad el 14 de enero de 2027"
+    assert "La nueva versión entra en vigor el 14 de enero de 2027." in spanish.body
+    assert '<html lang="es" dir="ltr">' in spanish.html
+    arabic_day = format_date(date(2027, 1, 15), "long", locale="ar")
+    assert arabic.subject == f"Clinic Clinic تُحدّث سياسة الخصوصية في {arabic_day}"
+    assert f"يسري الإصدار الجديد في {arabic_day}." in arabic.body
+    assert '<html lang="ar" dir="rtl">' in arabic.html
+    staff = notices_to(clinic.accounts["owner"].email)[0]  # staff: English, the console's language is not kept
+    assert staff.subject == "Clinic Clinic is updating its privacy policy on 15 January 2027"
+
+
+def notices_in(address: str) -> list[Mail]:
+    """The letters (HTML and text, from the clinic) sent to `address` with no attachment."""
+    return [m for m in mails_without_attachments_to(address) if m.message is not None]
