@@ -53,14 +53,16 @@ def _support_read(org: Any) -> dict[str, Any]:
     from chalicelib.models.support import SupportGrant
     from chalicelib.services.audit import SYSTEM
     from chalicelib.services.identity.sessions import Principal
+    from chalicelib.services.identity.users import create_first_owner
     from chalicelib.services.organizations import create_org
     from chalicelib.services.support import reads, sessions
 
     vendor = create_org("bench-vendor", "SafeSlot support")
     Organization(vendor.org_id).update(actions=[Organization.vendor.set(True)])
-    SupportGrant("bench-grant", org_id=org.org_id, agent_id="agent", kind="request", reason="bench", hours=1,
+    agent_id = create_first_owner(vendor.org_id, "agent@vendor.example", "Agent").user["id"]  # a real person
+    SupportGrant("bench-grant", org_id=org.org_id, agent_id=agent_id, kind="request", reason="bench", hours=1,
                  status="active", requested_at=clock.now(), expires_at=clock.now() + timedelta(hours=1)).save()
-    agent = Principal(vendor.org_id, "agent", "owner", "s", "full", SYSTEM, assurance=2)
+    agent = Principal(vendor.org_id, agent_id, "owner", "s", "full", SYSTEM, assurance=2)
     token = sessions.open_session(agent, "bench-grant")["token"]
     with counting_calls() as calls:
         for _ in range(10):
