@@ -178,3 +178,90 @@ def test_partition_locks_are_forgotten_once_nobody_holds_them(dynamodb):
     for n in range(50):
         put(dynamodb, f"item{n}")
     assert len(PARTITIONS) == 0
+
+
+def test_item_answers_are_written_as_motos_serializer_writes_them_without_walking_its_shapes(dynamodb,
+                                                                                               monkeypatch):
+    """scripts/dynamodb_answers.py: the burst's answers cost a json.dumps, not moto's walk of the output shape
+    (43% of the local AWS's CPU), and say exactly what moto's serializer says, binary and sets included."""
+    import json
+
+    from moto.dynamodb.responses import DynamoHandler
+
+    from scripts.dynamodb_answers import ITEM_ACTIONS, answer_patches
+
+    moto_serialized = DynamoHandler.serialized
+    by_moto: list[str] = []
+
+    def serialized_by_moto(handler, action_result):
+        by_moto.append(handler._get_action())
+        return moto_serialized(handler, action_result)
+
+    monkeypatch.setattr(DynamoHandler, "serialized", serialized_by_moto)
+    for owner, name, replacement in answer_patches():
+        monkeypatch.setattr(owner, name, replacement)
+    ours = DynamoHandler.serialized
+    answered: set[str] = set()
+
+    def compared(handler, action_result):
+        status, headers, body = ours(handler, action_result)
+        expected_status, expected_headers, expected_body = moto_serialized(handler, action_result)
+        assert (status, json.loads(body)) == (expected_status, json.loads(expected_body)), handler._get_action()
+        assert headers["Content-Type"] == expected_headers["Content-Type"]
+        answered.add(handler._get_action())
+        return status, headers, body
+
+    monkeypatch.setattr(DynamoHandler, "serialized", compared)
+    every_type = {**key("all"), "s": {"S": "é"}, "n": {"N": "1.5"}, "b": {"B": b"\x00\xffsealed"},
+                  "ss": {"SS": ["x", "y"]}, "ns": {"NS": ["1", "2"]}, "bs": {"BS": [b"\x01", b"\x02"]},
+                  "m": {"M": {"inner": {"B": b"\x03"}, "l": {"L": [{"S": "a"}, {"NULL": True}, {"BOOL": False}]}}}}
+    dynamodb.put_item(TableName=TABLE, Item=every_type, ReturnConsumedCapacity="TOTAL")
+    dynamodb.put_item(TableName=TABLE, Item={**key("other"), "n": {"N": "7"}}, ReturnValues="ALL_OLD")
+    dynamodb.get_item(TableName=TABLE, Key=key("all"), ConsistentRead=True)
+    dynamodb.get_item(TableName=TABLE, Key=key("nobody"))
+    dynamodb.get_item(TableName=TABLE, Key=key("all"), ProjectionExpression="b, m.inner")
+    dynamodb.update_item(TableName=TABLE, Key=key("other"), UpdateExpression="SET n = n + :one",
+                         ExpressionAttributeValues={":one": {"N": "1"}}, ReturnValues="ALL_NEW")
+    dynamodb.update_item(TableName=TABLE, Key=key("other"), UpdateExpression="SET n = n + :one",
+                         ExpressionAttributeValues={":one": {"N": "1"}}, ReturnValues="UPDATED_OLD")
+    dynamodb.query(TableName=TABLE, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "org"}},
+                   Limit=1, ReturnConsumedCapacity="INDEXES")
+    dynamodb.scan(TableName=TABLE, ConsistentRead=True)
+    dynamodb.batch_get_item(RequestItems={TABLE: {"Keys": [key("all"), key("other"), key("nobody")],
+                                                  "ConsistentRead": True}})
+    dynamodb.transact_get_items(TransactItems=[{"Get": {"TableName": TABLE, "Key": key("all")}}])
+    dynamodb.batch_write_item(RequestItems={TABLE: [{"PutRequest": {"Item": key("batched")}}]})
+    dynamodb.transact_write_items(TransactItems=[{"Put": {"TableName": TABLE, "Item": key("moved")}},
+                                                 {"Delete": {"TableName": TABLE, "Key": key("batched")}}])
+    dynamodb.delete_item(TableName=TABLE, Key=key("all"), ReturnValues="ALL_OLD")
+    with pytest.raises(botocore.exceptions.ClientError, match="ConditionalCheckFailed"):  # still answered as an error
+        dynamodb.put_item(TableName=TABLE, Item=key("moved"), ConditionExpression="attribute_not_exists(pk)")
+
+    assert answered == ITEM_ACTIONS and by_moto == []  # each compared, none written by moto's serializer
+
+
+def test_the_server_lists_a_handlers_methods_once_and_logs_only_server_errors(monkeypatch):
+    """scripts/local_aws.py's per-request savings: a burst's answers pay no `inspect.getmembers` and no log
+    line each; a server error still gets its line."""
+    import inspect
+
+    from moto.core import responses
+    from moto.dynamodb.responses import DynamoHandler
+    from werkzeug.serving import WSGIRequestHandler
+
+    from scripts.local_aws import server_request_patches
+
+    lines: list[tuple[str, str]] = []
+    monkeypatch.setattr(WSGIRequestHandler, "log_request", lambda _handler, code, size: lines.append((code, size)))
+    for owner, name, replacement in server_request_patches():
+        monkeypatch.setattr(owner, name, replacement)
+    listed = []
+    getmembers = inspect.getmembers
+    monkeypatch.setattr(inspect, "getmembers", lambda *args, **kwargs: listed.append(1) or getmembers(*args, **kwargs))
+
+    names = [responses.method_names_from_class(DynamoHandler) for _ in range(3)]
+    for code in ("200", "400", "500"):
+        WSGIRequestHandler.log_request(object(), code, "12")
+
+    assert names[0] == names[2] and {"get_item", "transact_write_items"} <= names[0] and len(listed) == 1
+    assert lines == [("500", "12")]
