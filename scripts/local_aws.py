@@ -24,10 +24,14 @@ import os
 import queue
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 Patch = tuple[object, str, Any]
+# Threads serving connections: each AWS call of the API's 128 request threads is a connection of its own, and
+# a long poll (the mail queue's consumer) holds one for up to 20 s.
+REQUEST_THREADS = 256
 
 
 def atomic_dynamodb_patches() -> list[Patch]:
@@ -190,6 +194,7 @@ def main(argv: list[str] | None = None) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from infra.local_stack import moto_kms_patches
     from scripts.dynamodb_answers import answer_patches
+    from scripts.reused_threads import serve_on_reused_threads
 
     make_dynamodb_atomic()
     for owner, name, replacement in answer_patches():  # item answers without moto's serializer's shape walk
@@ -200,6 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     log_requests_off_the_request_threads()
     for owner, name, replacement in moto_kms_patches():  # multi-region keys whose ciphertexts open
         setattr(owner, name, replacement)
+    serve_on_reused_threads(ThreadPoolExecutor(max_workers=REQUEST_THREADS, thread_name_prefix="aws-request"))
     server.main(argv or sys.argv[1:])
 
 
