@@ -241,12 +241,14 @@ def test_item_answers_are_written_as_motos_serializer_writes_them_without_walkin
 
 
 def test_the_server_lists_a_handlers_methods_once_and_logs_only_server_errors(monkeypatch):
-    """scripts/local_aws.py's per-request savings: a burst's answers pay no `inspect.getmembers` and no log
-    line each; a server error still gets its line."""
+    """scripts/local_aws.py's per-request savings: a burst's answers pay no `inspect.getmembers`, no log line
+    and no class made by Flask's debug mode each; a server error still gets its line."""
     import inspect
 
+    import flask
     from moto.core import responses
     from moto.dynamodb.responses import DynamoHandler
+    from werkzeug.datastructures import ImmutableMultiDict
     from werkzeug.serving import WSGIRequestHandler
 
     from scripts.local_aws import server_request_patches
@@ -262,6 +264,10 @@ def test_the_server_lists_a_handlers_methods_once_and_logs_only_server_errors(mo
     names = [responses.method_names_from_class(DynamoHandler) for _ in range(3)]
     for code in ("200", "400", "500"):
         WSGIRequestHandler.log_request(object(), code, "12")
+    app = flask.Flask("debugged")
+    app.debug = True
+    with app.test_request_context("/", method="POST", data=b"{}", content_type="application/x-amz-json-1.0"):
+        assert flask.request.get_data() == b"{}" and type(flask.request.files) is ImmutableMultiDict  # none made
 
     assert names[0] == names[2] and {"get_item", "transact_write_items"} <= names[0] and len(listed) == 1
     assert lines == [("500", "12")]
