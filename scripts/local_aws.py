@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     for owner, name, replacement in answer_patches():  # item answers without moto's serializer's shape walk
         setattr(owner, name, replacement)
     for owner, name, replacement in [*server_dispatch_patches(),
-                                     *server_request_patches(os.environ.get("SAFESLOT_AWS_REQUEST_LOG") == "1")]:
+                                     *server_request_patches(os.environ.get("LOCAL_AWS_REQUEST_LOG") == "1")]:
         setattr(owner, name, replacement)
     log_requests_off_the_request_threads()
     for owner, name, replacement in moto_kms_patches():  # multi-region keys whose ciphertexts open
