@@ -34,6 +34,7 @@ CALLERS = 100
 REQUESTS_PER_CALLER = 2
 TIMES = ("09:00", "09:45", "10:30", "11:15", "13:00", "13:45", "14:30", "15:15", "16:00", "09:15", "10:00", "11:00")
 APART = TIMES[:9]  # 45 minutes apart: none overlaps another (a consultation is 30 minutes)
+SEQUENTIAL_WEEKS = 3  # 27 winners, then 27 losers (a fourth week is past the booking horizon)
 OUTBOX_WAIT_LIMIT_SECONDS = 150.0
 _emails = itertools.count()
 
@@ -110,9 +111,9 @@ def one_at_a_time(api: str, pids: dict[str, int], day: date) -> dict[str, Any]:
     service = next(s for s in org["services"] if s["name"] == "Consultation")
     doctor = next(m for m in org["staff"] if m["timezone"] == "America/New_York")
 
-    def each_time() -> list[tuple[str, float]]:
-        return [(_post(f"{api}/v1/public/orgs/demo/bookings", _booking(service["id"], doctor["id"], day, hhmm)), 0.0)
-                for hhmm in APART]
+    def each_time() -> list[tuple[str, float]]:  # enough requests that /proc's 10 ms ticks do not show
+        return [(_post(f"{api}/v1/public/orgs/demo/bookings", _booking(service["id"], doctor["id"], on, hhmm)), 0.0)
+                for on in (day + timedelta(days=7 * week) for week in range(SEQUENTIAL_WEEKS)) for hhmm in APART]
 
     won, winner = on_cpu(pids, each_time)
     lost, loser = on_cpu(pids, each_time)
