@@ -5,13 +5,20 @@ manage.py: the local scheduler's minutely sweep and each request's own chaining 
 
 The same burst on another day goes first (`first_burst_after_start`): a cold `chalice local` builds every
 request thread's clients at once in one process, which a Lambda fleet does per container; the judged burst
-(tests/e2e/test_contended_burst.py: every answer 202 or 409, none over 5 s) meets a warm API."""
+(tests/e2e/test_contended_burst.py: every answer 202 or 409, none over 5 s) meets a warm API.
+
+`cpu_ms_per_request` is the CPU (user + system, from /proc/<pid>/stat) each of the two serving processes
+spent per request of a burst: `chalice local` (api) and moto's server (local_aws). Unlike seconds, it does
+not grow with what else the machine runs. `sequential_cpu_ms_per_request` splits it by path, one request at
+a time: a winner (a hold: limits, sealing, a transaction, a mail) and a loser (409 from the early lock read).
+`load_average` is the machine's 1-minute load when the judged burst began."""
 
 from __future__ import annotations
 
 import collections
 import itertools
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -26,6 +33,8 @@ from zoneinfo import ZoneInfo
 CALLERS = 100
 REQUESTS_PER_CALLER = 2
 TIMES = ("09:00", "09:45", "10:30", "11:15", "13:00", "13:45", "14:30", "15:15", "16:00", "09:15", "10:00", "11:00")
+APART = TIMES[:9]  # 45 minutes apart: none overlaps another (a consultation is 30 minutes)
+SEQUENTIAL_WEEKS = 3  # 27 winners, then 27 losers (a fourth week is past the booking horizon)
 OUTBOX_WAIT_LIMIT_SECONDS = 150.0
 _emails = itertools.count()
 
@@ -36,11 +45,15 @@ def measure() -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as local_dir:
         process, credentials = spawn(Path(local_dir), SAFESLOT_PUBLIC_WRITES_PER_IP="100000")
         try:
-            first = summary(burst(credentials["api"], _a_wednesday() + timedelta(days=7)))
-            answers = burst(credentials["api"], _a_wednesday())
-            return {**summary(answers), "outbox_to_chain_seconds": outbox_delay(credentials["aws_endpoint"]),
-                    "first_burst_after_start": {k: first[k] for k in ("answers", "p50_seconds", "p95_seconds",
-                                                                       "max_seconds")}}
+            api, pids = credentials["api"], serving_processes(process.pid)
+            first, first_cpu = on_cpu(pids, lambda: burst(api, _a_wednesday() + timedelta(days=7)))
+            load = round(os.getloadavg()[0], 1)
+            answers, cpu = on_cpu(pids, lambda: burst(api, _a_wednesday()))
+            return {**summary(answers), "cpu_ms_per_request": cpu, "load_average": load,
+                    "sequential_cpu_ms_per_request": one_at_a_time(api, pids, _a_wednesday() + timedelta(days=14)),
+                    "outbox_to_chain_seconds": outbox_delay(credentials["aws_endpoint"]),
+                    "first_burst_after_start": {**{k: summary(first)[k] for k in (
+                        "answers", "p50_seconds", "p95_seconds", "max_seconds")}, "cpu_ms_per_request": first_cpu}}
         finally:
             process.terminate()
             process.wait(timeout=20)
@@ -55,10 +68,7 @@ def burst(api: str, day: date) -> list[tuple[str, float]]:
     def caller(n: int) -> list[tuple[str, float]]:
         answers = []
         for k in range(REQUESTS_PER_CALLER):
-            hhmm = TIMES[(n + k) % len(TIMES)]
-            start = datetime.combine(day, datetime.strptime(hhmm, "%H:%M").time(), ZoneInfo("America/New_York"))
-            body = {"service_id": service["id"], "staff_id": doctor["id"], "start": start.isoformat(),
-                    "customer": {"name": "Burst Bea", "email": f"bea{next(_emails)}@example.org"}}
+            body = _booking(service["id"], doctor["id"], day, TIMES[(n + k) % len(TIMES)])
             began = time.monotonic()
             answer = _post(f"{api}/v1/public/orgs/demo/bookings", body)
             answers.append((answer, time.monotonic() - began))
@@ -66,6 +76,54 @@ def burst(api: str, day: date) -> list[tuple[str, float]]:
 
     with ThreadPoolExecutor(max_workers=CALLERS) as pool:
         return [answer for answers in pool.map(caller, range(CALLERS)) for answer in answers]
+
+
+def serving_processes(stack_pid: int) -> dict[str, int]:
+    """The pids of `chalice local` ("api") and moto's server ("local_aws") among run_local.py's children."""
+    found = {}
+    for task in os.listdir(f"/proc/{stack_pid}/task"):
+        for child in Path(f"/proc/{stack_pid}/task/{task}/children").read_text().split():
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+            for name, script in (("api", b"chalice_local.py"), ("local_aws", b"local_aws.py")):
+                if script in command:
+                    found[name] = int(child)
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def on_cpu(pids: dict[str, int], requests: Any) -> tuple[list[tuple[str, float]], dict[str, float]]:
+    """(answers of `requests()`, CPU ms per answer of each serving process)."""
+    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    answers = requests()
+    return answers, {name: round(1000 * (cpu_seconds(pid) - before[name]) / len(answers), 1)
+                     for name, pid in pids.items()}
+
+
+def one_at_a_time(api: str, pids: dict[str, int], day: date) -> dict[str, Any]:
+    """CPU ms per request of each process for winners (each time free) and then losers (each taken), sent
+    one after another: no contention, the cost of each path alone."""
+    org = _get(f"{api}/v1/public/orgs/demo")
+    service = next(s for s in org["services"] if s["name"] == "Consultation")
+    doctor = next(m for m in org["staff"] if m["timezone"] == "America/New_York")
+
+    def each_time() -> list[tuple[str, float]]:  # enough requests that /proc's 10 ms ticks do not show
+        return [(_post(f"{api}/v1/public/orgs/demo/bookings", _booking(service["id"], doctor["id"], on, hhmm)), 0.0)
+                for on in (day + timedelta(days=7 * week) for week in range(SEQUENTIAL_WEEKS)) for hhmm in APART]
+
+    won, winner = on_cpu(pids, each_time)
+    lost, loser = on_cpu(pids, each_time)
+    return {"winner": winner, "loser": loser, "answers": dict(collections.Counter(a for a, _ in won + lost))}
+
+
+def _booking(service_id: str, staff_id: str, day: date, hhmm: str) -> dict[str, Any]:
+    start = datetime.combine(day, datetime.strptime(hhmm, "%H:%M").time(), ZoneInfo("America/New_York"))
+    return {"service_id": service_id, "staff_id": staff_id, "start": start.isoformat(),
+            "customer": {"name": "Burst Bea", "email": f"bea{next(_emails)}@example.org"}}
 
 
 def summary(answers: list[tuple[str, float]]) -> dict[str, Any]:

@@ -13,7 +13,6 @@ Jobs (`@app.schedule` functions, manage.py) have no caller waiting and minutes t
 from __future__ import annotations
 
 import contextlib
-import functools
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +23,8 @@ import botocore.config
 import botocore.exceptions
 import botocore.loaders
 import botocore.session
+
+from chalicelib.built_once import built_once
 
 CONNECT_TIMEOUT_SECONDS = 1
 READ_TIMEOUT_SECONDS = 3
@@ -106,7 +107,7 @@ def client(service: str, region: str | None = None) -> Any:
     return _client(service, region, _profile.job)
 
 
-@functools.cache
+@built_once
 def _client(service: str, region: str | None, for_job: bool) -> Any:
     session = boto3.session.Session(botocore_session=botocore_session())  # its before-send hook included
     config = _SLOW_SERVICES.get(service, CLIENT_CONFIG)
@@ -115,7 +116,7 @@ def _client(service: str, region: str | None, for_job: bool) -> Any:
     return session.client(service, region_name=region, config=config)
 
 
-@functools.cache
+@built_once
 def _data_loader() -> botocore.loaders.Loader:
     return botocore.loaders.create_loader()
 

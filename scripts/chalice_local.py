@@ -15,7 +15,7 @@ from __future__ import annotations
 import socketserver
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from pathlib import Path
 
 from chalice.cli import main
 
@@ -23,16 +23,10 @@ REQUEST_THREADS = 128  # as many as the backlog: a burst's callers are all serve
 # an idle keep-alive connection (a browser holds about six)
 
 
-def serve_on_reused_threads(workers: ThreadPoolExecutor) -> None:
-    """socketserver's ThreadingMixIn hands each connection to a worker of `workers`, not a new thread."""
-
-    def process_request(server: Any, request: Any, client_address: Any) -> None:
-        workers.submit(server.process_request_thread, request, client_address)
-
-    socketserver.ThreadingMixIn.process_request = process_request  # type: ignore[method-assign,assignment]
-
-
 if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from scripts.reused_threads import serve_on_reused_threads
+
     socketserver.TCPServer.request_queue_size = 128
     serve_on_reused_threads(ThreadPoolExecutor(max_workers=REQUEST_THREADS, thread_name_prefix="request"))
     sys.argv = ["chalice", "local", *sys.argv[1:]]

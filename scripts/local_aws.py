@@ -20,13 +20,18 @@ from __future__ import annotations
 import copy
 import logging
 import logging.handlers
+import os
 import queue
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 Patch = tuple[object, str, Any]
+# Threads serving connections: each AWS call of the API's 128 request threads is a connection of its own, and
+# a long poll (the mail queue's consumer) holds one for up to 20 s.
+REQUEST_THREADS = 256
 
 
 def atomic_dynamodb_patches() -> list[Patch]:
@@ -147,6 +152,34 @@ def server_dispatch_patches() -> list[Patch]:
             (DomainDispatcherApplication, "get_backend_for_host", backend_for_host)]
 
 
+def server_request_patches(every_answer_logged: bool = False) -> list[Patch]:
+    """Per-request work of moto's server that a 100-caller burst paid for in CPU (py-spy): a log line for
+    every answer (14% of the server's CPU: formatted, styled, handed to the logging thread), the list of
+    the handler class's methods, found again by `inspect.getmembers` for every request (3%), and, because
+    moto runs its Flask apps in debug mode, a new class made for every request's body (Flask's hint for a
+    form read without multipart: 25 us alone, 7% of the samples in the burst). Only server errors get a
+    line (`every_answer_logged`: every answer, as before); the methods are listed once per class (the
+    classes do not change once the server serves); the hint is not made (an unknown form file is still a
+    KeyError)."""
+    import functools
+
+    from flask import debughelpers
+    from moto.core import responses
+    from werkzeug.serving import WSGIRequestHandler
+
+    log_request = WSGIRequestHandler.log_request
+
+    def server_errors_logged(handler: Any, code: int | str = "-", size: int | str = "-") -> None:
+        if str(code).startswith("5"):
+            log_request(handler, code, size)
+
+    list_methods = responses.method_names_from_class
+    method_names = functools.cache(lambda cls: frozenset(list_methods(cls)))
+    return [(responses, "method_names_from_class", method_names),
+            (debughelpers, "attach_enctype_error_multidict", lambda _request: None),
+            *([] if every_answer_logged else [(WSGIRequestHandler, "log_request", server_errors_logged)])]
+
+
 def log_requests_off_the_request_threads() -> logging.handlers.QueueListener:
     """werkzeug writes a line per request from the thread that answers it, under the logging lock and before
     the answer's body: in a burst, every answer waited for every other's write. A queue takes the lines; one
@@ -165,13 +198,19 @@ def main(argv: list[str] | None = None) -> None:
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from infra.local_stack import moto_kms_patches
+    from scripts.dynamodb_answers import answer_patches
+    from scripts.reused_threads import serve_on_reused_threads
 
     make_dynamodb_atomic()
-    for owner, name, replacement in server_dispatch_patches():
+    for owner, name, replacement in answer_patches():  # item answers without moto's serializer's shape walk
+        setattr(owner, name, replacement)
+    for owner, name, replacement in [*server_dispatch_patches(),
+                                     *server_request_patches(os.environ.get("LOCAL_AWS_REQUEST_LOG") == "1")]:
         setattr(owner, name, replacement)
     log_requests_off_the_request_threads()
     for owner, name, replacement in moto_kms_patches():  # multi-region keys whose ciphertexts open
         setattr(owner, name, replacement)
+    serve_on_reused_threads(ThreadPoolExecutor(max_workers=REQUEST_THREADS, thread_name_prefix="aws-request"))
     server.main(argv or sys.argv[1:])
 
 

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from chalicelib import aws
+from chalicelib.built_once import built_once
 from chalicelib.config import APP_NAME, settings
 from chalicelib.errors import EncryptionUnavailable
 
@@ -29,7 +30,7 @@ def normalize_email(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip().casefold()
 
 
-@functools.cache
+@built_once  # one KMS Decrypt per container, however many requests ask at once
 def _index_key() -> bytes:
     blob = settings().index_key_blob
     if not blob:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-import functools
 import json
+import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -16,6 +16,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import aws
+from chalicelib.built_once import built_once
 from chalicelib.config import settings
 from chalicelib.crypto import shred_keys
 from chalicelib.crypto.envelope import SealContext, sealer
@@ -25,6 +26,21 @@ if TYPE_CHECKING:
 
 # PynamoDB builds a botocore session per connection; ours share parsed service models and bounded timeouts.
 pynamodb.connection.base.get_session = aws.botocore_session
+# PynamoDB builds a model's botocore client (~150 ms of CPU) on its first call, and every thread that calls
+# before one is stored builds its own: a cold `chalice local` burst built about a hundred per model at once.
+_building_clients = threading.Lock()
+_build_client = Connection.client.fget  # type: ignore[attr-defined]
+
+
+def _client_built_once(connection: Connection) -> Any:
+    if connection._client is None:
+        with _building_clients:  # the first builds it; the others wait, then find it built
+            return _build_client(connection)
+    return _build_client(connection)
+
+
+Connection.client = property(_client_built_once)  # type: ignore[method-assign,assignment]
+
 # PynamoDB passes its own client config (defaults: 15 s connect, 30 s read, 4 attempts), which wins over
 # the session's: give it the same bounds as every other AWS call.
 _TIMEOUTS = {"connect_timeout_seconds": aws.CONNECT_TIMEOUT_SECONDS, "read_timeout_seconds": aws.READ_TIMEOUT_SECONDS,
@@ -62,7 +78,7 @@ def table_meta(logical_name: str, home: bool = False) -> Any:
     )
 
 
-@functools.cache
+@built_once
 def _connection() -> Connection:
     """One connection (one botocore client: ~150 ms to build) for every transaction of this process."""
     config = settings()

@@ -178,3 +178,127 @@ def test_partition_locks_are_forgotten_once_nobody_holds_them(dynamodb):
     for n in range(50):
         put(dynamodb, f"item{n}")
     assert len(PARTITIONS) == 0
+
+
+def test_item_answers_are_written_as_motos_serializer_writes_them_without_walking_its_shapes(dynamodb,
+                                                                                               monkeypatch):
+    """scripts/dynamodb_answers.py: the burst's answers cost a json.dumps, not moto's walk of the output shape
+    (43% of the local AWS's CPU), and say exactly what moto's serializer says, binary and sets included."""
+    import json
+
+    from moto.dynamodb.responses import DynamoHandler
+
+    from scripts.dynamodb_answers import ITEM_ACTIONS, answer_patches
+
+    moto_serialized = DynamoHandler.serialized
+    by_moto: list[str] = []
+
+    def serialized_by_moto(handler, action_result):
+        by_moto.append(handler._get_action())
+        return moto_serialized(handler, action_result)
+
+    monkeypatch.setattr(DynamoHandler, "serialized", serialized_by_moto)
+    for owner, name, replacement in answer_patches():
+        monkeypatch.setattr(owner, name, replacement)
+    ours = DynamoHandler.serialized
+    answered: set[str] = set()
+
+    def compared(handler, action_result):
+        status, headers, body = ours(handler, action_result)
+        expected_status, expected_headers, expected_body = moto_serialized(handler, action_result)
+        assert (status, json.loads(body)) == (expected_status, json.loads(expected_body)), handler._get_action()
+        assert headers["Content-Type"] == expected_headers["Content-Type"]
+        answered.add(handler._get_action())
+        return status, headers, body
+
+    monkeypatch.setattr(DynamoHandler, "serialized", compared)
+    every_type = {**key("all"), "s": {"S": "é"}, "n": {"N": "1.5"}, "b": {"B": b"\x00\xffsealed"},
+                  "ss": {"SS": ["x", "y"]}, "ns": {"NS": ["1", "2"]}, "bs": {"BS": [b"\x01", b"\x02"]},
+                  "m": {"M": {"inner": {"B": b"\x03"}, "l": {"L": [{"S": "a"}, {"NULL": True}, {"BOOL": False}]}}}}
+    dynamodb.put_item(TableName=TABLE, Item=every_type, ReturnConsumedCapacity="TOTAL")
+    dynamodb.put_item(TableName=TABLE, Item={**key("other"), "n": {"N": "7"}}, ReturnValues="ALL_OLD")
+    dynamodb.get_item(TableName=TABLE, Key=key("all"), ConsistentRead=True)
+    dynamodb.get_item(TableName=TABLE, Key=key("nobody"))
+    dynamodb.get_item(TableName=TABLE, Key=key("all"), ProjectionExpression="b, m.inner")
+    dynamodb.update_item(TableName=TABLE, Key=key("other"), UpdateExpression="SET n = n + :one",
+                         ExpressionAttributeValues={":one": {"N": "1"}}, ReturnValues="ALL_NEW")
+    dynamodb.update_item(TableName=TABLE, Key=key("other"), UpdateExpression="SET n = n + :one",
+                         ExpressionAttributeValues={":one": {"N": "1"}}, ReturnValues="UPDATED_OLD")
+    dynamodb.query(TableName=TABLE, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "org"}},
+                   Limit=1, ReturnConsumedCapacity="INDEXES")
+    dynamodb.scan(TableName=TABLE, ConsistentRead=True)
+    dynamodb.batch_get_item(RequestItems={TABLE: {"Keys": [key("all"), key("other"), key("nobody")],
+                                                  "ConsistentRead": True}})
+    dynamodb.transact_get_items(TransactItems=[{"Get": {"TableName": TABLE, "Key": key("all")}}])
+    dynamodb.batch_write_item(RequestItems={TABLE: [{"PutRequest": {"Item": key("batched")}}]})
+    dynamodb.transact_write_items(TransactItems=[{"Put": {"TableName": TABLE, "Item": key("moved")}},
+                                                 {"Delete": {"TableName": TABLE, "Key": key("batched")}}])
+    dynamodb.delete_item(TableName=TABLE, Key=key("all"), ReturnValues="ALL_OLD")
+    with pytest.raises(botocore.exceptions.ClientError, match="ConditionalCheckFailed"):  # still answered as an error
+        dynamodb.put_item(TableName=TABLE, Item=key("moved"), ConditionExpression="attribute_not_exists(pk)")
+
+    assert answered == ITEM_ACTIONS and by_moto == []  # each compared, none written by moto's serializer
+
+
+def test_the_server_lists_a_handlers_methods_once_and_logs_only_server_errors(monkeypatch):
+    """scripts/local_aws.py's per-request savings: a burst's answers pay no `inspect.getmembers`, no log line
+    and no class made by Flask's debug mode each; a server error still gets its line."""
+    import inspect
+
+    import flask
+    from moto.core import responses
+    from moto.dynamodb.responses import DynamoHandler
+    from werkzeug.datastructures import ImmutableMultiDict
+    from werkzeug.serving import WSGIRequestHandler
+
+    from scripts.local_aws import server_request_patches
+
+    lines: list[tuple[str, str]] = []
+    monkeypatch.setattr(WSGIRequestHandler, "log_request", lambda _handler, code, size: lines.append((code, size)))
+    for owner, name, replacement in server_request_patches():
+        monkeypatch.setattr(owner, name, replacement)
+    listed = []
+    getmembers = inspect.getmembers
+    monkeypatch.setattr(inspect, "getmembers", lambda *args, **kwargs: listed.append(1) or getmembers(*args, **kwargs))
+
+    names = [responses.method_names_from_class(DynamoHandler) for _ in range(3)]
+    for code in ("200", "400", "500"):
+        WSGIRequestHandler.log_request(object(), code, "12")
+    app = flask.Flask("debugged")
+    app.debug = True
+    with app.test_request_context("/", method="POST", data=b"{}", content_type="application/x-amz-json-1.0"):
+        assert flask.request.get_data() == b"{}" and type(flask.request.files) is ImmutableMultiDict  # none made
+
+    assert names[0] == names[2] and {"get_item", "transact_write_items"} <= names[0] and len(listed) == 1
+    assert lines == [("500", "12")]
+
+
+def test_the_servers_answer_many_connections_on_a_few_reused_threads(monkeypatch):
+    """scripts/reused_threads.py (moto's server and `chalice local`): a connection per AWS call no longer
+    starts a thread per call (~7% of the local AWS's CPU in the burst)."""
+    import socket
+    import socketserver
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from scripts.reused_threads import serve_on_reused_threads
+
+    monkeypatch.setattr(socketserver.ThreadingMixIn, "process_request", socketserver.ThreadingMixIn.process_request)
+    served_on: set[str] = set()
+
+    class Echo(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            served_on.add(threading.current_thread().name)
+            self.wfile.write(self.rfile.readline())
+
+    with ThreadPoolExecutor(max_workers=2) as workers:
+        serve_on_reused_threads(workers)
+        with socketserver.ThreadingTCPServer(("127.0.0.1", 0), Echo) as server:
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            for n in range(20):
+                with socket.create_connection(server.server_address, timeout=30) as connection:
+                    connection.sendall(f"{n}\n".encode())
+                    assert connection.makefile().readline() == f"{n}\n"
+            server.shutdown()
+
+    assert 1 <= len(served_on) <= 2

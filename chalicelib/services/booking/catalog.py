@@ -133,20 +133,24 @@ def staff_view(member: StaffMember) -> dict[str, Any]:
 # above never use these.
 
 def cached_service(org_id: str, service_id: str) -> Service:
-    found = [s for s in hot_cache.cached_rows(org_id, "services", Service, lambda: list(Service.query(org_id)))
-             if s.service_id == service_id]
-    return found[0] if found else get_service(org_id, service_id)  # made a moment ago in another Lambda
+    found = hot_cache.cached_row(org_id, "services", Service, lambda: list(Service.query(org_id)),
+                                 ("service_id", service_id))
+    return found if found is not None else get_service(org_id, service_id)  # made a moment ago elsewhere
 
 
 def cached_staff(org_id: str, active_only: bool = False) -> list[StaffMember]:
     """As `list_staff`, from the cache."""
-    rows = hot_cache.cached_rows(org_id, "staff", StaffMember, lambda: list(StaffMember.query(org_id)))
+    rows = hot_cache.cached_rows(org_id, "staff", StaffMember, lambda: _all_staff(org_id))
     return sorted((m for m in rows if m.active or not active_only), key=lambda m: m.display_name)
 
 
 def cached_staff_member(org_id: str, staff_id: str) -> StaffMember:
-    found = [m for m in cached_staff(org_id) if m.staff_id == staff_id]
-    return found[0] if found else get_staff(org_id, staff_id)
+    found = hot_cache.cached_row(org_id, "staff", StaffMember, lambda: _all_staff(org_id), ("staff_id", staff_id))
+    return found if found is not None else get_staff(org_id, staff_id)
+
+
+def _all_staff(org_id: str) -> list[StaffMember]:
+    return list(StaffMember.query(org_id))
 
 
 def staff_ids_of_user(org_id: str, user_id: str) -> set[str]:

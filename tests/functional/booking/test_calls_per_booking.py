@@ -152,3 +152,25 @@ def test_a_new_customers_key_from_a_refused_booking_is_never_used_for_their_next
         name = another_request.submit(lambda: Customer.get(clinic.org_id, customer_id).unseal()["name"]).result()
         notes = another_request.submit(lambda: Booking.get(clinic.org_id, booking_id).unseal()["notes"]).result()
     assert (name, notes) == ("Nina Newcomer", "second try")
+
+
+def test_a_booking_rebuilds_from_the_cache_only_the_staff_member_and_service_it_names(client, clinic, day,
+                                                                                     monkeypatch):
+    """A public booking that names its staff member rebuilt every cached staff member and service on each
+    look-up (issue 23's burst: ~6% of a request's CPU); now only the one it names."""
+    from chalicelib.models.catalog import Service
+
+    for n in range(8):
+        clinic.add_staff(f"Dr {n}")
+    warm(client, clinic, day)
+    rebuilt: list[str] = []
+    for model in (StaffMember, Service):
+        build = model.from_raw_data.__func__
+        monkeypatch.setattr(model, "from_raw_data", classmethod(
+            lambda cls, data, _build=build: rebuilt.append(cls.__name__) or _build(cls, data)))
+
+    answer = book(client, clinic, at(day, "10:00"), staff_id=clinic.staff[0]["id"])
+
+    assert answer.status_code == 201
+    named = {"StaffMember": rebuilt.count("StaffMember"), "Service": rebuilt.count("Service")}
+    assert 1 <= named["StaffMember"] < len(clinic.staff) and named["Service"] >= 1, named
