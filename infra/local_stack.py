@@ -218,7 +218,9 @@ def mocked_stack() -> Iterator[dict[str, str]]:
     from moto import mock_aws
 
     saved = dict(os.environ)
-    with moto_kms_fixed(), mock_aws():
+    from scripts.dynamodb_answers import answer_patches
+
+    with moto_kms_fixed(), _patched(answer_patches()), mock_aws():  # the local stack's server answers likewise
         forget_cached_state()
         created = create_all()
         os.environ.update(created)

@@ -26,16 +26,35 @@ if TYPE_CHECKING:
 
 # PynamoDB builds a botocore session per connection; ours share parsed service models and bounded timeouts.
 pynamodb.connection.base.get_session = aws.botocore_session
-# PynamoDB builds a model's botocore client (~150 ms of CPU) on its first call, and every thread that calls
-# before one is stored builds its own: a cold `chalice local` burst built about a hundred per model at once.
+# PynamoDB builds a botocore client (~150 ms of CPU) for each model's connection on its first call, and
+# every thread that calls before one is stored builds its own: a cold `chalice local` burst built about a
+# hundred per model at once, and a cold Lambda one per model it touched. Connections with the same settings
+# share one client (botocore clients are thread-safe), built once.
 _building_clients = threading.Lock()
 _build_client = Connection.client.fget  # type: ignore[attr-defined]
+_shared_clients: dict[tuple[Any, ...], Any] = {}
+
+
+def _client_settings(connection: Connection) -> tuple[Any, ...] | None:
+    """What makes two connections' clients interchangeable; None: this one keeps its own (extra headers)."""
+    if connection._extra_headers is not None:
+        return None
+    return (connection.region, connection.host, connection._connect_timeout_seconds,
+            connection._read_timeout_seconds, connection._max_retry_attempts_exception,
+            str(connection._retry_configuration))
 
 
 def _client_built_once(connection: Connection) -> Any:
     if connection._client is None:
         with _building_clients:  # the first builds it; the others wait, then find it built
-            return _build_client(connection)
+            settings_key = _client_settings(connection)
+            shared = _shared_clients.get(settings_key) if settings_key else None
+            if shared is not None:
+                connection._client = shared
+            client = _build_client(connection)
+            if settings_key:
+                _shared_clients[settings_key] = client
+            return client
     return _build_client(connection)
 
 
@@ -106,6 +125,7 @@ def reset_connections() -> None:
     from chalicelib.models import ALL_MODELS
 
     _connection.cache_clear()
+    _shared_clients.clear()
     for model in ALL_MODELS:
         model._connection = None
 

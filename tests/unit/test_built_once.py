@@ -93,3 +93,24 @@ def test_a_models_botocore_client_is_built_once_however_many_threads_make_its_fi
     clients = all_at_once(lambda: connection.client)
 
     assert len(builds) == 1 and all(c is clients[0] for c in clients)
+
+
+def test_every_model_shares_one_botocore_client_and_a_connection_with_its_own_headers_keeps_its_own(monkeypatch):
+    import botocore.session
+    from pynamodb.connection import Connection
+
+    from chalicelib.models import base
+    from chalicelib.models.booking import Booking
+    from chalicelib.models.customer import Customer
+
+    builds: list[int] = []
+    monkeypatch.setattr(botocore.session.Session, "create_client",
+                        slowly(botocore.session.Session.create_client, builds))
+    base.reset_connections()  # a cold Lambda: no model has called DynamoDB yet
+
+    booking, customer = Booking._get_connection().connection.client, Customer._get_connection().connection.client
+    own = Connection(region="us-east-1", host="http://127.0.0.1:9", extra_headers={"x-trace": "1"}).client
+
+    assert booking is customer and own is not booking and len(builds) == 2  # ~150 ms of CPU each
+    base.reset_connections()  # the AWS behind it changed (tests): built again
+    assert Booking._get_connection().connection.client is not booking
