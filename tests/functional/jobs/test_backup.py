@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -79,6 +79,7 @@ def test_every_table_is_exported_as_of_one_instant(client, clinic, fake_clock, m
 
 
 def test_force_makes_a_second_backup_the_same_day(client, clinic, fake_clock):
+    fake_clock.now = fake_clock.now.replace(hour=9, minute=0) + timedelta(days=1)  # two hours later: the same day
     first = invoke(client, "daily_backup")
     fake_clock.advance(hours=2)
 
