@@ -12,12 +12,15 @@ from typing import Any
 import botocore.client
 import pytest
 from botocore.exceptions import ClientError
+from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.errors import SlotUnavailable, StorageUnavailable
+from chalicelib.models.base import transaction
 from chalicelib.models.booking import Booking, SlotLock
+from chalicelib.models.transactions import new_request_token
 from chalicelib.services import customers
 from chalicelib.services.audit import SYSTEM
-from chalicelib.services.booking import bookings
+from chalicelib.services.booking import bookings, slot_locks
 from chalicelib.services.booking.bookings import Actor, Hold, NewBooking
 from tests.functional.booking.helpers import at, held_slots, make_clinic, next_weekday
 
@@ -204,3 +207,31 @@ def test_the_lock_table_keeps_its_key_schema_so_a_deployed_table_is_not_replaced
 
     assert {(k["AttributeName"], k["KeyType"]) for k in described["Table"]["KeySchema"]} == {
         ("staff_key", "HASH"), ("granule", "RANGE")}  # the range key holds the hour now, under its old name
+
+
+def test_giving_back_an_expired_holds_slots_leaves_those_a_new_booking_took(clinic, customer, fake_clock):
+    day = next_weekday()
+    hold = Hold(contact={}, verification={}, expires_at=fake_clock.now + timedelta(minutes=15),
+                on_commit=lambda booking: None)
+    _, held = bookings.book(_actor(clinic), bookings.UNVERIFIED, NewBooking(
+        clinic.service["id"], datetime.fromisoformat(at(day, "10:00")), clinic.staff[0]["id"]), hold=hold)
+    fake_clock.advance(minutes=16)
+    taker = _book(clinic, customer, at(day, "10:15"))  # 10:15-10:45 takes three of the hold's slots
+    expired = bookings.get_booking(clinic.org_id, held["booking"]["id"])
+
+    released = slot_locks.release_own(bookings.staff_key(clinic.org_id, expired.staff_id), expired.booking_id,
+                                      expired.granules)  # as retention and erasure give a hold's time back
+
+    assert released == 3
+    assert set(held_slots().values()) == {taker} and len(held_slots()) == 6
+
+
+def test_a_release_inside_a_transaction_never_removes_another_bookings_slot(clinic, customer):
+    day = next_weekday()
+    owner = _book(clinic, customer, at(day, "10:00"))
+    key, granule = next(iter(held_slots()))
+
+    with pytest.raises(TransactWriteError), transaction(new_request_token()) as tx:
+        slot_locks.change(tx, key, "another-booking", 0, release=[granule])
+
+    assert held_slots()[(key, granule)] == owner
