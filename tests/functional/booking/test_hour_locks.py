@@ -78,7 +78,7 @@ def test_fifty_callers_for_overlapping_times_across_two_hours_never_overlap(clin
 
     winners = [o for o in outcomes if o not in ("SlotUnavailable", "StorageUnavailable")]
     spans = [_granules_of(w, clinic) for w in winners]
-    assert len(winners) >= 4  # 10:00-12:00 holds four 30-minute bookings at best, and at least two
+    assert len(winners) >= 2 and "StorageUnavailable" not in outcomes  # every loser lost to an overlap
     assert sum(len(s) for s in spans) == len(set().union(*spans))  # no granule in two bookings
     owners = {g: w for w, s in zip(winners, spans, strict=True) for g in s}
     assert {g: b for (_, g), b in held_slots().items()} == owners
