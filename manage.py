@@ -13,6 +13,7 @@
     python manage.py org-delete --org SLUG --confirm SLUG | org-deletions
     python manage.py reseal [--all]
     python manage.py index-customers --org SLUG
+    python manage.py migrate-slot-locks [--dry-run]
     python manage.py break-glass-confirmer --org SAFESLOT-SLUG [--add USER_ID | --remove USER_ID]
     python manage.py evidence [--out DIR] [--html-only]
 
@@ -124,6 +125,7 @@ def job(name: str, args: argparse.Namespace) -> int:
         reseal,
         restore,
         retention,
+        slot_lock_migration,
     )
     from chalicelib.jobs.runner import run_job
 
@@ -145,6 +147,7 @@ def job(name: str, args: argparse.Namespace) -> int:
         "org_suspend": lambda report: org_accounts.suspend(report, args.org, args.reason, OPERATOR),
         "org_unsuspend": lambda report: org_accounts.unsuspend(report, args.org, OPERATOR),
         "reseal": lambda report: reseal.run_reseal(report, every_row=args.all),
+        "migrate_slot_locks": lambda report: slot_lock_migration.migrate_slot_locks(report, dry_run=args.dry_run),
     }
     report = run_job(name, work[name], actor=OPERATOR)
     print(json.dumps(report.as_dict(), indent=2, default=str))
@@ -244,6 +247,10 @@ def parser() -> argparse.ArgumentParser:
     indexing = commands.add_parser("index-customers", help="give existing customers their search indexes")
     indexing.add_argument("--org", required=True)
     indexing.set_defaults(run=index_customers)
+    migrate = commands.add_parser("migrate-slot-locks",
+                                  help="move per-granule slot locks into staff-hour items (once, right after deploy)")
+    migrate.add_argument("--dry-run", action="store_true", help="count what would move; write nothing")
+    migrate.set_defaults(run=functools.partial(job, "migrate_slot_locks"))
     confirmer = commands.add_parser("break-glass-confirmer",
                                     help="list, add or remove the vendor people who may open emergency support access")
     confirmer.add_argument("--org", required=True, help="SafeSlot's own (vendor) org's slug")

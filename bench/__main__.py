@@ -37,6 +37,7 @@ def main() -> None:
         exports,
         hot_paths,
         local_aws,
+        lock_units,
         login,
         mail_queue,
         notices,
@@ -72,6 +73,7 @@ def main() -> None:
         "hot_paths": hot_paths.measure,  # issue 24: calls per booking, reschedule, cancel, login, staff request
         "front_desk_console": desk.measure,  # issue 25: a week of the whole clinic, calls per patient search
         "weekly_tools": weekly.measure,  # issue 29: backfill, webhooks, calendar feeds, intake
+        "lock_units": lock_units.measure,  # issue 24 item 2: lock items and write units of a one-hour booking
     }
     report = {}
     for name, measure in measures.items():

@@ -47,6 +47,7 @@ class Usage:
     reported_units: float = 0.0  # the backend's own ConsumedCapacity (moto: placeholders)
     seconds: float = 0.0
     access: collections.Counter[str] = field(default_factory=collections.Counter)  # "Query bookings/by-start"
+    write_units_by_table: collections.Counter[str] = field(default_factory=collections.Counter)  # logical names
 
     def per(self, operations: int) -> dict[str, Any]:
         dynamodb = sum(n for name, n in self.calls.items() if name.startswith("dynamodb:"))
@@ -92,12 +93,17 @@ def _metered(usage: Usage, original: Any, tables: dict[str, dict[str, Any]], cli
     try:
         answer = original(client, operation, params)
     except botocore.exceptions.ClientError:
-        usage.write_units += meter.write_units(operation, params, before, refused=True)
+        _count_writes(usage, meter.write_units(operation, params, before, refused=True))
         raise
     usage.reported_units += sum(float(c.get("CapacityUnits", 0)) for c in _listed(answer.get("ConsumedCapacity")))
     usage.read_units += meter.read_units(operation, params, answer)
-    usage.write_units += meter.write_units(operation, params, before, refused=False)
+    _count_writes(usage, meter.write_units(operation, params, before, refused=False))
     return answer
+
+
+def _count_writes(usage: Usage, by_table: dict[str, float]) -> None:
+    usage.write_units += sum(by_table.values())
+    usage.write_units_by_table.update({_logical(table): units for table, units in by_table.items()})
 
 
 def _accessed(operation: str, params: dict[str, Any]) -> list[str]:
@@ -182,15 +188,17 @@ class _Meter:
         """(table, key, item before, transactional) of every item the write touches."""
         return [(table, key, self._get(table, key), tx) for table, key, tx in self._touched(operation, params)]
 
-    def write_units(self, operation: str, params: dict[str, Any], before: list[Any], refused: bool) -> float:
-        units = 0.0
+    def write_units(self, operation: str, params: dict[str, Any], before: list[Any],
+                    refused: bool) -> dict[str, float]:
+        """Write units by table name (a table's index writes counted with it)."""
+        units: dict[str, float] = collections.defaultdict(float)
         for table, key, old, transactional in before:
             new = old if refused else self._get(table, key)
             size = max(_size(old), _size(new))
-            units += (2 if transactional else 1) * max(1, math.ceil(size / WRITE_UNIT))
+            units[table] += (2 if transactional else 1) * max(1, math.ceil(size / WRITE_UNIT))
             if not refused:
-                units += self._index_writes(table, old, new)
-        return units
+                units[table] += self._index_writes(table, old, new)
+        return dict(units)
 
     def _touched(self, operation: str, params: dict[str, Any]) -> list[tuple[str, dict[str, Any], bool]]:
         if operation in ("PutItem",):

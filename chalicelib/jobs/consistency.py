@@ -3,8 +3,11 @@ and every confirmed booking holds its locks. A backup taken as one instant keeps
 breaks them would let two patients book the same time (a missing lock) or block time for nobody
 (an orphan lock), so restores check them and fail loudly.
 
-Locks expire a week after their time (TTL, deleted lazily by DynamoDB): only locks and granules still
-live at the backup's instant are held to the invariants.
+A lock item holds one staff member's hour, each taken 5-minute slot an attribute naming its booking
+(services/booking/slot_locks.py); the invariants are checked slot by slot. Locks expire a week after their
+hour (TTL, deleted lazily by DynamoDB): only slots and granules still live at the backup's instant are held
+to the invariants. Items of the per-granule scheme that a migration left behind hold no slot: they are
+ignored (they expire with their TTL).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.models.booking import Booking, SlotLock
+from chalicelib.services.booking import slot_locks
 from chalicelib.services.booking.bookings import CANCELLED, LOCK_KEPT_FOR, staff_key
 from chalicelib.services.booking.timeline import GRANULE_SECONDS
 
@@ -41,8 +45,8 @@ def check_bookings_and_locks(raw_bookings: Iterable[dict[str, Any]], raw_locks: 
     """Check the raw items of the bookings and slot-lock tables as they stood at `as_of`."""
     horizon = int(as_of.timestamp() - LOCK_KEPT_FOR.total_seconds()) // GRANULE_SECONDS  # older granules expire
     bookings = {b.booking_id: b for b in map(Booking.from_raw_data, raw_bookings)}
-    locks = {(lock.staff_key, int(lock.granule)): lock.booking_id for lock in map(SlotLock.from_raw_data, raw_locks)
-             if int(lock.granule) >= horizon}
+    locks = {(key, granule): str(slot.b) for (key, granule), slot
+             in slot_locks.held(map(SlotLock.from_raw_data, raw_locks)).items() if granule >= horizon}
     found = Violations()
     for (key, granule), booking_id in sorted(locks.items()):
         owner = bookings.get(booking_id)

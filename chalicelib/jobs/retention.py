@@ -16,11 +16,12 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock
 from chalicelib.jobs.runner import SYSTEM_CHAIN, JobReport
-from chalicelib.models.booking import Booking, SlotLock
+from chalicelib.models.booking import Booking
 from chalicelib.models.customer import Customer
 from chalicelib.models.login_attempt import LoginAttempt
 from chalicelib.models.organization import Organization
 from chalicelib.services import audit
+from chalicelib.services.booking import slot_locks
 from chalicelib.services.booking.bookings import staff_key
 from chalicelib.services.identity.policy import SecurityPolicy, policy_of
 
@@ -105,10 +106,9 @@ def _apply(org_id: str, plan: Plan, policy: SecurityPolicy, now: datetime) -> di
     """Delete what `plan` lists; returns the items deleted per table."""
     _remember_last_visits(org_id, plan)
     locks = 0
-    for booking in plan.bookings:
-        for granule in booking.granules or []:
-            SlotLock(staff_key(org_id, booking.staff_id), granule).delete()
-            locks += 1
+    for booking in plan.bookings:  # its slots still held (an expired hold's may be another booking's now)
+        locks += slot_locks.release_own(staff_key(org_id, booking.staff_id), booking.booking_id,
+                                        booking.granules or [])
         booking.delete()
     for item in [*plan.customers, *plan.login_attempts]:
         item.delete()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
+    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -101,16 +102,38 @@ class Booking(SealedModel):
         return shred_keys.customer_subject(self.customer_id)
 
 
+class HeldSlot(MapAttribute[str, object]):
+    """One taken 5-minute slot of a staff-hour lock: the booking holding it and, while that booking is a
+    pending hold, until when (epoch seconds; free for anyone after that)."""
+
+    b = UnicodeAttribute()  # the booking id (short names: an hour item stays one write unit)
+    h = NumberAttribute(null=True)  # hold_until
+
+
 class SlotLock(Model):
-    """One 5-minute granule of one staff member's time, held by at most one booking (decision 4)."""
+    """One hour of one staff member's time, its twelve 5-minute slots each held by at most one booking
+    (decision 4, ADR 0002): slot `mNN` starts NN minutes past the hour. A booking takes its slots of the
+    hour with one conditional update of this item, however many they are."""
 
     Meta = table_meta("slot_locks")
 
     staff_key = UnicodeAttribute(hash_key=True)  # "<org_id>/<staff_id>"
-    granule = NumberAttribute(range_key=True)  # epoch seconds / 300
-    booking_id = UnicodeAttribute()
-    ttl = NumberAttribute()  # a week after the granule: past time is never booked again
-    hold_until = NumberAttribute(null=True)  # epoch seconds: a pending hold's lock is free after this
+    # epoch seconds / 3600. The key attribute keeps the name it had when items were per 5-minute granule,
+    # so the deployed table's key schema stands; an hour (~500,000) never equals a granule (~5,900,000).
+    hour = NumberAttribute(range_key=True, attr_name="granule")
+    ttl = NumberAttribute()  # a week after the hour: past time is never booked again
+    m00 = HeldSlot(null=True)
+    m05 = HeldSlot(null=True)
+    m10 = HeldSlot(null=True)
+    m15 = HeldSlot(null=True)
+    m20 = HeldSlot(null=True)
+    m25 = HeldSlot(null=True)
+    m30 = HeldSlot(null=True)
+    m35 = HeldSlot(null=True)
+    m40 = HeldSlot(null=True)
+    m45 = HeldSlot(null=True)
+    m50 = HeldSlot(null=True)
+    m55 = HeldSlot(null=True)
 
 
 class AccessGrant(Model):

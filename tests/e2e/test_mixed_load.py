@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 import subprocess
 import sys
 import threading
@@ -149,7 +150,8 @@ def orphan_locks(bookings: list[dict[str, Any]], locks: list[dict[str, Any]]) ->
     """Locks that no confirmed booking or pending hold owns, and their granules with no lock of theirs."""
     held = {(f"{b['org_id']['S']}/{b['staff_id']['S']}", int(g["N"])): b["booking_id"]["S"]
             for b in bookings if b["status"]["S"] in ("confirmed", "pending") for g in b["granules"]["L"]}
-    locked = {(lock["staff_key"]["S"], int(lock["granule"]["N"])): lock["booking_id"]["S"] for lock in locks}
+    locked = {(lock["staff_key"]["S"], int(lock["granule"]["N"]) * 12 + int(name[1:]) // 5): slot["M"]["b"]["S"]
+              for lock in locks for name, slot in lock.items() if re.fullmatch(r"m\d\d", name)}  # staff-hour items
     return {"locks_without_their_booking": [k for k, owner in locked.items() if held.get(k) != owner],
             "bookings_without_their_locks": [k for k, owner in held.items() if locked.get(k) != owner]}
 

@@ -1,8 +1,8 @@
 """Booking, rescheduling and cancelling: each one transaction over the booking and its slot locks.
 
-A booking holds one lock item per 5-minute granule of its busy span (appointment and buffers) in the
-staff member's lock partition, each written with `attribute_not_exists`. Two bookings that overlap in
-any granule can therefore never both commit, however the requests race (architecture decision 4).
+A booking holds each 5-minute granule of its busy span (appointment and buffers) as one slot of its staff
+member's hour lock items, taken with one conditional update per hour item (`slot_locks`). Two bookings that
+overlap in any granule can therefore never both commit, however the requests race (architecture decision 4).
 """
 
 from __future__ import annotations
@@ -21,24 +21,24 @@ from chalicelib.crypto import shred_keys
 from chalicelib.errors import BookingCancelled, Conflict, HoldExpired, NotFound, SlotUnavailable, TooLateToChange
 from chalicelib.logs import logger
 from chalicelib.models.audit import AuditOutboxEntry
-from chalicelib.models.booking import AccessGrant, Booking, IdempotencyRecord, SlotLock
+from chalicelib.models.booking import AccessGrant, Booking, IdempotencyRecord
 from chalicelib.models.catalog import Service, StaffMember
 from chalicelib.models.customer import Customer
 from chalicelib.models.shred_key import ShredKey
 from chalicelib.models.transactions import commit, new_request_token
 from chalicelib.services import audit, customers, hot_cache
-from chalicelib.services.booking import catalog, grants, mail_handoff
+from chalicelib.services.booking import catalog, grants, mail_handoff, slot_locks
 from chalicelib.services.booking.availability import Rules, busy_span, is_offered
 from chalicelib.services.booking.idempotency import IdempotencyKey
 from chalicelib.services.booking.mail import BookingMail, send_booking_mail
 from chalicelib.services.booking.texts import send_booking_text
-from chalicelib.services.booking.timeline import GRANULE_SECONDS, granules
+from chalicelib.services.booking.timeline import granules
 from chalicelib.services.organizations import org_by_id
 
 PENDING, CONFIRMED, CANCELLED = "pending", "confirmed", "cancelled"
 EXPIRED = "expired"  # shown for a pending hold past its time (stored status stays "pending")
 UNVERIFIED = ""  # the customer id of a pending hold: nobody's until the mailbox is proven
-LOCK_KEPT_FOR = timedelta(days=7)  # after its granule has passed
+LOCK_KEPT_FOR = slot_locks.LOCK_KEPT_FOR  # after its hour has passed
 
 
 @dataclass(frozen=True)
@@ -205,9 +205,7 @@ def confirm_hold(actor: Actor, booking: Booking, customer_id: str,
             Booking.hold_expires_at.remove(), Booking.code_attempts.remove(),
             Booking.updated_at.set(clock.now()),
         ], condition=(Booking.status == PENDING) & (Booking.hold_expires_at > clock.now()))
-        for granule in booking.granules:
-            tx.update(SlotLock(_locks_of(booking), granule), actions=[SlotLock.hold_until.remove()],
-                      condition=SlotLock.booking_id == booking.booking_id)
+        slot_locks.confirm(tx, _locks_of(booking), booking.booking_id, booking.granules)
         tx.save(grant)
         _customer_in(tx, booking.org_id, customer_id, new_customer)
         audit.add_to(tx, _entry(actor, "booking.confirmed", booking))
@@ -235,8 +233,7 @@ def release_hold(actor: Actor, booking: Booking) -> None:
         tx.update(booking, actions=[Booking.status.set(CANCELLED), Booking.granules.set([]),
                                     Booking.updated_at.set(clock.now())],
                   condition=(Booking.status == PENDING) & (Booking.hold_expires_at > clock.now()))
-        for granule in booking.granules:
-            tx.delete(SlotLock(_locks_of(booking), granule), condition=SlotLock.booking_id == booking.booking_id)
+        _release_locks(tx, _locks_of(booking), booking.booking_id, booking.granules)
         audit.add_to(tx, _entry(actor, "booking.released", booking))
 
     if commit(write, new_request_token(), applied=lambda: _reload(booking).status == CANCELLED):
@@ -275,9 +272,14 @@ def _reschedule(actor: Actor, booking: Booking, start: datetime, staff_id: str |
         tx.update(booking, actions=_change_actions(changes, token), condition=_unchanged(booking))
         audit.add_to(tx, _entry(actor, "booking.rescheduled", booking, staff.staff_id))
         _schedule_unchanged(tx, staff)
-        _release_locks(tx, _locks_of(booking), [g for g in booking.granules if g not in keep])
-        _take_locks(tx, staff_key(booking.org_id, staff.staff_id), booking.booking_id,
-                    [g for g in new_granules if g not in keep])
+        released = [g for g in booking.granules if g not in keep]
+        taken = [g for g in new_granules if g not in keep]
+        if same_staff:  # one update per hour item, whether it gives slots back, takes some, or both
+            slot_locks.change(tx, _locks_of(booking), booking.booking_id, int(clock.now().timestamp()),
+                              take=taken, release=released)
+        else:
+            _release_locks(tx, _locks_of(booking), booking.booking_id, released)
+            _take_locks(tx, staff_key(booking.org_id, staff.staff_id), booking.booking_id, taken)
 
     if not commit(write, token, applied=lambda: _reload(booking).last_write == token):
         raise _why_not_committed(booking)
@@ -298,7 +300,7 @@ def cancel(actor: Actor, booking: Booking, reason: str | None) -> Booking:
     def write(tx: TransactWrite) -> None:
         tx.update(booking, actions=_change_actions(changes, token), condition=_unchanged(booking))
         audit.add_to(tx, _entry(actor, "booking.cancelled", booking))
-        _release_locks(tx, _locks_of(booking), booking.granules)
+        _release_locks(tx, _locks_of(booking), booking.booking_id, booking.granules)
 
     if not commit(write, token, applied=lambda: _reload(booking).last_write == token):
         raise _why_not_committed(booking)
@@ -404,10 +406,8 @@ def _customer_still_there(tx: TransactWrite, org_id: str, customer_id: str) -> N
 def _taken_now(org_id: str, staff: StaffMember, service: Service, request: NewBooking) -> bool:
     """Whether a lock of the wanted time is held now (consistent reads): the transaction would be refused
     (`_take_locks`' condition), so the loser of a race answers 409 without sealing, writing or waiting."""
-    now = int(clock.now().timestamp())
-    wanted = [(staff_key(org_id, staff.staff_id), granule) for granule in granules(busy_span(service, request.start))]
-    return any(lock.hold_until is None or lock.hold_until >= now
-               for lock in SlotLock.batch_get(wanted, consistent_read=True))
+    return slot_locks.taken_now(staff_key(org_id, staff.staff_id), granules(busy_span(service, request.start)),
+                                int(clock.now().timestamp()))
 
 
 def _changed_since(staff: StaffMember) -> StaffMember | None:
@@ -446,17 +446,13 @@ def _locks_of(booking: Booking) -> str:
 
 def _take_locks(tx: TransactWrite, key: str, booking_id: str, taken: list[int], hold: Hold | None = None) -> None:
     """Lock each granule if it is free: never locked, or locked by a pending hold whose time has passed."""
-    now = int(clock.now().timestamp())
-    hold_until = int(hold.expires_at.timestamp()) if hold else None
-    for granule in taken:
-        expires = (granule * GRANULE_SECONDS) + int(LOCK_KEPT_FOR.total_seconds())
-        lock = SlotLock(key, granule, booking_id=booking_id, ttl=expires, hold_until=hold_until)
-        tx.save(lock, condition=SlotLock.granule.does_not_exist() | (SlotLock.hold_until < now))
+    slot_locks.change(tx, key, booking_id, int(clock.now().timestamp()), take=taken,
+                      hold_until=int(hold.expires_at.timestamp()) if hold else None)
 
 
-def _release_locks(tx: TransactWrite, key: str, released: list[int]) -> None:
-    for granule in released:
-        tx.delete(SlotLock(key, granule))
+def _release_locks(tx: TransactWrite, key: str, booking_id: str, released: list[int]) -> None:
+    """Give back each granule `booking_id` still holds (never another booking's)."""
+    slot_locks.change(tx, key, booking_id, int(clock.now().timestamp()), release=released)
 
 
 def _exists(booking: Booking) -> bool:

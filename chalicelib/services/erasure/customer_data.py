@@ -27,6 +27,7 @@ from chalicelib.models.customer import Customer
 from chalicelib.models.rebound import on_table
 from chalicelib.models.transactions import commit, new_request_token
 from chalicelib.services.audit import add_to
+from chalicelib.services.booking import slot_locks
 from chalicelib.services.booking.bookings import CANCELLED, CONFIRMED, staff_key
 from chalicelib.services.customers import email_index, forget_first_claim
 
@@ -141,18 +142,10 @@ def _holds_with_address(tables: CustomerTables, org_id: str, address_index: str)
 
 def _release_hold_locks(tables: CustomerTables, hold: Booking) -> int:
     """Delete the locks the hold still owns (an expired hold's granules may belong to a booking now)."""
-    released = 0
     if tables.locks is None:
-        return released
-    for granule in hold.granules or []:
-        try:
-            tables.locks(staff_key(hold.org_id, hold.staff_id), granule).delete(
-                condition=SlotLock.booking_id == hold.booking_id)
-            released += 1
-        except DeleteError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
-    return released
+        return 0
+    return slot_locks.release_own(staff_key(hold.org_id, hold.staff_id), hold.booking_id, hold.granules or [],
+                                  tables.locks)
 
 
 # --- bookings ----------------------------------------------------------------------------------------
@@ -199,8 +192,8 @@ def _commit_scrub(tables: CustomerTables, booking: Booking, customer_id: str, to
         tx.update(booking, actions=actions, condition=(Booking.customer_id == customer_id)
                   & (Booking.sequence == booking.sequence))
         if cancel:
-            for granule in booking.granules or []:
-                tx.delete(locks(staff_key(booking.org_id, booking.staff_id), granule))
+            slot_locks.change(tx, staff_key(booking.org_id, booking.staff_id), booking.booking_id,
+                              int(clock.now().timestamp()), release=booking.granules or [], locks=locks)
             if entry_for:
                 add_to(tx, entry_for(booking))
 

@@ -1,7 +1,7 @@
 """Booking a series all-or-nothing, reading it, and cancelling one occurrence and all that follow.
 
 Every occurrence is a booking with its own slot locks, written exactly as a single booking is (the booking,
-one lock per 5-minute granule with `attribute_not_exists`, the staff member's schedule version and the
+one conditional update per staff-hour lock item it touches, the staff member's schedule version and the
 customer's record as conditions), but all of them, the series row and the audit entry in ONE DynamoDB
 transaction: either every occurrence is booked or none is. A series that would exceed the transaction's
 100 items is refused (book it in parts). Before writing, every occurrence is checked and the conflicts are
@@ -19,14 +19,14 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
 from chalicelib.errors import NotFound, SlotUnavailable, ValidationFailed
-from chalicelib.models.booking import Booking, SlotLock
+from chalicelib.models.booking import Booking
 from chalicelib.models.catalog import StaffMember
 from chalicelib.models.customer import Customer
 from chalicelib.models.series import BookingSeries
 from chalicelib.models.transactions import commit, new_request_token
 from chalicelib.services import audit
 from chalicelib.services.booking import bookings as calendar
-from chalicelib.services.booking import catalog, queries
+from chalicelib.services.booking import catalog, queries, slot_locks
 from chalicelib.services.booking.availability import Rules, busy_span, is_offered
 from chalicelib.services.booking.timeline import GRANULE_SECONDS, granules
 from chalicelib.services.identity.roles import Permission, require
@@ -97,13 +97,10 @@ def book_series(principal: Principal, wanted: SeriesRequest) -> BookingSeries:
         same = StaffMember.version == staff.version if staff.version else StaffMember.version.does_not_exist()
         tx.condition_check(StaffMember, staff.org_id, staff.staff_id, condition=same)
         tx.condition_check(Customer, principal.org_id, wanted.customer_id, condition=Customer.customer_id.exists())
-        for booking in made:
+        for booking in made:  # occurrences are a week apart or more: no two share an hour item
             tx.save(booking, condition=Booking.booking_id.does_not_exist())
-            key = calendar.staff_key(principal.org_id, wanted.staff_id)
-            for granule in booking.granules:
-                expires = granule * GRANULE_SECONDS + int(calendar.LOCK_KEPT_FOR.total_seconds())
-                tx.save(SlotLock(key, granule, booking_id=booking.booking_id, ttl=expires),
-                        condition=SlotLock.granule.does_not_exist() | (SlotLock.hold_until < int(now.timestamp())))
+            slot_locks.change(tx, calendar.staff_key(principal.org_id, wanted.staff_id), booking.booking_id,
+                              int(now.timestamp()), take=booking.granules)
 
     if not commit(write, token, applied=lambda: _exists(principal.org_id, series.series_id)):
         raise SlotUnavailable("An occurrence was taken meanwhile; nothing was booked.")
@@ -183,16 +180,14 @@ def _plan(principal: Principal, wanted: SeriesRequest) -> Plan:
     taken = _taken(principal.org_id, staff.staff_id, *window)
     conflicts = [p for p in starts if p.start is None or not is_offered(service, staff, p.start, rules)
                  or set(granules(busy_span(service, p.start))) & taken]
-    items = FIXED_ITEMS + sum(1 + len(granules(busy_span(service, p.start))) for p in starts if p.start)
+    items = FIXED_ITEMS + sum(1 + len(slot_locks.by_hour(granules(busy_span(service, p.start))))
+                              for p in starts if p.start)
     return Plan(starts, conflicts, local_first, staff.timezone, items)
 
 
 def _taken(org_id: str, staff_id: str, since: datetime, until: datetime) -> set[int]:
     low, high = int(since.timestamp()) // GRANULE_SECONDS, int(until.timestamp()) // GRANULE_SECONDS
-    now = clock.now().timestamp()
-    return {int(lock.granule) for lock in SlotLock.query(calendar.staff_key(org_id, staff_id),
-                                                         SlotLock.granule.between(low, high), consistent_read=True)
-            if lock.hold_until is None or lock.hold_until >= now}
+    return slot_locks.taken_between(calendar.staff_key(org_id, staff_id), low, high, int(clock.now().timestamp()))
 
 
 def _occurrence(org_id: str, wanted: SeriesRequest, service: Any, occurrence: Planned, now: datetime) -> Booking:

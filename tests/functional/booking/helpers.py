@@ -84,3 +84,11 @@ def manage(client: Client, method: str, path: str, token: str | None, body: Any 
 
 def token_of(manage_url: str) -> str:
     return manage_url.split("#", 1)[1]
+
+
+def held_slots() -> dict[tuple[str, int], str]:
+    """Every 5-minute slot the staff-hour lock items hold: (staff key, granule) -> booking id."""
+    from chalicelib.models.booking import SlotLock
+    from chalicelib.services.booking.slot_locks import held
+
+    return {place: str(slot.b) for place, slot in held(SlotLock.scan()).items()}

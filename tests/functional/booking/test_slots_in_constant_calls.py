@@ -14,10 +14,9 @@ import pytest
 
 from chalicelib import clock
 from chalicelib.errors import SlotUnavailable
-from chalicelib.models.booking import SlotLock
 from chalicelib.services import customers
 from chalicelib.services.audit import SYSTEM
-from chalicelib.services.booking import bookings, catalog, queries
+from chalicelib.services.booking import bookings, catalog, queries, slot_locks
 from chalicelib.services.booking.availability import Rules, Slot, open_slots
 from chalicelib.services.booking.catalog import MAX_SPAN_MINUTES
 from chalicelib.services.booking.timeline import GRANULE_SECONDS, Interval, viewer_window
@@ -63,10 +62,7 @@ def _locked(org_id: str, staff_id: str, window: Interval) -> frozenset[int]:
     reach = timedelta(minutes=MAX_SPAN_MINUTES)
     low = int((window.start - reach).timestamp()) // GRANULE_SECONDS
     high = int((window.end + reach).timestamp()) // GRANULE_SECONDS
-    now = clock.now().timestamp()
-    return frozenset(int(lock.granule) for lock in SlotLock.query(f"{org_id}/{staff_id}",
-                                                                  SlotLock.granule.between(low, high))
-                     if lock.hold_until is None or lock.hold_until >= now)
+    return frozenset(slot_locks.taken_between(f"{org_id}/{staff_id}", low, high, int(clock.now().timestamp())))
 
 
 @pytest.fixture

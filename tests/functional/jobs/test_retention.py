@@ -9,12 +9,12 @@ import pytest
 from chalicelib.jobs import retention
 from chalicelib.jobs.runner import run_job
 from chalicelib.models.audit import AuditEvent
-from chalicelib.models.booking import Booking, SlotLock
+from chalicelib.models.booking import Booking
 from chalicelib.models.customer import Customer
 from chalicelib.models.login_attempt import LoginAttempt
 from chalicelib.services import audit
 from chalicelib.services.identity.policy import change_policy
-from tests.functional.booking.helpers import at, book, make_clinic, next_weekday
+from tests.functional.booking.helpers import at, book, held_slots, make_clinic, next_weekday
 from tests.functional.identity.helpers import body, put_policy, token_for
 from tests.functional.jobs.helpers import invoke
 
@@ -53,7 +53,7 @@ def test_bookings_go_the_set_number_of_days_after_they_end_and_a_dry_run_only_li
 
     assert deleted["deleted"]["clinic"]["bookings"] == [clinic.bookings["alice"]]
     assert [b.booking_id for b in Booking.scan()] == [clinic.bookings["bob"]]
-    assert {lock.booking_id for lock in SlotLock.scan()} <= {clinic.bookings["bob"]}
+    assert set(held_slots().values()) <= {clinic.bookings["bob"]}
     assert Customer.count() == 2  # customers follow their own setting
     event = [e for e in AuditEvent.query(clinic.org_id) if e.action == "retention.deleted"][-1]
     assert event.subjects["bookings"] == "1" and event.actor == "job:retention"
