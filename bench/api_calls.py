@@ -6,11 +6,13 @@ from __future__ import annotations
 import collections
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import botocore.client
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -42,3 +44,17 @@ def counting_calls() -> Iterator[CallLog]:
 
 def per_operation(log: CallLog, operations: int) -> dict[str, float]:
     return {name: round(count / operations, 2) for name, count in sorted(log.counts.items())}
+
+
+def on_a_stack_taking_any_public_writes(measure: Callable[[], T]) -> T:
+    """`measure()` on an in-process stack where one source address may make every public request."""
+    import os
+
+    from infra.local_stack import mocked_stack
+
+    os.environ["SAFESLOT_PUBLIC_WRITES_PER_IP"] = "100000"
+    try:
+        with mocked_stack():
+            return measure()
+    finally:
+        del os.environ["SAFESLOT_PUBLIC_WRITES_PER_IP"]

@@ -21,8 +21,8 @@ from typing import Any
 
 import botocore.client
 
+from bench.api_calls import on_a_stack_taking_any_public_writes
 from bench.timing import milliseconds
-from infra.local_stack import mocked_stack
 
 REQUESTS = 12
 CONSUMER = {"sqs:ReceiveMessage", "sqs:DeleteMessage"}
@@ -119,14 +119,7 @@ def transaction_write_units(items: list[dict[str, Any]]) -> float:
 
 
 def measure() -> dict[str, Any]:
-    import os
-
-    os.environ["SAFESLOT_PUBLIC_WRITES_PER_IP"] = "100000"  # one source address makes every request here
-    try:
-        with mocked_stack():
-            return _measure()
-    finally:
-        del os.environ["SAFESLOT_PUBLIC_WRITES_PER_IP"]
+    return on_a_stack_taking_any_public_writes(_measure)  # one source address makes every request here
 
 
 def _measure() -> dict[str, Any]:
@@ -136,7 +129,7 @@ def _measure() -> dict[str, Any]:
     from chalicelib.models.counter import Counter
     from scripts.queue_consumer import drain
 
-    clinic = _clinic()
+    clinic = hour_clinic("hot")
     recorder = Recorder()
     with Client(app, stage_name="test") as client, recorder.installed():
         send = client.http.request
@@ -156,9 +149,9 @@ def _measure() -> dict[str, Any]:
 PASSWORD = "violet-harbor-tundra-41"
 
 
-def _clinic() -> dict[str, Any]:
-    """An org with an owner (password set), a one-hour service, a doctor 09:00-17:00 on weekdays, and
-    bookings made at once (e-mail verification off, as clinics that book by phone choose)."""
+def hour_clinic(name: str) -> dict[str, Any]:
+    """An org (slug bench-<name>) with an owner (password set), a one-hour service, a doctor 09:00-17:00 on
+    weekdays, and bookings made at once (e-mail verification off, as clinics that book by phone choose)."""
     from chalicelib.services.audit import SYSTEM
     from chalicelib.services.booking import catalog
     from chalicelib.services.identity.authentication import set_password_with_setup_token
@@ -167,8 +160,8 @@ def _clinic() -> dict[str, Any]:
     from chalicelib.services.identity.users import create_first_owner
     from chalicelib.services.organizations import create_org
 
-    org = create_org("bench-hot", "Bench Hot Clinic")
-    owner = create_first_owner(org.org_id, "owner@bench-hot.example", "Olive Owner")
+    org = create_org(f"bench-{name}", f"Bench {name.title()} Clinic")
+    owner = create_first_owner(org.org_id, f"owner@bench-{name}.example", "Olive Owner")
     set_password_with_setup_token(owner.setup_token, PASSWORD, SYSTEM)
     principal = Principal(org.org_id, owner.user["id"], "owner", "bench", "full", SYSTEM)
     change_policy(principal, {"require_email_verification": False})
@@ -176,7 +169,7 @@ def _clinic() -> dict[str, Any]:
     hours = {day: [{"start": "09:00", "end": "17:00"}] for day in ("mon", "tue", "wed", "thu", "fri")}
     catalog.create_staff(principal, {"display_name": "Dr Ada", "timezone": "UTC", "weekly_hours": hours,
                                      "service_ids": [service["id"]]})
-    return {"slug": org.slug, "service_id": service["id"], "email": "owner@bench-hot.example"}
+    return {"slug": org.slug, "service_id": service["id"], "email": f"owner@bench-{name}.example"}
 
 
 def _requests(client: Any, clinic: dict[str, Any], recorder: Recorder) -> dict[str, Any]:

@@ -9,12 +9,12 @@ module on the commit before the change, are kept in `BEFORE` so that each run pr
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bench.api_calls import on_a_stack_taking_any_public_writes
 from bench.capacity import metering
-from infra.local_stack import mocked_stack
+from bench.hot_paths import hour_clinic
 
 REPEAT = 4
 LOCKS = "slot_locks"
@@ -24,12 +24,7 @@ BEFORE = {"on_the_hour": {"lock_items": 12, "lock_write_units": 24.0, "booking_w
 
 
 def measure() -> dict[str, Any]:
-    os.environ["SAFESLOT_PUBLIC_WRITES_PER_IP"] = "100000"  # one source address makes every request here
-    try:
-        with mocked_stack():
-            return _measure()
-    finally:
-        del os.environ["SAFESLOT_PUBLIC_WRITES_PER_IP"]
+    return on_a_stack_taking_any_public_writes(_measure)  # one source address makes every request here
 
 
 def _measure() -> dict[str, Any]:
@@ -37,7 +32,8 @@ def _measure() -> dict[str, Any]:
 
     from app import app
 
-    slug, service_id = _clinic()
+    clinic = hour_clinic("locks")
+    slug, service_id = clinic["slug"], clinic["service_id"]
     day = datetime.now(UTC).date() + timedelta(days=3)
     while day.weekday() >= 5:
         day += timedelta(days=1)
@@ -65,25 +61,6 @@ def _measure() -> dict[str, Any]:
                             "write_units_by_table": {t: round(u / REPEAT, 2) for t, u in sorted(by_table.items())},
                             "before": BEFORE[name]}
     return report
-
-
-def _clinic() -> tuple[str, str]:
-    from chalicelib.services.audit import SYSTEM
-    from chalicelib.services.booking import catalog
-    from chalicelib.services.identity.policy import change_policy
-    from chalicelib.services.identity.sessions import Principal
-    from chalicelib.services.identity.users import create_first_owner
-    from chalicelib.services.organizations import create_org
-
-    org = create_org("bench-locks", "Bench Lock Clinic")
-    owner = create_first_owner(org.org_id, "owner@bench-locks.example", "Olive Owner")
-    principal = Principal(org.org_id, owner.user["id"], "owner", "bench", "full", SYSTEM)
-    change_policy(principal, {"require_email_verification": False})
-    service = catalog.create_service(principal, {"name": "Hour", "duration_minutes": 60, "min_notice_minutes": 0})
-    hours = {day: [{"start": "09:00", "end": "17:00"}] for day in ("mon", "tue", "wed", "thu", "fri")}
-    catalog.create_staff(principal, {"display_name": "Dr Ada", "timezone": "UTC", "weekly_hours": hours,
-                                     "service_ids": [service["id"]]})
-    return org.slug, service["id"]
 
 
 def _book(client: Any, slug: str, service_id: str, start: datetime, who: str) -> None:
