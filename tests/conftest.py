@@ -28,7 +28,10 @@ import pytest  # noqa: E402
 from chalice.test import Client  # noqa: E402
 
 from infra import local_stack  # noqa: E402
+from tests.harness import fast_argon2  # noqa: E402
 from tests.harness.mail_drain import drain_after_each_request  # noqa: E402
+
+fast_argon2.use(fast_argon2.FAST)  # ~0.05 ms a hash, not ~70 (tests/harness/fast_argon2.py)
 
 
 @pytest.fixture
@@ -36,6 +39,14 @@ def aws_stack() -> Iterator[dict[str, str]]:
     """moto with SafeSlot's key, tables and buckets; yields the SAFESLOT_* variables set."""
     with local_stack.mocked_stack() as created:
         yield created
+
+
+@pytest.fixture
+def production_argon2() -> Iterator[None]:
+    """The app's own argon2 parameters for this test (the suite uses the smallest: harness/fast_argon2.py)."""
+    fast_argon2.use(fast_argon2.PRODUCTION)
+    yield
+    fast_argon2.use(fast_argon2.FAST)
 
 
 @pytest.fixture

@@ -11,9 +11,25 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pyotp
 import pytest
 
 from scripts.run_local import spawn
+
+TOTP_STEP = 30  # seconds; the server accepts the step before and after its own, each step once
+_last_steps: dict[str, int] = {}
+
+
+def fresh_code(secret: str, unconfirmed: bool = False) -> str:
+    """A code of a step this secret has not spent, as early as the server's window allows: at once, then
+    one more per 30 s. A secret seen first has spent the current step (the seed or an enrolment confirmed
+    it), unless it is `unconfirmed` (its enrolment's own code): then this step's code is its first."""
+    now = int(time.time()) // TOTP_STEP
+    step = _last_steps.get(secret, now - 1 if unconfirmed else now) + 1
+    while step > int(time.time()) // TOTP_STEP + 1:  # beyond the window: wait for the clock to reach it
+        time.sleep(0.25)
+    _last_steps[secret] = step
+    return pyotp.TOTP(secret).at(step * TOTP_STEP)
 
 
 @pytest.fixture(scope="module")

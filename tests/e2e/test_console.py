@@ -7,35 +7,18 @@ script does not run and page script cannot read the session cookie.
 from __future__ import annotations
 
 import re
-import time
 from datetime import UTC, date, datetime, timedelta
 
 import boto3
-import pyotp
 import pytest
 
-from tests.e2e.conftest import mailed_setup_code, request
+from tests.e2e.conftest import fresh_code, mailed_setup_code, request
 from tests.e2e.test_patient_pages import SIZES, clean_by_axe
 
 pytestmark = pytest.mark.e2e
 NEW_YORK = "America/New_York"
 DESK = {"email": "desk@demo.safeslot.example", "name": "Dana Desk"}
 DESK_PASSWORD = "amber-lantern-orchard-58"
-_used_steps: set[int] = set()
-
-
-def totp_code(secret: str) -> str:
-    """A code of a time step not used yet (the server refuses a replayed step)."""
-    while int(time.time()) // 30 in _used_steps:
-        time.sleep(1)
-    _used_steps.add(int(time.time()) // 30)
-    return pyotp.TOTP(secret).now()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def seeded_step(stack):
-    """The seed confirmed the owner's authenticator with a code of this step or an earlier one."""
-    _used_steps.add(int(time.time()) // 30)
 
 
 def dynamodb(credentials):
@@ -51,7 +34,7 @@ def owner_token(stack):
                                                             "password": credentials["password"]})
     assert status == 200 and step["mfa_required"], step
     status, session = request("POST", f"{api}/v1/auth/mfa/verify", {"mfa_token": step["mfa_token"], "method": "totp",
-                                                                     "code": totp_code(credentials["totp_secret"])})
+                                                                     "code": fresh_code(credentials["totp_secret"])})
     assert status == 200, session
     return session["token"]
 
@@ -109,7 +92,7 @@ def test_the_owner_signs_in_with_password_and_authenticator_code_and_sees_the_da
     page.get_by_role("heading", name="Second step").wait_for()
     clean_by_axe(page, axe_source, "console-second-step-desktop")
     assert page.get_by_label("How do you want to confirm it is you?").input_value() == "totp"
-    page.get_by_label("Code", exact=True).fill(totp_code(credentials["totp_secret"]))
+    page.get_by_label("Code", exact=True).fill(fresh_code(credentials["totp_secret"]))
     page.get_by_role("button", name="Continue").click()
 
     page.get_by_role("heading", name="The day").wait_for()
@@ -163,7 +146,7 @@ def test_an_expired_password_is_changed_before_the_day_opens(stack, browser, own
     assert status == 201, created
     code = mailed_setup_code(credentials["aws_endpoint"], pablo["email"])
     assert request("POST", f"{api}/v1/auth/setup", {"token": code, "password": DESK_PASSWORD})[0] == 204
-    step_up = {"password": credentials["password"], "code": totp_code(credentials["totp_secret"])}
+    step_up = {"password": credentials["password"], "code": fresh_code(credentials["totp_secret"])}
     assert request("POST", f"{api}/v1/auth/step-up", step_up, owner_token)[0] == 200  # policy changes need it
     assert request("PUT", f"{api}/v1/org/security-policy", {"password_max_age_days": 90}, owner_token)[0] == 200
     long_ago = (datetime.now(UTC) - timedelta(days=200)).strftime("%Y-%m-%dT%H:%M:%S.%f+0000")

@@ -10,29 +10,19 @@ session. axe-core finds nothing on any of these screens, in English and Spanish,
 from __future__ import annotations
 
 import io
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pyotp
 import pytest
 
-from tests.e2e.conftest import mailed_setup_code, mailed_words, request, sent_mail_bodies
+from tests.e2e.conftest import fresh_code, mailed_setup_code, mailed_words, request, sent_mail_bodies
 from tests.e2e.test_console import open_console
 from tests.e2e.test_patient_pages import clean_by_axe
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "juniper-canyon-lattice-74"
 COOKIE = "__Host-safeslot-session"
-_last_step: dict[str, int] = {}
-
-
-def fresh_code(secret: str) -> str:
-    """A code of a time step this secret has not used yet (the server refuses a replayed step)."""
-    while int(time.time()) // 30 <= _last_step.get(secret, -1):
-        time.sleep(0.5)
-    _last_step[secret] = int(time.time()) // 30
-    return pyotp.TOTP(secret).now()
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +30,6 @@ def owner_token(stack):
     """The demo owner, who then makes the clinic require a second factor of its front desk."""
     credentials, _ = stack
     api, secret = credentials["api"], credentials["totp_secret"]
-    _last_step[secret] = int(time.time()) // 30  # the seed confirmed the owner's app with this step
     status, step = request("POST", f"{api}/v1/auth/login", {"org": "demo", "email": credentials["email"],
                                                             "password": credentials["password"]})
     assert status == 200 and step["mfa_required"], step
@@ -75,8 +64,8 @@ def enrolled_over_the_api(credentials, owner_token, name: str) -> dict:
     assert status == 200 and enrol_only["mfa_enrollment_required"], enrol_only
     status, started = request("POST", f"{api}/v1/auth/mfa/totp/enroll", {"password": PASSWORD}, enrol_only["token"])
     assert status == 200, started
-    status, done = request("POST", f"{api}/v1/auth/mfa/totp/confirm", {"code": fresh_code(started["secret"])},
-                           enrol_only["token"])
+    first_code = {"code": fresh_code(started["secret"], unconfirmed=True)}
+    status, done = request("POST", f"{api}/v1/auth/mfa/totp/confirm", first_code, enrol_only["token"])
     assert status == 200, done
     return {**user, "secret": started["secret"], "recovery_codes": done["recovery_codes"]}
 
@@ -152,7 +141,7 @@ def test_a_front_desk_user_accepts_the_invitation_enrols_an_app_from_the_qr_imag
     assert uri.startswith("otpauth://totp/") and "issuer=SafeSlot" in uri
     assert page.locator("#totp-secret").inner_text().replace(" ", "") == secret
     clean_by_axe(page, axe_source, "console-enrol-authenticator-desktop")
-    page.get_by_label("Code from the app").fill(fresh_code(secret))
+    page.get_by_label("Code from the app").fill(fresh_code(secret, unconfirmed=True))
     page.get_by_role("button", name="Confirm").click()
 
     page.get_by_role("heading", name="Your recovery codes").wait_for()
@@ -327,7 +316,7 @@ def test_the_set_password_and_enrolment_screens_speak_spanish_and_the_qr_scans_a
     page.locator("#kind-form").get_by_role("button", name="Continuar").click()
     secret = pyotp.parse_uri(decoded_qr(page)).secret  # scannable at a phone's width too
     clean_by_axe(page, axe_source, "console-enrol-authenticator-es-phone")
-    page.get_by_label("Código de la aplicación").fill(fresh_code(secret))
+    page.get_by_label("Código de la aplicación").fill(fresh_code(secret, unconfirmed=True))
     page.get_by_role("button", name="Confirmar").click()
     page.get_by_role("heading", name="Sus códigos de recuperación").wait_for()
     clean_by_axe(page, axe_source, "console-recovery-codes-es-phone")

@@ -5,14 +5,12 @@ to the console with its answer, which the signing-in page receives and turns int
 from __future__ import annotations
 
 import signal
-import time
 from urllib.parse import parse_qs, urlsplit
 
-import pyotp
 import pytest
 
 from scripts.run_local import spawn
-from tests.e2e.conftest import request
+from tests.e2e.conftest import fresh_code, request
 from tests.e2e.test_console import open_console
 from tests.harness.fake_duo import CLIENT_ID, CLIENT_SECRET, FakeDuo
 
@@ -33,14 +31,6 @@ def stack(tmp_path_factory, duo):
     process.wait(timeout=20)
 
 
-def next_code(secret: str) -> str:
-    """A code of the next time step (the seed and earlier calls may have spent this one)."""
-    step = int(time.time()) // 30 + 1
-    while int(time.time()) // 30 < step:
-        time.sleep(0.25)
-    return pyotp.TOTP(secret).at(step * 30)
-
-
 @pytest.fixture(scope="module")
 def clinic_on_duo(stack, duo):
     """The demo clinic signs in with Duo, which sends its people back to the console."""
@@ -49,9 +39,9 @@ def clinic_on_duo(stack, duo):
     password = {"org": "demo", "email": credentials["email"], "password": credentials["password"]}
     _, step = request("POST", f"{api}/v1/auth/login", password)
     status, session = request("POST", f"{api}/v1/auth/mfa/verify", {"mfa_token": step["mfa_token"], "method": "totp",
-                                                                     "code": next_code(secret)})
+                                                                     "code": fresh_code(secret)})
     assert status == 200, session
-    proof = {"password": credentials["password"], "code": next_code(secret)}
+    proof = {"password": credentials["password"], "code": fresh_code(secret)}
     assert request("POST", f"{api}/v1/auth/step-up", proof, session["token"])[0] == 200
     status, answer = request("PUT", f"{api}/v1/org/duo", {
         "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "api_host": duo.api_host, "failmode": "closed",

@@ -12,7 +12,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote
@@ -22,7 +21,7 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import SCREENSHOTS, emailed_code, mailed_setup_code, request, sent_mail_bodies
+from tests.e2e.conftest import SCREENSHOTS, emailed_code, fresh_code, mailed_setup_code, request, sent_mail_bodies
 from tests.e2e.test_console import open_console
 from tests.e2e.test_console_account import decoded_qr
 from tests.e2e.test_my_data_page import self_service_link
@@ -39,16 +38,6 @@ SLUG = "sunrise"
 OWNER = {"email": "olivia@sunrise.example", "name": "Olivia Owner"}
 PASSWORD = "saffron-glacier-meadow-27"
 WAIT = 60_000  # ms: a loaded machine answers slowly
-_used: dict[str, set[int]] = {}
-
-
-def fresh_code(secret: str) -> str:
-    """A code of a time step this secret has not used yet (the server refuses a replayed step)."""
-    used = _used.setdefault(secret, set())
-    while int(time.time()) // 30 in used:
-        time.sleep(1)
-    used.add(int(time.time()) // 30)
-    return pyotp.TOTP(secret).now()
 
 
 def manage(credentials: dict, *command: str) -> str:
@@ -70,8 +59,8 @@ def with_authenticator(api: str, org: str, email: str, password: str) -> str:
     assert status == 200 and answer.get("token"), answer
     status, started = request("POST", f"{api}/v1/auth/mfa/totp/enroll", {"password": password}, answer["token"])
     assert status == 200, started
-    status, confirmed = request("POST", f"{api}/v1/auth/mfa/totp/confirm", {"code": fresh_code(started["secret"])},
-                                answer["token"])
+    first_code = {"code": fresh_code(started["secret"], unconfirmed=True)}
+    status, confirmed = request("POST", f"{api}/v1/auth/mfa/totp/confirm", first_code, answer["token"])
     assert status == 200, confirmed
     return started["secret"]
 
@@ -142,7 +131,7 @@ def authenticator_added_in_the_console(page, api: str) -> str:
     uri = decoded_qr(page)
     assert uri.startswith("otpauth://totp/") and "issuer=SafeSlot" in uri
     secret = pyotp.parse_uri(uri).secret
-    page.get_by_label("Code from the app").fill(fresh_code(secret))
+    page.get_by_label("Code from the app").fill(fresh_code(secret, unconfirmed=True))
     page.get_by_role("button", name="Confirm").click()
     page.get_by_role("heading", name="Your recovery codes").wait_for()
     page.get_by_role("button", name="I have saved them").click()
@@ -303,7 +292,6 @@ def test_an_owner_runs_their_first_day_from_an_empty_org_to_a_booking_page_takin
 def demo_owner(stack):
     credentials, _ = stack
     api = credentials["api"]
-    _used.setdefault(credentials["totp_secret"], set()).add(int(time.time()) // 30)  # the seed confirmed this step
     status, step = request("POST", f"{api}/v1/auth/login", {"org": "demo", "email": credentials["email"],
                                                             "password": credentials["password"]})
     status, session = request("POST", f"{api}/v1/auth/mfa/verify", {"mfa_token": step["mfa_token"], "method": "totp",
